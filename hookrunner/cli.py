@@ -1,0 +1,61 @@
+"""The ``hookrunner`` command: a typer app; each command lives in ``hookrunner/commands/``."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from . import __version__
+from .commands import emit, list_, schema, validate
+
+app = typer.Typer(
+    name="hookrunner",
+    help="Declarative, YAML-configured lifecycle hooks.",
+    no_args_is_help=True,
+    add_completion=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"hookrunner {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    """Declarative, YAML-configured lifecycle hooks."""
+
+
+app.command("validate")(validate.command)
+app.command("list")(list_.command)
+app.command("emit")(emit.command)
+app.command("schema")(schema.command)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console entry point; returns the exit code (0 ok, 1 failed, 2 invalid, 130 interrupted)."""
+    try:
+        app(args=argv, prog_name="hookrunner", standalone_mode=True)
+    except SystemExit as exc:
+        code = exc.code
+        return code if isinstance(code, int) else (0 if code is None else 1)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+def run() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,89 @@
+"""``hookrunner list``: the effective order of every hook, as the dispatcher runs it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from ._common import FORMAT_OPTION, HOOKS_OPTION, check_format, dump_json, load_runner
+
+
+def command(
+    event: str = typer.Option(None, "--event", help="Only this event."),
+    hooks: list[Path] = HOOKS_OPTION,
+    fmt: str = FORMAT_OPTION,
+    events: bool = typer.Option(False, "--events", help="List the event catalogue instead."),
+) -> None:
+    """Show hooks in effective order: tryfirst, then by priority, then trylast."""
+    check_format(fmt)
+    if events:
+        _events(fmt)
+        return
+    runner = load_runner(hooks)
+    if event is not None and event not in runner.registry.events:
+        from ..errors import did_you_mean
+        from ._common import fail_usage
+
+        hint = did_you_mean(event, runner.registry.events)
+        fail_usage(f"unknown event {event!r}" + (f" ({hint})" if hint else ""))
+    rows = [h.describe() for h in runner.hooks(event)]
+    if fmt == "json":
+        dump_json(rows)
+        return
+    from rich.table import Table
+
+    table = Table(title=f"hooks (generation {runner.generation})", title_justify="left")
+    for col in ("#", "event", "name", "priority", "order", "mode", "enabled", "source"):
+        table.add_column(col)
+    position: dict[str, int] = {}
+    for r in rows:
+        position[r["event"]] = position.get(r["event"], 0) + 1
+        source = r["source"] + (f" (overrides {r['overrides']})" if r["overrides"] else "")
+        table.add_row(
+            str(position[r["event"]]),
+            r["event"],
+            r["name"],
+            str(r["priority"]),
+            r["order"],
+            r["mode"],
+            "yes" if r["enabled"] else "no",
+            source,
+        )
+    _console().print(table)
+
+
+def _console():  # -> rich Console
+    import sys
+
+    from rich.console import Console
+
+    # Piped output keeps whole lines so it stays greppable.
+    return Console(width=None if sys.stdout.isatty() else 200)
+
+
+def _events(fmt: str) -> None:
+    from ..events import CATALOGUE
+
+    rows = [
+        {
+            "name": e.name,
+            "group": e.group,
+            "style": e.style,
+            "on_error": e.on_error,
+            "args": [a for a in e.all_args],
+            "doc": e.doc,
+        }
+        for e in CATALOGUE
+    ]
+    if fmt == "json":
+        dump_json(rows)
+        return
+    from rich.table import Table
+
+    table = Table(title="events")
+    for col in ("event", "group", "style", "on_error", "arguments"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r["name"], r["group"], r["style"], r["on_error"], ", ".join(r["args"]))
+    _console().print(table)

@@ -1,0 +1,440 @@
+"""The hot path: running one event's precompiled call plan.
+
+Everything here takes a ``Plan`` built by the registry, whose hooks already carry their
+invoker, matcher and policy. The loop does no introspection and builds no per-hook dicts.
+Sequential styles are one generator that yields only when an async hook hands back an
+awaitable, so ``emit`` (sync) and ``aemit`` (async) drive the same code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable, Generator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from time import perf_counter
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+from .errors import HookFailed, HookTimeout, Veto
+from .resolve import run_coroutine
+
+if TYPE_CHECKING:
+    from .registry import Hook, Plan
+
+log = logging.getLogger("hookrunner")
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+class HookResult:
+    """What one hook did during one emit."""
+
+    __slots__ = ("name", "ok", "error", "duration_ms", "value")
+
+    def __init__(
+        self, name: str, ok: bool, error: BaseException | None, duration_ms: float, value: Any
+    ):
+        self.name = name
+        self.ok = ok
+        self.error = error
+        self.duration_ms = duration_ms
+        self.value = value
+
+    def __repr__(self) -> str:
+        state = "ok" if self.ok else f"error={self.error!r}"
+        return f"HookResult({self.name!r}, {state}, {self.duration_ms:.3f}ms)"
+
+    def as_dict(self) -> dict[str, Any]:
+        from .process import json_safe
+
+        return {
+            "name": self.name,
+            "ok": self.ok,
+            "error": None if self.error is None else f"{type(self.error).__name__}: {self.error}",
+            "duration_ms": round(self.duration_ms, 4),
+            "value": json_safe(self.value),
+        }
+
+
+class EmitResult:
+    """The outcome of one emit: per-hook results plus what the style returns."""
+
+    __slots__ = ("event", "results", "vetoed", "reason", "value", "changes", "generation")
+
+    def __init__(
+        self,
+        event: str,
+        results: list[HookResult],
+        vetoed: bool = False,
+        reason: str | None = None,
+        value: Any = None,
+        changes: Mapping[str, Any] = _EMPTY,
+        generation: int = 0,
+    ):
+        self.event = event
+        self.results = results
+        self.vetoed = vetoed
+        self.reason = reason
+        self.value = value
+        self.changes = changes
+        self.generation = generation
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.results)
+
+    @property
+    def failures(self) -> list[HookResult]:
+        return [r for r in self.results if not r.ok]
+
+    def __repr__(self) -> str:
+        return (
+            f"EmitResult({self.event!r}, hooks={len(self.results)}, vetoed={self.vetoed}, "
+            f"value={self.value!r}, generation={self.generation})"
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        from .process import json_safe
+
+        return {
+            "event": self.event,
+            "generation": self.generation,
+            "vetoed": self.vetoed,
+            "reason": self.reason,
+            "value": json_safe(self.value),
+            "changes": json_safe(dict(self.changes)),
+            "results": [r.as_dict() for r in self.results],
+        }
+
+
+# --------------------------------------------------------------------------- failures
+
+
+def _failed(plan: Plan, hook: Hook, exc: BaseException, kw: dict[str, Any], results: list) -> None:
+    """Apply the hook's error policy: handler, ``post_error``, circuit breaker or re-raise."""
+    if hook.error_handler is not None:
+        try:
+            hook.error_handler(exc, hook, plan.spec.name)
+        except Exception:  # a broken error handler must not hide the original error
+            log.exception("error_handler of hook %r failed", hook.name)
+    state = plan.state
+    if hook.on_error == "raise":
+        if state.observer is not None:
+            state.observer(EmitResult(plan.spec.name, results, generation=plan.generation))
+        raise exc
+    if hook.on_error == "disable":
+        hook.off = True
+        state.disabled.add(hook.name)
+        log.warning("hook %r disabled after failing: %s", hook.name, exc)
+    if plan.spec.name != "post_error" and state.post_error is not None:
+        info = {
+            "hook": hook.name,
+            "event": plan.spec.name,
+            "type": type(exc).__name__,
+            "message": str(exc),
+        }
+        try:
+            state.post_error(
+                session_id=kw.get("session_id"),
+                metadata=kw.get("metadata"),
+                error_info=info,
+                error=exc,
+            )
+        except Exception:
+            log.exception("post_error hooks failed")
+
+
+def _absorb(
+    plan: Plan, hook: Hook, value: Any, kw: dict[str, Any], changes: dict[str, Any]
+) -> bool:
+    """Fold a non-None return value into the emit; True when the style says stop."""
+    spec = plan.spec
+    style = spec.style
+    if style == "firstresult":
+        return True
+    if style == "veto" and value is False and hook.mode == "veto":
+        return True
+    target = spec.merge_into
+    if target is not None and isinstance(value, Mapping):
+        if spec.chain is not None and spec.chain in value:
+            kw[spec.chain] = changes[spec.chain] = value[spec.chain]
+            value = {k: v for k, v in value.items() if k != spec.chain}
+        if value:
+            kw[target] = {**(kw.get(target) or {}), **value}
+            changes.update(value)
+        return False
+    if spec.strict_merge:
+        raise HookFailed(
+            f"{spec.name} hooks must return a mapping or None, not {type(value).__name__}"
+        )
+    if spec.chain is not None:
+        kw[spec.chain] = changes[spec.chain] = value
+    return False
+
+
+# --------------------------------------------------------------------------- sequential
+
+
+Step = Generator[tuple["Hook", Any], Any, EmitResult]
+
+
+def sequence(plan: Plan, kw: dict[str, Any]) -> Step:
+    """notify / veto / firstresult, in order; yields ``(hook, awaitable)`` for async hooks."""
+    results: list[HookResult] = []
+    changes: dict[str, Any] = {}
+    vetoed = False
+    reason = None
+    value = None
+    for h in plan.hooks:
+        if h.off or (h.match is not None and not h.match(kw)):
+            continue
+        t0 = perf_counter()
+        try:
+            v = h.invoke(kw)
+            if h.is_async:
+                v = yield h, v
+            if v is not None and _absorb(plan, h, v, kw, changes):
+                results.append(HookResult(h.name, True, None, (perf_counter() - t0) * 1e3, v))
+                if v is False and plan.spec.style == "veto":
+                    vetoed, reason = True, f"vetoed by {h.name}"
+                else:
+                    value = v
+                break
+        except Veto as exc:
+            ms = (perf_counter() - t0) * 1e3
+            if plan.spec.style == "veto":
+                results.append(HookResult(h.name, True, None, ms, False))
+                vetoed, reason = True, exc.reason
+                break
+            results.append(HookResult(h.name, False, exc, ms, None))
+            _failed(plan, h, exc, kw, results)
+            continue
+        except Exception as exc:
+            results.append(HookResult(h.name, False, exc, (perf_counter() - t0) * 1e3, None))
+            _failed(plan, h, exc, kw, results)
+            continue
+        results.append(HookResult(h.name, True, None, (perf_counter() - t0) * 1e3, v))
+    if plan.spec.chain is not None and plan.spec.chain in changes:
+        value = changes[plan.spec.chain]
+    result = EmitResult(
+        plan.spec.name, results, vetoed, reason, value, changes or _EMPTY, plan.generation
+    )
+    if plan.state.observer is not None:
+        plan.state.observer(result)
+    return result
+
+
+def _timeout_error(h: Hook) -> HookTimeout:
+    return HookTimeout(f"hook {h.name!r} timed out after {h.timeout:g}s")
+
+
+def drive(step: Step) -> EmitResult:
+    """Run a sequence to completion from sync code."""
+    try:
+        h, aw = next(step)
+        while True:
+            try:
+                v = run_coroutine(aw, h.timeout)
+            except TimeoutError:
+                h, aw = step.throw(_timeout_error(h))
+                continue
+            except Exception as exc:
+                h, aw = step.throw(exc)
+                continue
+            h, aw = step.send(v)
+    except StopIteration as stop:
+        return stop.value
+
+
+async def adrive(step: Step) -> EmitResult:
+    """Run a sequence from async code, awaiting async hooks on the caller's loop."""
+    try:
+        h, aw = next(step)
+        while True:
+            try:
+                v = await (asyncio.wait_for(aw, h.timeout) if h.timeout else aw)
+            except TimeoutError:
+                h, aw = step.throw(_timeout_error(h))
+                continue
+            except Exception as exc:
+                h, aw = step.throw(exc)
+                continue
+            h, aw = step.send(v)
+    except StopIteration as stop:
+        return stop.value
+
+
+# --------------------------------------------------------------------------- parallel
+
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _executor() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="hookrunner")
+        return _pool
+
+
+def _call_one(h: Hook, kw: dict[str, Any]) -> tuple[Any, BaseException | None, float]:
+    t0 = perf_counter()
+    try:
+        v = h.invoke(kw)
+        if h.is_async:
+            v = run_coroutine(v, h.timeout)
+        return v, None, (perf_counter() - t0) * 1e3
+    except TimeoutError:
+        return None, _timeout_error(h), (perf_counter() - t0) * 1e3
+    except Exception as exc:
+        return None, exc, (perf_counter() - t0) * 1e3
+
+
+def _settle(
+    plan: Plan, kw: dict[str, Any], outcomes: list[tuple[Hook, Any, Any, float]]
+) -> EmitResult:
+    """Report concurrently run hooks in plan order, as if they had run in sequence."""
+    results: list[HookResult] = []
+    changes: dict[str, Any] = {}
+    for h, v, exc, ms in outcomes:
+        if exc is not None:
+            results.append(HookResult(h.name, False, exc, ms, None))
+            _failed(plan, h, exc, kw, results)
+            continue
+        results.append(HookResult(h.name, True, None, ms, v))
+        if v is not None:
+            _absorb(plan, h, v, kw, changes)
+    result = EmitResult(
+        plan.spec.name, results, False, None, None, changes or _EMPTY, plan.generation
+    )
+    if plan.state.observer is not None:
+        plan.state.observer(result)
+    return result
+
+
+def _active(plan: Plan, kw: dict[str, Any]) -> list[Hook]:
+    return [h for h in plan.hooks if not h.off and (h.match is None or h.match(kw))]
+
+
+def parallel(plan: Plan, kw: dict[str, Any]) -> EmitResult:
+    hooks = _active(plan, kw)
+    futures = [_executor().submit(_call_one, h, kw) for h in hooks]
+    return _settle(plan, kw, [(h, *f.result()) for h, f in zip(hooks, futures, strict=True)])
+
+
+async def aparallel(plan: Plan, kw: dict[str, Any]) -> EmitResult:
+    hooks = _active(plan, kw)
+
+    async def one(h: Hook) -> tuple[Any, BaseException | None, float]:
+        if not h.is_async:
+            return await asyncio.to_thread(_call_one, h, kw)
+        t0 = perf_counter()
+        try:
+            aw = h.invoke(kw)
+            v = await (asyncio.wait_for(aw, h.timeout) if h.timeout else aw)
+            return v, None, (perf_counter() - t0) * 1e3
+        except TimeoutError:
+            return None, _timeout_error(h), (perf_counter() - t0) * 1e3
+        except Exception as exc:
+            return None, exc, (perf_counter() - t0) * 1e3
+
+    done = await asyncio.gather(*(one(h) for h in hooks))
+    return _settle(plan, kw, [(h, *d) for h, d in zip(hooks, done, strict=True)])
+
+
+# --------------------------------------------------------------------------- wrap and slot
+
+
+def _rebind(plan: Plan, kw: dict[str, Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict:
+    """``original_func(x, key=y)``: positionals replace the event's payload arguments."""
+    new = dict(kw)
+    if args:
+        present = [p for p in plan.spec.payload if new.get(p) is not None] or list(
+            plan.spec.payload
+        )
+        if len(args) > len(present):
+            raise TypeError(
+                f"original_func takes at most {len(present)} positional argument(s) "
+                f"({', '.join(present) or 'none'}), got {len(args)}"
+            )
+        new.update(zip(present, args, strict=False))
+    new.update(kwargs)
+    return new
+
+
+def wrap(plan: Plan, kw: dict[str, Any], operation: Callable[..., Any] | None) -> EmitResult:
+    """Nest the wrap hooks around ``operation``; the first hook in order is the outermost."""
+    hooks = _active(plan, kw)
+    results: list[HookResult] = []
+    op = operation or (lambda **_: None)
+
+    def layer(i: int, args: dict[str, Any]) -> Any:
+        if i == len(hooks):
+            return op(**args)
+        h = hooks[i]
+
+        def original_func(*a: Any, **k: Any) -> Any:
+            try:
+                return layer(i + 1, _rebind(plan, args, a, k) if (a or k) else args)
+            except BaseException as exc:
+                exc.__hookrunner_inner__ = True  # type: ignore[attr-defined]
+                raise
+
+        t0 = perf_counter()
+        try:
+            v = h.invoke(original_func, args)
+            if h.is_async:
+                v = run_coroutine(v, h.timeout)
+        except BaseException as exc:
+            if getattr(exc, "__hookrunner_inner__", False) or not isinstance(exc, Exception):
+                raise
+            if isinstance(exc, TimeoutError) and not isinstance(exc, HookTimeout):
+                exc = _timeout_error(h)
+            ms = (perf_counter() - t0) * 1e3
+            if isinstance(exc, Veto):
+                results.append(HookResult(h.name, True, None, ms, False))
+                raise
+            results.append(HookResult(h.name, False, exc, ms, None))
+            _failed(plan, h, exc, args, results)  # re-raises under on_error: raise
+            raise Veto(f"refused by {h.name}: {type(exc).__name__}: {exc}") from exc
+        results.append(HookResult(h.name, True, None, (perf_counter() - t0) * 1e3, v))
+        return v
+
+    try:
+        value = layer(0, kw)
+        outcome = EmitResult(plan.spec.name, results, value=value, generation=plan.generation)
+    except Veto as exc:
+        outcome = EmitResult(
+            plan.spec.name, results, True, exc.reason, None, generation=plan.generation
+        )
+    results.reverse()  # inner layers finish first; report in plan order
+    if plan.state.observer is not None:
+        plan.state.observer(outcome)
+    return outcome
+
+
+def slot(plan: Plan, kw: dict[str, Any]) -> EmitResult:
+    """The first enabled, matching hook fills the slot; a failing one falls back (continue)."""
+    results: list[HookResult] = []
+    for h in _active(plan, kw):
+        t0 = perf_counter()
+        try:
+            v = h.invoke(kw)
+            if h.is_async:
+                v = run_coroutine(v, h.timeout)
+        except Exception as exc:
+            results.append(HookResult(h.name, False, exc, (perf_counter() - t0) * 1e3, None))
+            _failed(plan, h, exc, kw, results)
+            continue
+        results.append(HookResult(h.name, True, None, (perf_counter() - t0) * 1e3, v))
+        break
+    else:
+        default = plan.default()
+        v = default(**kw) if default is not None else None
+    outcome = EmitResult(plan.spec.name, results, value=v, generation=plan.generation)
+    if plan.state.observer is not None:
+        plan.state.observer(outcome)
+    return outcome

@@ -1,0 +1,297 @@
+"""Safe YAML loading that remembers where every node came from.
+
+Every later error (schema, semantics, graph) points at ``file:line:col`` through the
+``positions`` map built here, so nothing downstream has to keep YAML nodes around.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path as FsPath
+from typing import Any
+
+import yaml
+
+from .errors import Path, Problem, ValidationError
+
+try:  # libyaml when available: several times faster on large manifests.
+    _Loader: type = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - depends on the PyYAML build
+    _Loader = yaml.SafeLoader
+
+MAX_BYTES = int(os.environ.get("HOOKRUNNER_MAX_FILE_BYTES", 16 * 1024 * 1024))
+# An alias-heavy document can expand exponentially ("billion laughs"); count what we walk.
+MAX_NODES = int(os.environ.get("HOOKRUNNER_MAX_NODES", 1_000_000))
+
+_ENV = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?:,([^}]*))?\}")
+
+
+@dataclass
+class Document:
+    """A loaded YAML file: plain data plus the position of every value and key."""
+
+    file: str
+    data: Any
+    positions: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    key_positions: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    # Paths whose value came from the environment: never echo them.
+    secret_paths: set[Path] = field(default_factory=set)
+
+    @property
+    def directory(self) -> FsPath:
+        return FsPath(self.file).resolve().parent
+
+    def where(self, path: Path, key: bool = False) -> tuple[int, int]:
+        """The closest known position of ``path`` (its key if ``key``), walking up."""
+        table = self.key_positions if key else self.positions
+        p = tuple(path)
+        while p:
+            if p in table:
+                return table[p]
+            if key and p in self.positions:
+                return self.positions[p]
+            p = p[:-1]
+        return self.positions.get((), (1, 1))
+
+    def problem(
+        self,
+        path: Path,
+        message: str,
+        hint: str | None = None,
+        key: bool = False,
+        hook: str | None = None,
+    ) -> Problem:
+        line, col = self.where(path, key)
+        if hook is None and len(path) >= 2 and isinstance(path[1], int):
+            item = self.get((path[0], path[1]))
+            if isinstance(item, dict) and isinstance(item.get("name"), str):
+                hook = item["name"]
+        return Problem(self.file, line, col, tuple(path), message, hint, hook)
+
+    def get(self, path: Path, default: Any = None) -> Any:
+        node = self.data
+        for part in path:
+            try:
+                node = node[part]
+            except (KeyError, IndexError, TypeError):
+                return default
+        return node
+
+
+def _mark(node: yaml.Node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def _yaml_problem(file: str, exc: yaml.YAMLError, text: str) -> Problem:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+    what = getattr(exc, "problem", None) or str(exc)
+    context = getattr(exc, "context", None)
+    message = f"invalid YAML: {what}" + (f" ({context})" if context else "")
+    hint = None
+    at = text[mark.index] if mark is not None and 0 <= mark.index < len(text) else ""
+    if at == "\t" or "'\\t'" in what:
+        hint = "indent with spaces, not tabs"
+    elif "end of stream" in what and "quot" in (context or "") + what:
+        hint = "a quoted string is not closed"
+    elif "end of stream" in what:
+        hint = "a quote or bracket is not closed"
+    elif "constructor" in what or "tag" in what:
+        message = f"YAML tags are not allowed: {what}"
+        hint = "remove the '!' tag; hookrunner reads plain YAML only"
+    return Problem(file, line, col, (), message, hint)
+
+
+class _Walker:
+    """Records positions while checking duplicate keys and expansion size."""
+
+    def __init__(self, doc: Document):
+        self.doc = doc
+        self.count = 0
+        self.problems: list[Problem] = []
+
+    def walk(self, node: yaml.Node, path: Path) -> None:
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise _TooBig(path)
+        self.doc.positions[path] = _mark(node)
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[Any, yaml.Node] = {}
+            for key_node, value_node in node.value:
+                key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+                if key is None:
+                    line, col = _mark(key_node)
+                    self.problems.append(
+                        Problem(
+                            self.doc.file, line, col, path, "mapping keys must be plain strings"
+                        )
+                    )
+                    continue
+                key = _scalar_key(key_node)
+                if key in seen:
+                    line, col = _mark(key_node)
+                    first = _mark(seen[key])
+                    self.problems.append(
+                        Problem(
+                            self.doc.file,
+                            line,
+                            col,
+                            path + (key,),
+                            f"duplicate key {key!r} (first defined at line {first[0]})",
+                            "remove one of them",
+                        )
+                    )
+                    continue
+                seen[key] = key_node
+                self.doc.key_positions[path + (key,)] = _mark(key_node)
+                self.walk(value_node, path + (key,))
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                self.walk(item, path + (i,))
+
+
+def _scalar_key(node: yaml.ScalarNode) -> Any:
+    # Keys are compared as the constructor would build them: "1" and 1 differ.
+    if node.tag.endswith(":int"):
+        try:
+            return int(node.value)
+        except ValueError:
+            return node.value
+    return node.value
+
+
+class _TooBig(Exception):
+    def __init__(self, path: Path):
+        self.path = path
+
+
+def load_text(text: str, file: str) -> Document:
+    """Parse YAML text safely; raise ValidationError with positions on any problem."""
+    doc = Document(file=file, data=None)
+    try:
+        loader = _Loader(text)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                raise ValidationError(
+                    [
+                        Problem(
+                            file,
+                            1,
+                            1,
+                            (),
+                            "the file is empty",
+                            "start from `hookrunner init` or see `hookrunner schema`",
+                        )
+                    ]
+                )
+            walker = _Walker(doc)
+            try:
+                walker.walk(node, ())
+            except _TooBig as big:
+                line, col = doc.where(big.path)
+                raise ValidationError(
+                    [
+                        Problem(
+                            file,
+                            line,
+                            col,
+                            big.path,
+                            f"the document expands to more than {MAX_NODES} nodes",
+                            "anchors and aliases nest too deeply (an alias bomb?)",
+                        )
+                    ]
+                ) from None
+            if walker.problems:
+                raise ValidationError(walker.problems)
+            doc.data = loader.construct_document(node)
+        finally:
+            loader.dispose()
+    except yaml.YAMLError as exc:
+        raise ValidationError([_yaml_problem(file, exc, text)]) from None
+    except RecursionError:
+        raise ValidationError(
+            [Problem(file, 1, 1, (), "the document nests too deeply", None)]
+        ) from None
+    if not isinstance(doc.data, dict):
+        kind = type(doc.data).__name__
+        raise ValidationError(
+            [
+                Problem(
+                    file,
+                    *doc.where(()),
+                    (),
+                    f"the top level must be a mapping, not a {kind}",
+                    "start with `version: 1`",
+                )
+            ]
+        )
+    return doc
+
+
+def load_file(path: str | os.PathLike[str]) -> Document:
+    """Read and parse one YAML file, enforcing the size limit before reading it all."""
+    name = str(path)
+    try:
+        size = os.path.getsize(name)
+        if size > MAX_BYTES:
+            raise ValidationError(
+                [
+                    Problem(
+                        name,
+                        1,
+                        1,
+                        (),
+                        f"the file is {size} bytes, over the {MAX_BYTES}-byte limit",
+                        "split it with `include:` or raise HOOKRUNNER_MAX_FILE_BYTES",
+                    )
+                ]
+            )
+        with open(name, encoding="utf-8") as fh:
+            text = fh.read()
+    except FileNotFoundError:
+        raise ValidationError([Problem(name, 0, 0, (), "file not found")]) from None
+    except UnicodeDecodeError as exc:
+        raise ValidationError([Problem(name, 1, 1, (), f"not UTF-8 text ({exc.reason})")]) from None
+    except IsADirectoryError:
+        raise ValidationError([Problem(name, 0, 0, (), "is a directory, not a file")]) from None
+    return load_text(text, name)
+
+
+def interpolate_env(doc: Document, environ: dict[str, str] | None = None) -> list[Problem]:
+    """Replace ``${env:NAME}`` / ``${env:NAME,default}`` in every string, in place."""
+    env = os.environ if environ is None else environ
+    problems: list[Problem] = []
+
+    def fix(value: Any, path: Path) -> Any:
+        if isinstance(value, str) and "${env:" in value:
+
+            def sub(m: re.Match[str]) -> str:
+                name, default = m.group(1), m.group(2)
+                if name in env:
+                    return env[name]
+                if default is not None:
+                    return default
+                problems.append(
+                    doc.problem(
+                        path,
+                        f"environment variable {name!r} is not set and has no default",
+                        f"export {name}=... or write ${{env:{name},default}}",
+                    )
+                )
+                return ""
+
+            doc.secret_paths.add(path)
+            return _ENV.sub(sub, value)
+        if isinstance(value, dict):
+            for k in list(value):
+                value[k] = fix(value[k], path + (k,))
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                value[i] = fix(item, path + (i,))
+        return value
+
+    doc.data = fix(doc.data, ())
+    return problems

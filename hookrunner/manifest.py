@@ -1,0 +1,283 @@
+"""Reading manifests: files, includes, env interpolation, custom events, override and forget.
+
+The result is a ``Manifest``: hook declarations in their final declaration order, each still
+pointing at its document position. Nothing is imported here; the registry resolves.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path as FsPath
+from typing import Any
+
+from . import schema
+from .document import Document, interpolate_env, load_file
+from .errors import Path, Problem, ValidationError, did_you_mean
+from .events import BUILTIN, RESERVED_ARGS, EventSpec
+
+_DURATION = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)?$")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
+
+
+def parse_duration(value: Any) -> float | None:
+    """``10s`` / ``500ms`` / ``2m`` / a number of seconds → seconds."""
+    if value is None:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    m = _DURATION.match(str(value).strip())
+    if not m:
+        raise ValueError(f"invalid duration {value!r}")
+    return float(m.group(1)) * _UNITS[m.group(2)]
+
+
+@dataclass
+class Settings:
+    allowed_modules: list[str] | None = None
+    on_error: str | None = None
+    timeout: float | None = None
+
+
+@dataclass
+class Decl:
+    """One ``hooks:`` entry, where it was written, and what it replaced."""
+
+    name: str
+    entry: dict[str, Any]
+    doc: Document
+    path: Path
+    overrides: str | None = None
+    plugin: str | None = None
+    # False when the entry failed the schema: it is reported, but not resolved.
+    schema_ok: bool = True
+
+    @property
+    def source(self) -> str:
+        if self.plugin:
+            return f"plugin:{self.plugin}"
+        line, _ = self.doc.where(self.path)
+        return f"{self.doc.file}:{line}"
+
+    def problem(self, key: str | None, message: str, hint: str | None = None) -> Problem:
+        path = self.path + ((key,) if key else ())
+        return self.doc.problem(path, message, hint, hook=self.name)
+
+
+@dataclass
+class Manifest:
+    files: list[Document] = field(default_factory=list)
+    events: dict[str, EventSpec] = field(default_factory=lambda: dict(BUILTIN))
+    settings: Settings = field(default_factory=Settings)
+    decls: list[Decl] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    # Entry-point plugins to look for, and the names to skip (§2 plugins).
+    discover_plugins: bool = False
+    disabled_plugins: set[str] = field(default_factory=set)
+
+    @property
+    def paths(self) -> list[str]:
+        return [d.file for d in self.files]
+
+
+class Loader:
+    """Accumulates files in load order; a file's includes load before the file itself."""
+
+    def __init__(self, environ: dict[str, str] | None = None):
+        self.environ = environ
+        self.m = Manifest()
+        self._index: dict[str, int] = {}
+        self._custom_events: dict[str, tuple[Document, Path]] = {}
+
+    # ------------------------------------------------------------------ files
+    def add_file(self, path: str | os.PathLike[str], stack: tuple[str, ...] = ()) -> None:
+        real = str(FsPath(path).resolve())
+        try:
+            doc = load_file(path)
+        except ValidationError as exc:
+            self.m.problems.extend(exc.problems)
+            return
+        self.add_document(doc, stack + (real,))
+
+    def add_document(self, doc: Document, stack: tuple[str, ...] = ()) -> None:
+        m = self.m
+        m.files.append(doc)
+        env_problems = interpolate_env(doc, self.environ)
+        shape = schema.check(doc, "hooks")
+        m.problems.extend(env_problems + shape)
+        bad = [p.path for p in shape]
+        data = doc.data
+        for i, inc in enumerate(data.get("include") or []):
+            if not isinstance(inc, str) or _under(("include", i), bad):
+                continue
+            target = (doc.directory / inc).resolve()
+            if str(target) in stack:
+                chain = " → ".join(FsPath(s).name for s in stack[stack.index(str(target)) :])
+                m.problems.append(
+                    doc.problem(
+                        ("include", i),
+                        f"include cycle: {chain} → {target.name}",
+                        "remove one of the includes",
+                    )
+                )
+            elif not target.is_file():
+                m.problems.append(
+                    doc.problem(("include", i), f"included file {inc!r} not found ({target})")
+                )
+            else:
+                self.add_file(target, stack)
+        if not _under(("settings",), bad):
+            self._settings(doc)
+        if not _under(("events",), bad):
+            self._events(doc)
+        plugins = data.get("plugins")
+        if isinstance(plugins, dict) and not _under(("plugins",), bad):
+            m.discover_plugins = m.discover_plugins or bool(plugins.get("discover"))
+            m.disabled_plugins.update(str(x) for x in plugins.get("disable") or [])
+        if not _under(("forget",), bad):
+            self.forget(doc, ("forget",))
+        self.add_hooks(doc, ("hooks",), bad)
+
+    # ------------------------------------------------------------------ sections
+    def _settings(self, doc: Document) -> None:
+        raw = doc.data.get("settings")
+        if not isinstance(raw, dict):
+            return
+        s = self.m.settings
+        if "allowed_modules" in raw:
+            s.allowed_modules = list(raw["allowed_modules"] or [])
+        if "on_error" in raw:
+            s.on_error = raw["on_error"]
+        if "timeout" in raw:
+            s.timeout = parse_duration(raw["timeout"])
+
+    def _events(self, doc: Document) -> None:
+        raw = doc.data.get("events")
+        if not isinstance(raw, dict):
+            return
+        for name, body in raw.items():
+            path = ("events", name)
+            body = body or {}
+            if name in BUILTIN:
+                self.m.problems.append(
+                    doc.problem(
+                        path,
+                        f"custom event {name!r} shadows a built-in event",
+                        "pick another name",
+                        key=True,
+                    )
+                )
+                continue
+            args = tuple(body.get("args") or ())
+            reserved = [a for a in args if a in RESERVED_ARGS]
+            if reserved:
+                self.m.problems.append(
+                    doc.problem(
+                        path + ("args",),
+                        f"argument name {reserved[0]!r} is reserved",
+                        "wrap hooks receive original_func on their own",
+                    )
+                )
+                continue
+            style = body.get("style", "notify")
+            if body.get("parallel") and style != "notify":
+                self.m.problems.append(
+                    doc.problem(path + ("parallel",), "parallel: true needs style notify")
+                )
+                continue
+            spec = EventSpec(
+                name=name,
+                args=(("original_func",) if style == "wrap" else ()) + args,
+                style=style,
+                on_error=body.get("on_error", "continue"),
+                group="custom",
+                doc=body.get("doc", ""),
+                parallel=bool(body.get("parallel")),
+                payload=args if style == "wrap" else (),
+            )
+            old = self.m.events.get(name)
+            if old is not None and old != spec:
+                first = self._custom_events[name]
+                line, _ = first[0].where(first[1])
+                self.m.problems.append(
+                    doc.problem(
+                        path,
+                        f"event {name!r} is declared differently in {first[0].file}:{line}",
+                        key=True,
+                    )
+                )
+                continue
+            self.m.events[name] = spec
+            self._custom_events.setdefault(name, (doc, path))
+
+    def forget(self, doc: Document, path: Path) -> None:
+        names = doc.get(path) or []
+        for i, name in enumerate(names):
+            pos = self._index.get(name)
+            if pos is None:
+                self.m.problems.append(
+                    doc.problem(
+                        path + (i,),
+                        f"forget: no earlier hook is named {name!r}",
+                        did_you_mean(name, list(self._index)),
+                    )
+                )
+                continue
+            del self.m.decls[pos]
+            self._reindex()
+
+    def add_hooks(self, doc: Document, path: Path, bad: list[Path] | None = None) -> None:
+        """Append a document's hook entries; a name seen in an earlier file replaces in place."""
+        bad = bad or []
+        if not isinstance(doc.get(path), list):
+            return
+        seen: dict[str, int] = {}
+        for i, entry in enumerate(doc.get(path) or []):
+            here = path + (i,)
+            if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+                continue
+            name = entry["name"]
+            if name in seen:
+                line, _ = doc.where(path + (seen[name],))
+                self.m.problems.append(
+                    doc.problem(
+                        here + ("name",),
+                        f"duplicate hook name {name!r} (first used at line {line})",
+                        "names are unique within a file; rename one",
+                    )
+                )
+                continue
+            seen[name] = i
+            self.add_decl(Decl(name, entry, doc, here, schema_ok=not _under(here, bad)))
+
+    def add_decl(self, decl: Decl) -> None:
+        pos = self._index.get(decl.name)
+        if pos is None:
+            self._index[decl.name] = len(self.m.decls)
+            self.m.decls.append(decl)
+        else:
+            decl.overrides = self.m.decls[pos].source
+            self.m.decls[pos] = decl
+
+    def _reindex(self) -> None:
+        self._index = {d.name: i for i, d in enumerate(self.m.decls)}
+
+    def result(self) -> Manifest:
+        return self.m
+
+
+def _under(prefix: Path, paths: list[Path]) -> bool:
+    """True when any of ``paths`` is ``prefix`` or below it (or above it: the whole section)."""
+    n = len(prefix)
+    return any(p[:n] == prefix or (p and prefix[: len(p)] == p) for p in paths)
+
+
+def load_manifests(
+    paths: list[str | os.PathLike[str]], environ: dict[str, str] | None = None
+) -> Manifest:
+    """Load several manifests in order (later files override earlier ones by hook name)."""
+    loader = Loader(environ)
+    for p in paths:
+        loader.add_file(p)
+    return loader.result()

@@ -1,0 +1,144 @@
+"""``HookRunner``: the Python API host applications use to load manifests and emit events."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from .dispatch import EmitResult
+from .manifest import Manifest, load_manifests
+from .registry import Hook, Registry, State, build
+
+PathLike = str | os.PathLike[str]
+
+
+def _flatten(paths: tuple[PathLike | Iterable[PathLike], ...]) -> list[PathLike]:
+    out: list[PathLike] = []
+    for p in paths:
+        if isinstance(p, (str, os.PathLike)):
+            out.append(p)
+        else:
+            out.extend(p)
+    return out
+
+
+class HookRunner:
+    """Holds the live registry; ``emit`` runs an event's call plan on the current snapshot.
+
+    The registry reference is replaced whole on reload, so an emit in flight finishes on the
+    snapshot it started with.
+    """
+
+    def __init__(
+        self,
+        registry: Registry,
+        paths: list[PathLike] | None = None,
+        environ: dict[str, str] | None = None,
+    ):
+        self._registry = registry
+        self._paths = list(paths or [])
+        self._environ = environ
+        self._state = registry.state
+        self._state.post_error = self._post_error
+        self._lock = threading.RLock()
+        self._closers: list[Callable[[], None]] = []
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_files(
+        cls,
+        *paths: PathLike | Iterable[PathLike],
+        watch: bool = False,
+        environ: dict[str, str] | None = None,
+    ) -> HookRunner:
+        """Load, validate and compile manifests (later files override earlier ones by name)."""
+        files = _flatten(paths)
+        registry = build(load_manifests(files, environ), State(), generation=1)
+        runner = cls(registry, files, environ)
+        if watch:
+            runner.watch()
+        return runner
+
+    @classmethod
+    def from_manifest(cls, manifest: Manifest) -> HookRunner:
+        return cls(build(manifest, State()), manifest.paths)
+
+    # ------------------------------------------------------------------ emitting
+    def emit(self, event: str, /, **kwargs: Any) -> EmitResult:
+        """Run ``event``'s hooks with ``kwargs`` as the event arguments."""
+        try:
+            plan = self._registry.plans[event]
+        except KeyError:
+            raise self._registry.unknown_event(event) from None
+        return plan.emit(kwargs)
+
+    async def aemit(self, event: str, /, **kwargs: Any) -> EmitResult:
+        """``emit`` for async code: async hooks are awaited on the caller's loop."""
+        try:
+            plan = self._registry.plans[event]
+        except KeyError:
+            raise self._registry.unknown_event(event) from None
+        return await plan.aemit(kwargs)
+
+    def wrap(self, event: str, operation: Callable[..., Any], /, **kwargs: Any) -> EmitResult:
+        """Run a wrap event's hooks around ``operation`` (called with the event arguments)."""
+        try:
+            plan = self._registry.plans[event]
+        except KeyError:
+            raise self._registry.unknown_event(event) from None
+        return plan.emit(kwargs, operation)
+
+    def _post_error(self, **kwargs: Any) -> None:
+        self.emit("post_error", **kwargs)
+
+    # ------------------------------------------------------------------ introspection
+    @property
+    def registry(self) -> Registry:
+        return self._registry
+
+    @property
+    def generation(self) -> int:
+        return self._registry.generation
+
+    @property
+    def paths(self) -> list[Path]:
+        return [Path(p) for p in self._paths]
+
+    def hooks(self, event: str | None = None) -> list[Hook]:
+        """Hooks in effective order, as ``hookrunner list`` shows them."""
+        return self._registry.ordered(event)
+
+    def set_observer(self, observer: Callable[[EmitResult], None] | None) -> None:
+        """Called with every EmitResult that ran hooks (the session store records them)."""
+        self._state.observer = observer
+
+    # ------------------------------------------------------------------ reload
+    def reload(self) -> Registry:
+        """Load and validate the files again; swap the registry only if all is valid."""
+        with self._lock:
+            manifest = load_manifests(self._paths, self._environ)
+            registry = build(manifest, self._state, generation=self._registry.generation + 1)
+            self._registry = registry
+            return registry
+
+    def watch(self) -> None:
+        from .reload import Watcher
+
+        watcher = Watcher(self)
+        watcher.start()
+        self._closers.append(watcher.stop)
+
+    # ------------------------------------------------------------------ lifecycle
+    def close(self) -> None:
+        """Stop watchers and drain delivery queues."""
+        while self._closers:
+            self._closers.pop()()
+
+    def __enter__(self) -> HookRunner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,273 @@
+"""JSON Schemas: built from the event catalogue, shipped as files, turned into located problems.
+
+``schemas/hooks.schema.json`` is the output of ``build_hooks_schema()`` (``hookrunner schema
+hooks --generate`` rewrites it); a test keeps the two equal so the file never drifts from the
+catalogue.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from importlib import resources
+from pathlib import Path as FsPath
+from typing import Any
+
+from .document import Document
+from .errors import Problem, did_you_mean, format_path
+from .events import CATALOGUE, POLICIES, STYLES
+
+SCHEMA_NAMES = ("hooks", "pipeline")
+_DURATION = r"^[0-9]+(\.[0-9]+)?(ms|s|m|h)?$"
+_IDENT = r"^[A-Za-z_][A-Za-z0-9_]*$"
+_DOTTED = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*([:.][A-Za-z_][A-Za-z0-9_.]*)?$"
+
+
+def _duration() -> dict[str, Any]:
+    return {
+        "description": "seconds as a number, or a string such as 500ms, 10s, 2m",
+        "oneOf": [
+            {"type": "number", "exclusiveMinimum": 0},
+            {"type": "string", "pattern": _DURATION},
+        ],
+    }
+
+
+def hook_entry_schema() -> dict[str, Any]:
+    """The schema of one entry of ``hooks:`` (shared with the pipeline file's local hooks)."""
+    events = [e.name for e in CATALOGUE]
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["name"],
+        "oneOf": [
+            {
+                "required": ["call"],
+                "not": {"anyOf": [{"required": ["class"]}, {"required": ["command"]}]},
+            },
+            {
+                "required": ["class"],
+                "not": {"anyOf": [{"required": ["call"]}, {"required": ["command"]}]},
+            },
+            {
+                "required": ["command"],
+                "not": {"anyOf": [{"required": ["call"]}, {"required": ["class"]}]},
+            },
+        ],
+        "properties": {
+            "name": {"type": "string", "minLength": 1, "description": "unique within a file"},
+            "event": {
+                "description": "a built-in event, or one declared under `events:`",
+                "anyOf": [{"enum": events}, {"type": "string", "pattern": _IDENT}],
+            },
+            "call": {"type": "string", "pattern": _DOTTED, "description": "pkg.mod:attr"},
+            "class": {"type": "string", "pattern": _DOTTED, "description": "a hooks class"},
+            "args": {"type": "object", "description": "constructor keyword arguments"},
+            "command": {
+                "description": "argv (no shell); {arg} placeholders are filled from the event",
+                "oneOf": [
+                    {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                    {"type": "string", "minLength": 1},
+                ],
+            },
+            "priority": {"type": "integer", "minimum": 0, "maximum": 1000, "default": 500},
+            "tryfirst": {"type": "boolean"},
+            "trylast": {"type": "boolean"},
+            "when": {
+                "type": "object",
+                "additionalProperties": {
+                    "anyOf": [
+                        {"type": ["string", "number", "boolean"]},
+                        {"type": "array", "items": {"type": ["string", "number", "boolean"]}},
+                        {
+                            "type": "object",
+                            "required": ["regex"],
+                            "additionalProperties": False,
+                            "properties": {"regex": {"type": "string"}},
+                        },
+                    ]
+                },
+            },
+            "with": {"type": "object", "description": "extra keyword arguments"},
+            "mode": {"enum": list(STYLES)},
+            "on_error": {"enum": list(POLICIES)},
+            "error_handler": {"type": "string", "pattern": _DOTTED},
+            "timeout": _duration(),
+            "enabled": {"type": "boolean", "default": True},
+        },
+    }
+
+
+def build_hooks_schema() -> dict[str, Any]:
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://hookrunner.dev/schemas/hooks.schema.json",
+        "title": "hookrunner manifest (hooks.yaml)",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["version"],
+        "properties": {
+            "version": {"const": 1},
+            "settings": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "allowed_modules": {"type": "array", "items": {"type": "string"}},
+                    "on_error": {"enum": list(POLICIES)},
+                    "timeout": _duration(),
+                },
+            },
+            "include": {"type": "array", "items": {"type": "string", "minLength": 1}},
+            "events": {
+                "type": "object",
+                "propertyNames": {"pattern": _IDENT},
+                "additionalProperties": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {
+                        "args": {"type": "array", "items": {"type": "string", "pattern": _IDENT}},
+                        "style": {"enum": list(STYLES)},
+                        "on_error": {"enum": list(POLICIES)},
+                        "parallel": {"type": "boolean"},
+                        "doc": {"type": "string"},
+                    },
+                },
+            },
+            "plugins": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "discover": {"type": "boolean"},
+                    "disable": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+            "hooks": {"type": "array", "items": {"$ref": "#/$defs/hook"}},
+            "forget": {"type": "array", "items": {"type": "string"}},
+        },
+        "$defs": {"hook": hook_entry_schema()},
+    }
+
+
+def _schema_dir() -> FsPath | None:
+    repo = FsPath(__file__).resolve().parent.parent / "schemas"
+    return repo if repo.is_dir() else None
+
+
+@functools.cache
+def schema_text(name: str) -> str:
+    """The shipped schema file's text (installed package data, else the source tree)."""
+    filename = f"{name}.schema.json"
+    try:
+        return resources.files("hookrunner.schemas").joinpath(filename).read_text("utf-8")
+    except (ModuleNotFoundError, FileNotFoundError):
+        base = _schema_dir()
+        if base is None:
+            raise
+        return (base / filename).read_text("utf-8")
+
+
+@functools.cache
+def load_schema(name: str) -> dict[str, Any]:
+    return json.loads(schema_text(name))
+
+
+@functools.cache
+def _validator(name: str) -> Any:
+    import jsonschema  # lazy: it is the slowest import on the validate path
+
+    schema = load_schema(name)
+    cls = jsonschema.validators.validator_for(schema)
+    return cls(schema)
+
+
+def _expected(error: Any) -> tuple[str, str | None]:
+    """A short message and hint for one jsonschema error."""
+    v, val, inst = error.validator, error.validator_value, error.instance
+    if v == "additionalProperties":
+        allowed = list(error.schema.get("properties", {}))
+        extra = [k for k in inst if k not in allowed] if isinstance(inst, dict) else []
+        key = extra[0] if extra else "?"
+        return f"unknown key {key!r}", did_you_mean(key, allowed) or (
+            f"allowed keys: {', '.join(allowed)}" if allowed else None
+        )
+    if v == "required":
+        missing = [k for k in val if isinstance(inst, dict) and k not in inst]
+        return f"missing required key {missing[0]!r}" if missing else error.message, None
+    if v == "type":
+        want = val if isinstance(val, str) else " or ".join(val)
+        return f"expected {_article(want)}, got {_json_type(inst)}", None
+    if v in ("minimum", "maximum", "exclusiveMinimum"):
+        rng = error.schema
+        lo, hi = rng.get("minimum"), rng.get("maximum")
+        if lo is not None and hi is not None:
+            return f"must be between {lo} and {hi}, got {inst}", None
+        return f"must be {'at least' if v != 'maximum' else 'at most'} {val}, got {inst}", None
+    if v == "enum":
+        hint = did_you_mean(str(inst), [str(x) for x in val])
+        return f"must be one of: {', '.join(map(str, val))}", hint
+    if v == "const":
+        return f"must be {val!r}", None
+    if v == "pattern":
+        return "has an invalid format", None
+    if v == "minLength":
+        return "must not be empty", None
+    if v == "minItems":
+        return "must not be empty", None
+    if v == "oneOf" and error.schema is not None and "call" in error.schema.get("properties", {}):
+        kinds = [k for k in ("call", "class", "command") if isinstance(inst, dict) and k in inst]
+        if not kinds:
+            return "needs one of 'call', 'class' or 'command'", None
+        return f"has both {' and '.join(repr(k) for k in kinds)}", "keep exactly one of them"
+    if v in ("oneOf", "anyOf"):
+        best = _best_context(error)
+        if best is not None:
+            return _expected(best)
+    return error.message, None
+
+
+def _best_context(error: Any) -> Any:
+    ctx = list(getattr(error, "context", None) or [])
+    if not ctx:
+        return None
+    # Prefer a sub-error from the branch whose type matched the instance.
+    typed = [e for e in ctx if e.validator != "type"]
+    return (typed or ctx)[0]
+
+
+def _json_type(value: Any) -> str:
+    return {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "a mapping",
+        type(None): "null",
+    }.get(type(value), type(value).__name__)
+
+
+def _article(word: str) -> str:
+    names = {"object": "a mapping", "array": "a list", "integer": "an integer", "null": "null"}
+    if word in names:
+        return names[word]
+    return ("an " if word[:1] in "aeiou" else "a ") + word
+
+
+def check(doc: Document, name: str, base: tuple[str | int, ...] = ()) -> list[Problem]:
+    """Validate ``doc`` (or the sub-document at ``base``) against schema ``name``."""
+    instance = doc.get(base) if base else doc.data
+    problems: list[Problem] = []
+    for error in _validator(name).iter_errors(instance):
+        path = base + tuple(error.absolute_path)
+        message, hint = _expected(error)
+        key = False
+        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            allowed = error.schema.get("properties", {})
+            extra = [k for k in error.instance if k not in allowed]
+            if extra:
+                path, key = path + (extra[0],), True
+        if path in doc.secret_paths and str(error.instance):
+            message = message.replace(str(error.instance), "<from env>")
+        problems.append(doc.problem(path, message, hint, key=key))
+    problems.sort(key=lambda p: (p.line, p.column, format_path(p.path)))
+    return problems
