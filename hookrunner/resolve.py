@@ -118,9 +118,10 @@ def import_callable(target: str, allowed: Iterable[str] | None = None) -> Callab
 def is_async(fn: Callable[..., Any]) -> bool:
     while isinstance(fn, functools.partial):
         fn = fn.func
-    return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
-        getattr(fn, "__call__", None)
-    )
+    if inspect.iscoroutinefunction(fn):
+        return True
+    # A callable object whose __call__ is async.
+    return not inspect.isroutine(fn) and inspect.iscoroutinefunction(type(fn).__call__)
 
 
 def make_invoker(
