@@ -6,11 +6,15 @@ import os
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .dispatch import EmitResult
 from .manifest import Manifest, load_manifests
 from .registry import Hook, Registry, State, build
+
+if TYPE_CHECKING:
+    from .diff import RegistryDiff
+    from .reload import Reload, Watcher
 
 PathLike = str | os.PathLike[str]
 
@@ -45,6 +49,8 @@ class HookRunner:
         self._state.post_error = self._post_error
         self._lock = threading.RLock()
         self._closers: list[Callable[[], None]] = []
+        # The manifest set the last reload read, valid or not (hot reload watches its files).
+        self._attempted: Manifest | None = None
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -53,13 +59,18 @@ class HookRunner:
         *paths: PathLike | Iterable[PathLike],
         watch: bool = False,
         environ: dict[str, str] | None = None,
+        on_reload: Callable[[Reload], None] | None = None,
     ) -> HookRunner:
-        """Load, validate and compile manifests (later files override earlier ones by name)."""
+        """Load, validate and compile manifests (later files override earlier ones by name).
+
+        With ``watch=True`` the files are hot-reloaded (§10); ``on_reload`` is then called
+        after every reload attempt, valid or not.
+        """
         files = _flatten(paths)
         registry = build(load_manifests(files, environ), State(), generation=1)
         runner = cls(registry, files, environ)
         if watch:
-            runner.watch()
+            runner.watch(on_reload=on_reload)
         return runner
 
     @classmethod
@@ -116,20 +127,60 @@ class HookRunner:
         self._state.observer = observer
 
     # ------------------------------------------------------------------ reload
-    def reload(self) -> Registry:
-        """Load and validate the files again; swap the registry only if all is valid."""
-        with self._lock:
-            manifest = load_manifests(self._paths, self._environ)
-            registry = build(manifest, self._state, generation=self._registry.generation + 1)
-            self._registry = registry
-            return registry
+    def reload(self, changed: Iterable[PathLike] = ()) -> RegistryDiff:
+        """Load and validate the files again; swap the registry only if all is valid.
 
-    def watch(self) -> None:
+        ``changed`` names files known to have changed: project hook modules among them (and
+        project modules importing them) are re-imported. Raises ``ValidationError`` and keeps
+        the live registry when the new set is invalid.
+        """
+        from .diff import diff_registries
+        from .modules import forget, project_modules
+
+        with self._lock:
+            old = self._registry
+            changed = list(changed)
+            modules = forget(changed, project_modules(self._project_dirs())) if changed else []
+            manifest = load_manifests(self._paths, self._environ)
+            self._attempted = manifest
+            registry = build(manifest, self._state, generation=old.generation + 1)
+            self._registry = registry
+            return diff_registries(old, registry, modules)
+
+    def _project_dirs(self) -> set[str]:
+        dirs = {str(Path(p).resolve().parent) for p in self._paths}
+        dirs.update(str(d.directory) for d in self._registry.manifest.files)
+        return dirs
+
+    def watched_files(self) -> set[Path]:
+        """What hot reload watches: the manifests, their includes (found or not) and the
+        source files of the project's imported hook modules."""
+        from .modules import project_modules
+
+        out = {Path(p).resolve() for p in self._paths}
+        for manifest in (self._registry.manifest, self._attempted):
+            for doc in manifest.files if manifest is not None else ():
+                out.add(Path(doc.file).resolve())
+                includes = doc.data.get("include") if isinstance(doc.data, dict) else None
+                for inc in includes if isinstance(includes, list) else ():
+                    if isinstance(inc, str):
+                        out.add((doc.directory / inc).resolve())
+        out.update(Path(f) for f in project_modules(self._project_dirs()).values())
+        return out
+
+    def watch(
+        self,
+        extra_paths: Iterable[PathLike] = (),
+        on_reload: Callable[[Reload], None] | None = None,
+    ) -> Watcher:
+        """Start hot reload; ``close()`` stops it. ``extra_paths`` are watched too (a pipeline
+        file): a change there reloads and is reported to ``on_reload`` like any other."""
         from .reload import Watcher
 
-        watcher = Watcher(self)
+        watcher = Watcher(self, extra_paths=extra_paths, on_reload=on_reload)
         watcher.start()
         self._closers.append(watcher.stop)
+        return watcher
 
     # ------------------------------------------------------------------ lifecycle
     def close(self) -> None:

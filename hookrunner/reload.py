@@ -1,0 +1,254 @@
+"""Hot reload: watch the manifest set and swap in a new registry after each valid change.
+
+Editors save in three ways, and each looks different to inotify/watchdog:
+
+- in place: ``modified`` (possibly several, the first *before* the data is written) and then
+  ``closed`` once the writer closes the file;
+- temp file then rename over the target (vim, ``sed -i``): a single ``moved`` whose
+  destination is the watched file (or ``created`` when the temp file lived elsewhere);
+- delete then create: ``deleted``, ``created``, ``modified``, ``closed``.
+
+So directories are watched (a rename replaces the inode a file watch would follow) and events
+are filtered by path. A file whose last event says its content is complete (``closed``, moved
+into place) reloads after a very short settle; any other last event (a write still open, a
+deletion that may be followed by a create) waits for the debounce to pass quietly. Reading
+happens on a worker thread, never on watchdog's.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .diff import RegistryDiff
+from .errors import Problem, ValidationError
+
+if TYPE_CHECKING:
+    from .runner import HookRunner
+
+log = logging.getLogger("hookrunner.reload")
+
+# Seconds of quiet before reading, after an event that completes a file / after any other one.
+SETTLE = 0.002
+DEBOUNCE = 0.05
+
+_COMPLETE = frozenset({"closed"})
+_WATCHED_TYPES = frozenset({"modified", "attrib", "created", "deleted", "moved", "closed"})
+
+
+@dataclass
+class Reload:
+    """The outcome of one reload attempt, as passed to ``on_reload`` callbacks."""
+
+    files: list[Path]
+    generation: int
+    diff: RegistryDiff | None = None
+    problems: list[Problem] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.diff is not None
+
+    def lines(self) -> list[str]:
+        """The report ``hookrunner watch`` prints and the log receives."""
+        names = ", ".join(p.name for p in self.files) or "manual"
+        if self.ok:
+            assert self.diff is not None
+            head = f"reloaded ({names}): generation {self.diff.new}, {self.diff.summary()}"
+            return [head] + ["  " + line for line in self.diff.lines()]
+        n = len(self.problems)
+        head = (
+            f"invalid edit ({names}): {n} problem{'s' if n != 1 else ''}, "
+            f"generation {self.generation} stays live"
+        )
+        return [head] + ["  " + str(p) for p in self.problems]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "generation": self.generation,
+            "files": [str(p) for p in self.files],
+            "seconds": round(self.seconds, 6),
+            "diff": self.diff.as_dict() if self.diff is not None else None,
+            "problems": [p.as_dict() for p in self.problems],
+        }
+
+
+class Watcher:
+    """Watches what a ``HookRunner`` loaded (plus ``extra_paths``) and reloads it on change.
+
+    ``on_reload`` is called on the watcher's thread after every attempt. An invalid edit is
+    logged once (the same problems again are not repeated) and the last good registry stays.
+    """
+
+    def __init__(
+        self,
+        runner: HookRunner,
+        extra_paths: Iterable[str | os.PathLike[str]] = (),
+        on_reload: Callable[[Reload], None] | None = None,
+        debounce: float = DEBOUNCE,
+        settle: float = SETTLE,
+    ):
+        self.runner = runner
+        self.debounce = debounce
+        self.settle = settle
+        self._callbacks: list[Callable[[Reload], None]] = [on_reload] if on_reload else []
+        self._extra = {Path(p).resolve() for p in extra_paths}
+        self._files: frozenset[str] = frozenset()
+        self._cond = threading.Condition()
+        self._pending: dict[str, bool] = {}  # path → its content is complete
+        self._last_event = 0.0
+        self._stopping = False
+        self._observer: Any = None
+        self._watches: dict[str, Any] = {}
+        self._worker: threading.Thread | None = None
+        self._reported: list[str] | None = None
+        self.last: Reload | None = None
+
+    # ------------------------------------------------------------------ public
+    @property
+    def files(self) -> frozenset[str]:
+        """Every file currently watched (absolute paths)."""
+        return self._files
+
+    def add_callback(self, callback: Callable[[Reload], None]) -> None:
+        self._callbacks.append(callback)
+
+    def add_paths(self, paths: Iterable[str | os.PathLike[str]]) -> None:
+        """Watch more files (e.g. a pipeline file); a change to them reloads like any other."""
+        self._extra.update(Path(p).resolve() for p in paths)
+        if self._observer is not None:
+            self._refresh()
+
+    def start(self) -> None:
+        """Start watching (a watchdog observer thread plus one worker thread)."""
+        from watchdog.observers import Observer
+
+        if self._observer is not None:
+            return
+        self._observer = Observer(timeout=0.1)
+        self._refresh()
+        self._observer.start()
+        self._worker = threading.Thread(target=self._work, name="hookrunner-reload", daemon=True)
+        self._worker.start()
+
+    def stop(self) -> None:
+        """Stop both threads and wait for them (safe to call twice, or from a callback)."""
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        observer, self._observer = self._observer, None
+        if observer is not None:
+            observer.stop()
+            if observer is not threading.current_thread():
+                observer.join()
+        worker = self._worker
+        if worker is not None and worker is not threading.current_thread():
+            worker.join()
+
+    def __enter__(self) -> Watcher:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------------ watchdog side
+    def dispatch(self, event: Any) -> None:
+        """watchdog handler entry point: note which watched files were touched, nothing more."""
+        kind = event.event_type
+        if kind not in _WATCHED_TYPES or event.is_directory:
+            return
+        files = self._files
+        hits: list[tuple[str, bool]] = []
+        src = os.fsdecode(event.src_path)
+        if src in files:
+            # A file moved away is gone until something replaces it.
+            hits.append((src, kind in _COMPLETE))
+        if kind == "moved":
+            dest = os.fsdecode(event.dest_path)
+            if dest in files:
+                hits.append((dest, True))  # renamed into place: written and closed already
+        if not hits:
+            return
+        with self._cond:
+            for path, complete in hits:
+                self._pending[path] = complete
+            self._last_event = time.monotonic()
+            self._cond.notify()
+
+    def _refresh(self) -> None:
+        """Watch the folders of every file in the current set (recomputed after each reload)."""
+        files = {str(p) for p in self.runner.watched_files() | self._extra}
+        self._files = frozenset(files)
+        observer = self._observer
+        if observer is None:
+            return
+        wanted = {os.path.dirname(f) for f in files}
+        for folder in list(self._watches):
+            if folder not in wanted:
+                try:
+                    observer.unschedule(self._watches.pop(folder))
+                except (KeyError, OSError):
+                    pass
+        for folder in wanted - set(self._watches):
+            if not os.path.isdir(folder):
+                continue  # an include in a folder that does not exist yet
+            try:
+                self._watches[folder] = observer.schedule(self, folder, recursive=False)
+            except OSError as exc:
+                log.warning("cannot watch %s: %s", folder, exc)
+
+    # ------------------------------------------------------------------ worker side
+    def _work(self) -> None:
+        while True:
+            with self._cond:
+                while not self._pending and not self._stopping:
+                    self._cond.wait()
+                while not self._stopping:
+                    quiet = self.settle if all(self._pending.values()) else self.debounce
+                    remaining = self._last_event + quiet - time.monotonic()
+                    if remaining <= 0:
+                        break
+                    self._cond.wait(remaining)
+                if self._stopping:
+                    return
+                changed = sorted(self._pending)
+                self._pending.clear()
+            try:
+                self._reload([Path(p) for p in changed])
+            except Exception:  # the watcher must survive anything a reload throws
+                log.exception("hot reload failed unexpectedly")
+
+    def _reload(self, changed: list[Path]) -> None:
+        started = time.perf_counter()
+        try:
+            diff = self.runner.reload(changed)
+        except ValidationError as exc:
+            report = Reload(changed, self.runner.generation, problems=exc.problems)
+            report.seconds = time.perf_counter() - started
+            text = [str(p) for p in exc.problems]
+            if text == self._reported:  # an invalid edit is reported once, not once per event
+                self._refresh()
+                return
+            self._reported = text
+            log.error("%s", "\n".join(report.lines()))
+        else:
+            report = Reload(changed, diff.new, diff=diff)
+            report.seconds = time.perf_counter() - started
+            self._reported = None
+            log.info("%s", "\n".join(report.lines()))
+        self._refresh()
+        self.last = report
+        for callback in list(self._callbacks):
+            try:
+                callback(report)
+            except Exception:
+                log.exception("on_reload callback failed")
