@@ -7,7 +7,7 @@ import sys
 import typer
 
 from . import __version__
-from .commands import emit, list_, schema, validate
+from .commands import emit, list_, schema, validate, watch
 
 app = typer.Typer(
     name="hookrunner",
@@ -38,6 +38,7 @@ app.command("validate")(validate.command)
 app.command("list")(list_.command)
 app.command("emit")(emit.command)
 app.command("schema")(schema.command)
+app.command("watch")(watch.command)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,72 @@
+"""``hookrunner watch``: a dev loop that hot-reloads the manifests and prints each registry diff."""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import sys
+import time
+from pathlib import Path
+
+import typer
+
+from ._common import FORMAT_OPTION, HOOKS_OPTION, INTERRUPTED, check_format, load_runner
+
+
+def _say(text: str, err: bool = False) -> None:
+    stream = sys.stderr if err else sys.stdout
+    stream.write(text + "\n")
+    stream.flush()  # a pipe would otherwise hold the lines until exit
+
+
+def command(
+    hooks: list[Path] = HOOKS_OPTION,
+    fmt: str = FORMAT_OPTION,
+) -> None:
+    """Watch manifests, includes and hook modules; reload on every save and print the diff.
+
+    Runs until Ctrl-C (exit 130). An invalid edit is printed with file:line:col and the last
+    good registry stays live. With --format json, one JSON object per reload on stdout.
+    """
+    check_format(fmt)
+    runner = load_runner(hooks)
+    # The watcher logs too; here the command prints the same report itself.
+    logging.getLogger("hookrunner.reload").addHandler(logging.NullHandler())
+    reports: queue.Queue = queue.Queue()
+    try:
+        watcher = runner.watch(on_reload=reports.put)
+        count = len(runner.registry.hooks)
+        if fmt == "json":
+            _say(
+                json.dumps(
+                    {
+                        "watching": sorted(watcher.files),
+                        "generation": runner.generation,
+                        "hooks": count,
+                    }
+                )
+            )
+        else:
+            _say(
+                f"watching {len(watcher.files)} files: generation {runner.generation}, "
+                f"{count} hook{'s' if count != 1 else ''} (Ctrl-C to stop)"
+            )
+        while True:
+            try:
+                report = reports.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            if fmt == "json":
+                _say(json.dumps(report.as_dict(), default=str))
+                continue
+            stamp = time.strftime("%H:%M:%S")
+            lines = report.lines()
+            _say(f"[{stamp}] {lines[0]}", err=not report.ok)
+            for line in lines[1:]:
+                _say(line, err=not report.ok)
+    except KeyboardInterrupt:
+        _say("stopped", err=True)
+        raise typer.Exit(INTERRUPTED) from None
+    finally:
+        runner.close()
