@@ -197,7 +197,7 @@ CATALOGUE: tuple[EventSpec, ...] = (
         "slot",
         "Build the boto3 S3 client every S3 access uses.",
         style="slot",
-        default="hookrunner.hooks:default_build_s3_client",
+        default="hookrunner.hooks:process_build_s3_client",
     ),
 )
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import hooks as s3_slot
 from .dispatch import EmitResult
 from .manifest import Manifest, load_manifests
 from .registry import Hook, Registry, State, build
@@ -17,6 +19,13 @@ if TYPE_CHECKING:
     from .reload import Reload, Watcher
 
 PathLike = str | os.PathLike[str]
+
+
+def _drain_deliveries() -> None:
+    """Wait (bounded) for queued AWS notifications, if anything ever queued one."""
+    delivery = sys.modules.get("hookrunner.delivery")
+    if delivery is not None:
+        delivery.drain()
 
 
 def _flatten(paths: tuple[PathLike | Iterable[PathLike], ...]) -> list[PathLike]:
@@ -49,6 +58,11 @@ class HookRunner:
         self._state.post_error = self._post_error
         self._lock = threading.RLock()
         self._closers: list[Callable[[], None]] = []
+        # Closers run last-in first-out: watchers stop, then deliveries drain, then the
+        # runner stops filling the process's S3 client slot.
+        s3_slot.attach(self)
+        self._closers.append(lambda: s3_slot.detach(self))
+        self._closers.append(_drain_deliveries)
         # The manifest set the last reload read, valid or not (hot reload watches its files).
         self._attempted: Manifest | None = None
 

@@ -56,3 +56,48 @@ def run_cli(*args: str, cwd: Path | None = None, stdin: str | None = None):
 @pytest.fixture
 def cli():
     return run_cli
+
+
+# --------------------------------------------------------------------------- AWS (moto server)
+
+
+class MotoEndpoint:
+    """A real moto HTTP server on a free loopback port; ``stop``/``start`` keep the port."""
+
+    def __init__(self, port: int = 0):
+        from moto.server import ThreadedMotoServer
+
+        self._cls = ThreadedMotoServer
+        self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+        self.server.start()
+        self.port = self.server.get_host_and_port()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.server.stop()
+        self.server._server.server_close()  # release the port: refused, not hanging
+
+    def start(self) -> None:
+        self.server = self._cls(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self.server.start()
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint():
+    endpoint = MotoEndpoint()
+    yield endpoint
+    endpoint.stop()
+
+
+@pytest.fixture
+def aws(moto_endpoint, monkeypatch):
+    """Fake credentials and ``AWS_ENDPOINT_URL`` pointing at the session's moto server."""
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint.url)
+    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
+    return moto_endpoint
