@@ -148,6 +148,84 @@ def build_hooks_schema() -> dict[str, Any]:
     }
 
 
+_NAMES = {"type": "string", "minLength": 1}
+
+
+def build_pipeline_schema() -> dict[str, Any]:
+    """The pipeline file (§7); its local ``hooks:`` use the manifest's hook entry schema."""
+    from .pipeline.datasets import BUILTIN_TYPES
+
+    names_or_one = {"oneOf": [_NAMES, {"type": "array", "items": _NAMES}]}
+    wiring = {
+        "oneOf": [
+            _NAMES,
+            {"type": "array", "items": _NAMES},
+            {"type": "object", "additionalProperties": _NAMES},
+        ]
+    }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://hookrunner.dev/schemas/pipeline.schema.json",
+        "title": "hookrunner pipeline file (pipeline.yaml)",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["version", "nodes"],
+        "properties": {
+            "version": {"const": 1},
+            "manifests": {
+                "description": "hook manifests to load (default: hooks.yaml beside this file)",
+                "type": "array",
+                "items": _NAMES,
+            },
+            "hooks": {"type": "array", "items": {"$ref": "#/$defs/hook"}},
+            "forget": {"type": "array", "items": {"type": "string"}},
+            "params": {"type": "object", "description": "read by nodes as params:NAME"},
+            "catalog": {
+                "type": "object",
+                "additionalProperties": {
+                    "type": "object",
+                    "required": ["type"],
+                    "properties": {
+                        "type": {
+                            "description": "a built-in type or a class as pkg.mod:Class",
+                            "anyOf": [
+                                {"enum": list(BUILTIN_TYPES)},
+                                {"type": "string", "pattern": _DOTTED},
+                            ],
+                        },
+                        "path": {"type": "string", "minLength": 1},
+                    },
+                },
+            },
+            "nodes": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/node"}},
+        },
+        "$defs": {
+            "hook": hook_entry_schema(),
+            "node": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["func"],
+                "properties": {
+                    "name": {"type": "string", "pattern": r"^\S+$"},
+                    "func": {"type": "string", "pattern": _DOTTED, "description": "pkg.mod:fn"},
+                    "inputs": {
+                        "description": "list: positional; mapping: parameter → dataset",
+                        **wiring,
+                    },
+                    "outputs": {
+                        "description": "str; list (unpacked); mapping (returned key → dataset)",
+                        "oneOf": [{"type": "null"}, *wiring["oneOf"]],
+                    },
+                    "tags": names_or_one,
+                },
+            },
+        },
+    }
+
+
+BUILDERS = {"hooks": build_hooks_schema, "pipeline": build_pipeline_schema}
+
+
 def _schema_dir() -> FsPath | None:
     repo = FsPath(__file__).resolve().parent.parent / "schemas"
     return repo if repo.is_dir() else None
@@ -204,6 +282,10 @@ def _expected(error: Any) -> tuple[str, str | None]:
         return f"must be {'at least' if v != 'maximum' else 'at most'} {val}, got {inst}", None
     if v == "enum":
         hint = did_you_mean(str(inst), [str(x) for x in val])
+        if len(val) > 8:  # a long list (the event names) helps nobody inline
+            path = list(error.absolute_path)
+            what = "event" if path and path[-1] == "event" else "value"
+            return f"unknown {what} {inst!r}", hint or "see `hookrunner list --events`"
         return f"must be one of: {', '.join(map(str, val))}", hint
     if v == "const":
         return f"must be {val!r}", None
@@ -229,6 +311,11 @@ def _best_context(error: Any) -> Any:
     ctx = list(getattr(error, "context", None) or [])
     if not ctx:
         return None
+    # A value of the wrong type (an integer event name) is best told so, not matched to an enum.
+    if all(e.validator in ("type", "enum") for e in ctx) and not isinstance(error.instance, str):
+        typed_only = [e for e in ctx if e.validator == "type"]
+        if typed_only:
+            return typed_only[0]
     # Prefer a sub-error from the branch whose type matched the instance.
     typed = [e for e in ctx if e.validator != "type"]
     return (typed or ctx)[0]
@@ -257,7 +344,12 @@ def check(doc: Document, name: str, base: tuple[str | int, ...] = ()) -> list[Pr
     """Validate ``doc`` (or the sub-document at ``base``) against schema ``name``."""
     instance = doc.get(base) if base else doc.data
     problems: list[Problem] = []
-    for error in _validator(name).iter_errors(instance):
+    errors = list(_validator(name).iter_errors(instance))
+    # Where a value has the wrong type, the other complaints about it are noise.
+    wrong_type = {tuple(e.absolute_path) for e in errors if e.validator == "type"}
+    for error in errors:
+        if error.validator != "type" and tuple(error.absolute_path) in wrong_type:
+            continue
         path = base + tuple(error.absolute_path)
         message, hint = _expected(error)
         key = False

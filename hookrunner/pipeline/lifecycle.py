@@ -1,0 +1,414 @@
+"""The lifecycle of one pipeline run (SPEC §6), event for event.
+
+1. ``before_command_run``; 2. ``parser_hook``, ``pre_config_hook``, ``config_hook`` (slot),
+``post_config_hook``; 3. ``pre_init_hook``, ``init_hook`` (slot: ``session_start``,
+``after_context_created``, ``after_catalog_created``), ``post_init_hook``; 4. ``pre_run_hook``,
+``run_hook`` (slot: ``before_pipeline_run``, the nodes, ``after_pipeline_run`` or
+``on_pipeline_error``), ``post_run_hook`` (on success); ``post_error`` on failure;
+5. ``pre_session_end``, ``session_end`` (always, once the session started); 6.
+``after_command_run`` with the exit code. The slot defaults live in ``hookrunner.invocation``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from time import perf_counter
+from typing import Any
+
+import yaml
+
+from .. import __version__
+from ..errors import Problem, ValidationError, did_you_mean
+from ..session import Session, Store, StoreError, open_store
+from .catalog import Catalog
+from .graph import Pipeline
+from .runners import RUNNERS, Job, NodeFailed, Progress
+from .spec import PipelineSpec, build_hooks, load_document
+
+OK, FAILED, INVALID, INTERRUPTED = 0, 1, 2, 130
+
+
+class UsageError(Exception):
+    """A command-line mistake found while preparing the run (exit 2, no traceback)."""
+
+
+@dataclass
+class RunOptions:
+    """What ``hookrunner run`` was asked to do (also the Python API's arguments)."""
+
+    pipeline: Path
+    runner: str = "sequential"
+    workers: int | None = None
+    tags: list[str] = field(default_factory=list)
+    nodes: list[str] = field(default_factory=list)
+    from_nodes: list[str] = field(default_factory=list)
+    to_nodes: list[str] = field(default_factory=list)
+    params: dict[str, Any] = field(default_factory=dict)
+    resume: str | None = None
+    store: Path | None = None
+    hooks: list[Path] = field(default_factory=list)
+    extra_args: list[str] = field(default_factory=list)
+    session_id: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def as_cli_args(self) -> dict[str, Any]:
+        d = asdict(self)
+        for k in ("pipeline", "store"):
+            d[k] = None if d[k] is None else str(d[k])
+        d["hooks"] = [str(h) for h in self.hooks]
+        return d
+
+
+@dataclass
+class RunContext:
+    """The run's context (Kedro's ``KedroContext`` role): what ``after_context_created`` and
+    the ``init_hook``/``run_hook`` slots see."""
+
+    project_path: Path
+    pipeline_path: Path
+    params: dict[str, Any]
+    catalog: Catalog
+    pipeline: Pipeline
+    to_run: Pipeline
+    skipped: list[str]
+    spec: PipelineSpec
+    session: Session
+    run_id: str
+    config: dict[str, Any]
+    env: str | None = None
+
+
+@dataclass
+class Invocation:
+    """The ``command`` argument of the invocation hooks: one ``hookrunner run``."""
+
+    name: str
+    options: RunOptions
+    hooks: Any  # HookRunner
+    session: Session
+    store: Store
+    progress: Progress | None = None
+    extra: argparse.Namespace | None = None
+    resumed_nodes: set[str] = field(default_factory=set)
+    job: Job | None = None
+
+    def run_params(self, context: RunContext) -> dict[str, Any]:
+        """Kedro's ``run_params``: the run's settings plus ``run_id``/``session_id``."""
+        o = self.options
+        return {
+            "session_id": context.session.id,
+            "run_id": context.run_id,
+            "project_path": str(context.project_path),
+            "pipeline_path": str(context.pipeline_path),
+            "runner": o.runner,
+            "workers": o.workers,
+            "tags": list(o.tags),
+            "node_names": list(o.nodes),
+            "from_nodes": list(o.from_nodes),
+            "to_nodes": list(o.to_nodes),
+            "extra_params": copy.deepcopy(o.params),
+            "resume": o.resume,
+            "env": None,
+            "hookrunner_version": __version__,
+        }
+
+
+@dataclass
+class RunResult:
+    """The outcome of one run, for the CLI summary and the Python API."""
+
+    exit_code: int
+    status: str
+    session_id: str | None = None
+    store: str | None = None
+    nodes_total: int = 0
+    nodes_run: list[str] = field(default_factory=list)
+    nodes_failed: list[str] = field(default_factory=list)
+    nodes_skipped: list[str] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    problems: list[Problem] = field(default_factory=list)
+    hook_stats: list[dict[str, Any]] = field(default_factory=list)
+    duration_s: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == OK
+
+    @property
+    def hook_failures(self) -> int:
+        return sum(int(s["failures"] or 0) for s in self.hook_stats)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def parse_param_overrides(items: list[str]) -> dict[str, Any]:
+    """``["a.b=1", "name=x"]`` → ``{"a.b": 1, "name": "x"}`` (values read as YAML scalars)."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise UsageError(f"--params {item!r}: expected NAME=VALUE (e.g. model.depth=3)")
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else ""
+        except yaml.YAMLError:
+            value = raw
+        out[key] = value
+    return out
+
+
+def apply_overrides(params: dict[str, Any], overrides: Mapping[str, Any]) -> None:
+    """Set dotted keys in place, creating nested mappings as needed."""
+    for dotted, value in overrides.items():
+        node = params
+        parts = dotted.split(".")
+        for part in parts[:-1]:
+            child = node.get(part)
+            if not isinstance(child, dict):
+                child = node[part] = {}
+            node = child
+        node[parts[-1]] = value
+
+
+def _check_names(kind: str, names: list[str], pipeline: Pipeline) -> None:
+    for name in names:
+        if name not in pipeline:
+            hint = did_you_mean(name, [n.name for n in pipeline.nodes])
+            raise UsageError(f"{kind}: no node named {name!r}" + (f" ({hint})" if hint else ""))
+
+
+def select_nodes(pipeline: Pipeline, options: RunOptions) -> Pipeline:
+    """Kedro's selection: each filter applies to the whole pipeline; the result is their
+    intersection, in the pipeline's order."""
+    keep = {n.name for n in pipeline.nodes}
+    if options.nodes:
+        _check_names("--nodes", options.nodes, pipeline)
+        keep &= {n.name for n in pipeline.only_nodes(*options.nodes).nodes}
+    if options.from_nodes:
+        _check_names("--from-nodes", options.from_nodes, pipeline)
+        keep &= {n.name for n in pipeline.from_nodes(*options.from_nodes).nodes}
+    if options.to_nodes:
+        _check_names("--to-nodes", options.to_nodes, pipeline)
+        keep &= {n.name for n in pipeline.to_nodes(*options.to_nodes).nodes}
+    if options.tags:
+        keep &= {n.name for n in pipeline.only_nodes_with_tags(*options.tags).nodes}
+    if not keep:
+        raise UsageError("the node selection is empty: no node matches all the given filters")
+    return pipeline.only_nodes(*keep)
+
+
+def plan_resume(
+    pipeline: Pipeline, catalog: Catalog, checkpointed: set[str]
+) -> tuple[Pipeline, list[str]]:
+    """Skip a node when the resumed session checkpointed it, its outputs are persisted, and
+    no node upstream of it runs again (a re-run upstream may change its inputs)."""
+    if not checkpointed:
+        return pipeline, []
+    runs: set[str] = set()
+    skipped: list[str] = []
+    for node in pipeline.nodes:
+        if (
+            node.name in checkpointed
+            and all(catalog.persisted(o) for o in node.outputs)
+            and not any(u in runs for u in pipeline.upstream[node.name])
+        ):
+            skipped.append(node.name)
+        else:
+            runs.add(node.name)
+    return pipeline.only_nodes(*runs), skipped
+
+
+def _error_info(exc: BaseException) -> dict[str, Any]:
+    info: dict[str, Any] = {"type": type(exc).__name__, "message": str(exc)}
+    if isinstance(exc, NodeFailed):
+        info.update(node=exc.node.name, type=type(exc.error).__name__, message=str(exc.error))
+    return info
+
+
+# --------------------------------------------------------------------------- the run
+
+
+def run(
+    options: RunOptions, progress: Progress | None = None, base_hooks: list[Path] | None = None
+) -> RunResult:
+    """Run a pipeline file through the whole lifecycle; never raises for user mistakes or
+    failed runs (the result carries the exit code, problems or error)."""
+    t0 = perf_counter()
+    if options.runner not in RUNNERS:
+        hint = did_you_mean(options.runner, RUNNERS)
+        return RunResult(
+            INVALID,
+            "invalid",
+            error=f"unknown runner {options.runner!r} (choose from: {', '.join(RUNNERS)})"
+            + (f"; {hint}" if hint else ""),
+        )
+    if options.workers is not None and options.workers < 1:
+        return RunResult(INVALID, "invalid", error="--workers must be at least 1")
+    doc, shape = load_document(options.pipeline)
+    if doc is None or shape:
+        return RunResult(INVALID, "invalid", problems=shape)
+    try:
+        hooks = build_hooks(doc, list(base_hooks or []) + list(options.hooks), shape)
+    except ValidationError as exc:
+        return RunResult(INVALID, "invalid", problems=exc.problems)
+    try:
+        store = open_store(options.store, doc.directory)
+    except StoreError as exc:
+        return RunResult(INVALID, "invalid", error=str(exc))
+    session = Session(
+        hooks,
+        store,
+        session_id=options.session_id,
+        metadata={"pipeline": str(Path(doc.file).resolve()), **options.metadata},
+        kind="run",
+        source=str(Path(doc.file).resolve()),
+        resumed_from=options.resume,
+    )
+    command = Invocation("run", options, hooks, session, store, progress)
+    result = RunResult(OK, "ok", session_id=session.id, store=str(store.path))
+    project_metadata = {
+        "project_name": doc.directory.name,
+        "project_path": str(doc.directory),
+        "pipeline": str(Path(doc.file).resolve()),
+        "hookrunner_version": __version__,
+    }
+    command_args = ["run", str(options.pipeline), *options.extra_args]
+    session.start_recording()
+    try:
+        try:
+            hooks.emit(
+                "before_command_run",
+                project_metadata=project_metadata,
+                command_args=command_args,
+            )
+            _lifecycle(command, result)
+        except ValidationError as exc:
+            result.exit_code, result.status, result.problems = INVALID, "invalid", exc.problems
+        except UsageError as exc:
+            result.exit_code, result.status, result.error = INVALID, "invalid", str(exc)
+        except KeyboardInterrupt:
+            result.exit_code, result.status, result.error = (
+                INTERRUPTED,
+                "interrupted",
+                "interrupted",
+            )
+        except Exception as exc:
+            result.exit_code, result.status = FAILED, "failed"
+            if isinstance(exc, NodeFailed):
+                result.nodes_failed.append(exc.node.name)
+                result.error = (
+                    f"node {exc.node.name!r} failed: {type(exc.error).__name__}: {exc.error}"
+                )
+            else:
+                result.error = f"{type(exc).__name__}: {exc}"
+            if session.status == "running":
+                session.emit("post_error", error_info=_error_info(exc), error=exc)
+        if command.job is not None:
+            result.nodes_run = list(command.job.done)
+        if session.status == "running":
+            try:
+                session.end(
+                    "ok" if result.exit_code == OK else result.status,
+                    {
+                        "exit_code": result.exit_code,
+                        "nodes_total": result.nodes_total,
+                        "nodes_run": len(result.nodes_run),
+                        "nodes_failed": result.nodes_failed,
+                        "nodes_skipped": len(result.nodes_skipped),
+                        "error": result.error,
+                    },
+                )
+            except KeyboardInterrupt:
+                result.exit_code, result.status = INTERRUPTED, "interrupted"
+        hooks.emit(
+            "after_command_run",
+            project_metadata=project_metadata,
+            command_args=command_args,
+            exit_code=result.exit_code,
+        )
+    finally:
+        session.stop_recording()
+        if session.status not in ("new",):
+            session.flush()
+            result.hook_stats = store.hook_stats(session.id)
+        else:
+            result.session_id = None
+        store.close()
+        hooks.close()
+    result.duration_s = perf_counter() - t0
+    return result
+
+
+def _lifecycle(command: Invocation, result: RunResult) -> None:
+    hooks = command.hooks
+    options = command.options
+    parser = argparse.ArgumentParser(
+        prog=f"hookrunner run {options.pipeline}", add_help=False, exit_on_error=False
+    )
+    hooks.emit("parser_hook", parser=parser)
+    try:
+        extra, unknown = parser.parse_known_args(options.extra_args)
+    except argparse.ArgumentError as exc:
+        raise UsageError(str(exc)) from None
+    if unknown:
+        raise UsageError(
+            f"unknown option(s): {' '.join(unknown)} (see `hookrunner run --help`; "
+            "parser_hook hooks may add options)"
+        )
+    command.extra = extra
+    cli_args = {**options.as_cli_args(), **vars(extra)}
+    inv = {"command": command, "cli_args": cli_args}
+
+    hooks.emit("pre_config_hook", **inv)
+    configs = hooks.emit("config_hook", **inv).value
+    # Built-in post-config step: --params overrides, then parameter references.
+    spec: PipelineSpec = configs["pipeline"]
+    apply_overrides(configs["params"], options.params)
+    problems = spec.check_params(configs["params"])
+    if problems:
+        raise ValidationError(problems)
+    configs["selected"] = select_nodes(spec.pipeline, options)
+    result.nodes_total = len(configs["selected"])
+    if options.resume:
+        try:
+            resumed = command.store.session(options.resume)["id"]
+        except StoreError as exc:
+            raise UsageError(f"--resume: {exc}") from None
+        options.resume = resumed
+        command.resumed_nodes = command.store.checkpointed_nodes(resumed)
+    hooks.emit("post_config_hook", **inv, configs=configs)
+
+    hooks.emit("pre_init_hook", **inv, configs=configs)
+    context = hooks.emit("init_hook", **inv, configs=configs).value
+    result.nodes_skipped = list(getattr(context, "skipped", []))
+    if command.progress is not None:
+        for name in result.nodes_skipped:
+            command.progress("skipped", context.pipeline[name], 0.0)
+    hooks.emit("post_init_hook", **inv, configs=configs, context=context)
+
+    hooks.emit("pre_run_hook", **inv, configs=configs, context=context)
+    result.outputs = hooks.emit("run_hook", **inv, configs=configs, context=context).value or {}
+    hooks.emit("post_run_hook", **inv, configs=configs, context=context)
+
+
+def default_store_path(pipeline: Path) -> Path:
+    from ..session import DEFAULT_STORE
+
+    return Path(pipeline).resolve().parent / DEFAULT_STORE
+
+
+__all__ = [
+    "RunContext",
+    "RunOptions",
+    "RunResult",
+    "run",
+    "select_nodes",
+    "plan_resume",
+    "parse_param_overrides",
+]

@@ -1,0 +1,239 @@
+"""Runners: in which order and where nodes execute. What happens to one node is ``run_node``.
+
+A runner only schedules; ``run_node(job, node)`` is the whole per-node protocol (load inputs
+with their dataset hooks → ``before_node_run`` → call → ``after_node_run`` → save outputs with
+their hooks → checkpoint). A distributed runner is one more ``Runner`` subclass that calls
+``run_node`` where its workers are; register it in ``RUNNERS``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from time import perf_counter
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from .catalog import Catalog
+from .graph import Node, Pipeline
+
+if TYPE_CHECKING:
+    from ..registry import Plan
+    from ..session import Session
+
+Progress = Callable[[str, Node, float], None]
+_PIPELINE_EVENTS = (
+    "before_dataset_loaded",
+    "after_dataset_loaded",
+    "before_node_run",
+    "after_node_run",
+    "on_node_error",
+    "before_dataset_saved",
+    "after_dataset_saved",
+)
+
+
+class NodeFailed(Exception):
+    """A node (or one of its dataset loads/saves or pipeline hooks) failed; ``error`` is why."""
+
+    def __init__(self, node: Node, error: BaseException):
+        super().__init__(f"node {node.name!r} failed: {type(error).__name__}: {error}")
+        self.node = node
+        self.error = error
+
+
+@dataclass
+class Job:
+    """Everything a worker needs to run nodes of one pipeline run.
+
+    ``plans`` is the registry snapshot taken when the run starts: a reload during the run
+    does not change the hooks halfway through a node.
+    """
+
+    pipeline: Pipeline
+    catalog: Catalog
+    plans: dict[str, Plan]
+    run_id: str
+    session: Session | None = None
+    progress: Progress | None = None
+    done: list[str] = field(default_factory=list)
+
+
+def run_node(job: Job, node: Node) -> None:
+    """Run one node with its hooks; raise NodeFailed. Safe to call from several threads."""
+    plans = job.plans
+    catalog = job.catalog
+    progress = job.progress
+    t0 = perf_counter()
+    if progress is not None:
+        progress("start", node, 0.0)
+    try:
+        before_load = plans["before_dataset_loaded"]
+        after_load = plans["after_dataset_loaded"]
+        inputs: dict[str, Any] = {}
+        for name in node.inputs:
+            if before_load.hooks:
+                before_load.emit({"dataset_name": name, "node": node})
+            data = catalog.load(name)
+            inputs[name] = data
+            if after_load.hooks:
+                after_load.emit({"dataset_name": name, "data": data, "node": node})
+        before = plans["before_node_run"]
+        if before.hooks:
+            result = before.emit(
+                {
+                    "node": node,
+                    "catalog": catalog,
+                    "inputs": dict(inputs),
+                    "is_async": False,
+                    "run_id": job.run_id,
+                }
+            )
+            if result.changes:
+                inputs.update(result.changes)
+        try:
+            outputs = node.run(inputs)
+        except Exception as exc:
+            on_error = plans["on_node_error"]
+            if on_error.hooks:
+                on_error.emit(
+                    {
+                        "error": exc,
+                        "node": node,
+                        "catalog": catalog,
+                        "inputs": inputs,
+                        "is_async": False,
+                        "run_id": job.run_id,
+                    }
+                )
+            raise
+        after = plans["after_node_run"]
+        if after.hooks:
+            after.emit(
+                {
+                    "node": node,
+                    "catalog": catalog,
+                    "inputs": inputs,
+                    "outputs": outputs,
+                    "is_async": False,
+                    "run_id": job.run_id,
+                }
+            )
+        before_save = plans["before_dataset_saved"]
+        after_save = plans["after_dataset_saved"]
+        for name, data in outputs.items():
+            if before_save.hooks:
+                before_save.emit({"dataset_name": name, "data": data, "node": node})
+            catalog.save(name, data)
+            if after_save.hooks:
+                after_save.emit({"dataset_name": name, "data": data, "node": node})
+        if job.session is not None:
+            job.session.checkpoint({"node": node.name, "outputs": node.outputs}, node=node.name)
+    except Exception as exc:
+        if progress is not None:
+            progress("failed", node, perf_counter() - t0)
+        raise NodeFailed(node, exc) from exc
+    job.done.append(node.name)
+    if progress is not None:
+        progress("done", node, perf_counter() - t0)
+
+
+class Runner(ABC):
+    """Schedules the nodes of ``job.pipeline`` (already in dependency order)."""
+
+    name: ClassVar[str] = ""
+
+    def __init__(self, workers: int | None = None, **options: Any):
+        self.workers = workers
+        self.options = options
+
+    @abstractmethod
+    def run(self, job: Job) -> None:
+        """Run every node after its upstream nodes; raise the first NodeFailed."""
+
+
+class SequentialRunner(Runner):
+    """One node at a time, in dependency order (ties keep file order)."""
+
+    name = "sequential"
+
+    def run(self, job: Job) -> None:
+        for node in job.pipeline.nodes:
+            run_node(job, node)
+
+
+class ThreadRunner(Runner):
+    """Independent nodes in parallel on a thread pool; each node's own events stay in order.
+
+    After a failure no new node starts; nodes already running finish, then the first failure
+    is raised. Ctrl-C cancels everything not yet started.
+    """
+
+    name = "thread"
+
+    def run(self, job: Job) -> None:
+        pipeline = job.pipeline
+        selected = {n.name for n in pipeline.nodes}
+        waiting = {
+            n.name: {u for u in pipeline.upstream[n.name] if u in selected} for n in pipeline.nodes
+        }
+        ready = [n for n in pipeline.nodes if not waiting[n.name]]
+        running: dict[Future[None], Node] = {}
+        failure: NodeFailed | None = None
+        pool = ThreadPoolExecutor(
+            max_workers=self.workers or min(8, len(selected) or 1),
+            thread_name_prefix="hookrunner-node",
+        )
+        try:
+            while ready or running:
+                while ready and failure is None:
+                    node = ready.pop(0)
+                    running[pool.submit(run_node, job, node)] = node
+                if not running:
+                    break
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    node = running.pop(fut)
+                    exc = fut.exception()
+                    if exc is not None:
+                        if failure is None:
+                            failure = exc if isinstance(exc, NodeFailed) else NodeFailed(node, exc)
+                        continue
+                    for child in pipeline.downstream[node.name]:
+                        if child in waiting:
+                            waiting[child].discard(node.name)
+                            if not waiting[child]:
+                                ready.append(pipeline[child])
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
+        if failure is not None:
+            raise failure
+
+
+RUNNERS: dict[str, type[Runner]] = {
+    SequentialRunner.name: SequentialRunner,
+    ThreadRunner.name: ThreadRunner,
+}
+
+
+def make_runner(name: str, workers: int | None = None, **options: Any) -> Runner:
+    """A runner by name; ValueError with the known names otherwise."""
+    try:
+        cls = RUNNERS[name]
+    except KeyError:
+        from ..errors import did_you_mean
+
+        hint = did_you_mean(name, RUNNERS)
+        raise ValueError(
+            f"unknown runner {name!r} (choose from: {', '.join(RUNNERS)})"
+            + (f"; {hint}" if hint else "")
+        ) from None
+    return cls(workers=workers, **options)
+
+
+def job_plans(registry: Any) -> dict[str, Plan]:
+    """The pipeline events' plans from one registry snapshot."""
+    return {name: registry.plans[name] for name in _PIPELINE_EVENTS}

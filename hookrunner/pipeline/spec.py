@@ -1,0 +1,401 @@
+"""Loading and validating a pipeline file: schema, local hooks and graph checks, all located.
+
+Every problem points at ``file:line:col`` with the document path (``nodes[2] 'clean' →
+inputs[1]``), like manifest problems. The graph is checked completely at load time (cycles,
+missing inputs, outputs produced twice, functions and their signatures, dataset types,
+parameters) so that a run never starts on a pipeline that cannot finish.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import sys
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .. import schema
+from ..document import Document, interpolate_env, load_file
+from ..errors import Problem, ValidationError, did_you_mean
+from ..manifest import Loader, Manifest
+from ..resolve import ResolveError, import_callable
+from .catalog import PARAMS_PREFIX, Catalog, is_param, lookup_param
+from .datasets import DatasetConfigError, MemoryDataset, dataset_class, make_dataset
+from .graph import Node, Pipeline, topological
+
+PathLike = str | os.PathLike[str]
+
+
+@dataclass
+class PipelineSpec:
+    """A loaded, checked pipeline file: the graph, the catalog entries and the parameters."""
+
+    path: Path
+    doc: Document
+    pipeline: Pipeline
+    params: dict[str, Any]
+    catalog_config: dict[str, dict[str, Any]]
+    # Where each node was declared, for errors raised later (e.g. parameter overrides).
+    node_paths: dict[str, tuple[str | int, ...]] = field(default_factory=dict)
+
+    @property
+    def directory(self) -> Path:
+        return self.path.parent
+
+    def make_catalog(self, params: Mapping[str, Any] | None = None) -> Catalog:
+        """Fresh datasets for one run (datasets hold state, so runs never share them)."""
+        datasets = {
+            name: make_dataset(cfg, self.directory) for name, cfg in self.catalog_config.items()
+        }
+        return Catalog(datasets, self.params if params is None else params)
+
+    def check_params(self, params: Mapping[str, Any]) -> list[Problem]:
+        """Every ``params:NAME`` input must name an existing (possibly nested) parameter."""
+        problems = []
+        for node in self.pipeline.nodes:
+            base = self.node_paths[node.name]
+            for key, name in _wiring(self.doc.get(base + ("inputs",))):
+                if not name.startswith(PARAMS_PREFIX):
+                    continue
+                dotted = name[len(PARAMS_PREFIX) :]
+                try:
+                    lookup_param(params, dotted)
+                except KeyError as exc:
+                    missing = exc.args[0]
+                    parent = missing.rpartition(".")[0]
+                    siblings = (
+                        lookup_param(params, parent) if parent else params
+                    )  # exists: the walk got this far
+                    choices = [f"{parent}.{k}" if parent else str(k) for k in siblings]
+                    problems.append(
+                        self.doc.problem(
+                            base + ("inputs",) + ((key,) if key is not None else ()),
+                            f"parameter {dotted!r} does not exist under params:",
+                            did_you_mean(missing, choices)
+                            or "add it under params: or pass --params NAME=VALUE",
+                        )
+                    )
+        return problems
+
+
+def _wiring(value: Any) -> list[tuple[str | int | None, str]]:
+    """(document key, dataset name) for a node's inputs/outputs in any of their forms."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [(None, value)]
+    if isinstance(value, dict):
+        return [(k, v) for k, v in value.items() if isinstance(v, str)]
+    if isinstance(value, list):
+        return [(i, v) for i, v in enumerate(value) if isinstance(v, str)]
+    return []
+
+
+# --------------------------------------------------------------------------- documents
+
+
+def load_document(path: PathLike) -> tuple[Document | None, list[Problem]]:
+    """Parse the file, fill ``${env:...}`` and check it against the pipeline schema."""
+    try:
+        doc = load_file(path)
+    except ValidationError as exc:
+        return None, exc.problems
+    problems = interpolate_env(doc) + schema.check(doc, "pipeline")
+    return doc, problems
+
+
+def manifest_paths(doc: Document, extra: list[PathLike] | None = None) -> list[Path]:
+    """Global manifests for a pipeline: ``extra`` (``--hooks``), then ``manifests:`` or the
+    ``hooks.yaml`` beside the pipeline file; each file once."""
+    out: list[Path] = [Path(p).resolve() for p in extra or []]
+    declared = doc.get(("manifests",))
+    if isinstance(declared, list):
+        out += [(doc.directory / str(p)).resolve() for p in declared]
+    elif (doc.directory / "hooks.yaml").is_file():
+        out.append((doc.directory / "hooks.yaml").resolve())
+    return list(dict.fromkeys(out))
+
+
+def hook_manifest(
+    doc: Document, extra: list[PathLike] | None = None, shape: list[Problem] | None = None
+) -> Manifest:
+    """Global manifests, then the pipeline's ``forget:`` and local ``hooks:`` (same rules)."""
+    loader = Loader()
+    declared = doc.get(("manifests",))
+    for p in manifest_paths(doc, extra):
+        if not p.is_file() and isinstance(declared, list):
+            i = next(
+                (i for i, d in enumerate(declared) if (doc.directory / str(d)).resolve() == p), None
+            )
+            if i is not None:
+                loader.m.problems.append(
+                    doc.problem(("manifests", i), f"manifest {declared[i]!r} not found ({p})")
+                )
+                continue
+        loader.add_file(p)
+    bad = [p.path for p in shape or []]
+    loader.m.files.append(doc)
+    if not any(b[:1] == ("forget",) for b in bad):
+        loader.forget(doc, ("forget",))
+    loader.add_hooks(doc, ("hooks",), bad)
+    return loader.result()
+
+
+def build_hooks(doc: Document, extra: list[PathLike] | None = None, shape=None):  # -> HookRunner
+    """The HookRunner for a pipeline run; raises ValidationError listing every hook problem."""
+    from ..registry import State, build
+    from ..runner import HookRunner
+
+    manifest = hook_manifest(doc, extra, shape)
+    return HookRunner(build(manifest, State()), manifest.paths)
+
+
+# --------------------------------------------------------------------------- the graph
+
+
+def _return_problem(fn: Any, outputs: Any) -> str | None:
+    """A clear mismatch between a declared return annotation and ``outputs``, if any."""
+    try:
+        hints = typing.get_type_hints(fn)
+    except Exception:
+        return None
+    if "return" not in hints:
+        return None
+    ann = hints["return"]
+    if ann is Any or outputs is None:
+        return None
+    if ann is type(None):
+        return "the function is annotated to return None, but outputs are declared"
+    origin = typing.get_origin(ann) or ann
+    if isinstance(outputs, list):
+        if origin is tuple:
+            args = typing.get_args(ann)
+            if args and Ellipsis not in args and len(args) != len(outputs):
+                return (
+                    f"the function returns a tuple of {len(args)} values, "
+                    f"but {len(outputs)} outputs are declared"
+                )
+            return None
+        if inspect.isclass(origin) and origin in (dict, str, int, float, bool, bytes):
+            return (
+                f"{len(outputs)} outputs need a returned tuple or list, "
+                f"but the function returns {origin.__name__}"
+            )
+    if isinstance(outputs, dict) and inspect.isclass(origin) and origin in (tuple, list):
+        return f"mapped outputs need a returned mapping, but the function returns {origin.__name__}"
+    return None
+
+
+class _GraphChecker:
+    def __init__(self, doc: Document, shape: list[Problem]):
+        self.doc = doc
+        self.bad = [p.path for p in shape]
+        self.problems: list[Problem] = []
+
+    def _ok(self, path: tuple[str | int, ...]) -> bool:
+        n = len(path)
+        return not any(b[:n] == path or path[: len(b)] == b for b in self.bad if b)
+
+    def add(self, path: tuple[str | int, ...], message: str, hint: str | None = None) -> None:
+        self.problems.append(self.doc.problem(path, message, hint))
+
+    def catalog(self) -> dict[str, dict[str, Any]]:
+        raw = self.doc.get(("catalog",)) or {}
+        out: dict[str, dict[str, Any]] = {}
+        if not isinstance(raw, dict):
+            return out
+        for name, cfg in raw.items():
+            path = ("catalog", name)
+            if not self._ok(path) or not isinstance(cfg, dict):
+                continue
+            if is_param(str(name)):
+                self.add(path, f"{name!r} is reserved for parameters", "rename the dataset")
+                continue
+            try:
+                dataset_class(str(cfg.get("type", "memory")))
+                make_dataset(cfg, self.doc.directory)
+            except DatasetConfigError as exc:
+                self.add(path + ((exc.key,) if exc.key else ()), exc.message, exc.hint)
+                continue
+            out[str(name)] = cfg
+        return out
+
+    def nodes(
+        self, catalog: dict[str, dict[str, Any]]
+    ) -> tuple[list[Node], dict[str, tuple[str | int, ...]]]:
+        raw = self.doc.get(("nodes",)) or []
+        nodes: list[Node] = []
+        where: dict[str, tuple[str | int, ...]] = {}
+        producer: dict[str, str] = {}
+        for i, entry in enumerate(raw if isinstance(raw, list) else []):
+            path: tuple[str | int, ...] = ("nodes", i)
+            if not self._ok(path) or not isinstance(entry, dict):
+                continue
+            try:
+                fn = import_callable(entry["func"])
+            except ResolveError as exc:
+                self.add(path + ("func",), exc.message, exc.hint)
+                continue
+            name = entry.get("name") or getattr(fn, "__name__", None) or f"node_{i}"
+            if name in where:
+                line, _ = self.doc.where(where[name])
+                self.add(
+                    path + (("name",) if "name" in entry else ("func",)),
+                    f"duplicate node name {name!r} (first used at line {line})",
+                    "give each node a unique name:",
+                )
+                continue
+            inputs, outputs = entry.get("inputs"), entry.get("outputs")
+            ok = self._signature(path, fn, entry["func"], inputs)
+            msg = _return_problem(fn, outputs)
+            if msg:
+                self.add(path + ("outputs",), msg)
+                ok = False
+            for key, out in _wiring(outputs):
+                at = path + ("outputs",) + ((key,) if key is not None else ())
+                if is_param(out):
+                    self.add(at, f"{out!r} is a parameter; parameters are read-only")
+                    ok = False
+                elif out in producer:
+                    line, _ = self.doc.where(where[producer[out]])
+                    self.add(
+                        at,
+                        f"dataset {out!r} is already produced by node {producer[out]!r} "
+                        f"(line {line})",
+                        "each dataset has one producer; rename one output",
+                    )
+                    ok = False
+            if isinstance(outputs, list) and len(set(outputs)) != len(outputs):
+                self.add(path + ("outputs",), "the same dataset is listed twice in outputs")
+                ok = False
+            where[name] = path
+            if not ok:
+                continue
+            tags = entry.get("tags") or []
+            node = Node(name, fn, inputs, outputs, [tags] if isinstance(tags, str) else tags)
+            for out in node.outputs:
+                producer[out] = name
+            nodes.append(node)
+        # Inputs need a producer, a persistent catalog entry or a parameter.
+        for node in nodes:
+            path = where[node.name]
+            for key, inp in _wiring(self.doc.get(path + ("inputs",))):
+                if inp in producer or is_param(inp):
+                    continue
+                cfg = catalog.get(inp)
+                if cfg is not None and dataset_class(str(cfg.get("type", "memory"))) is not (
+                    MemoryDataset
+                ):
+                    continue
+                known = list(producer) + list(catalog)
+                self.add(
+                    path + ("inputs",) + ((key,) if key is not None else ()),
+                    f"input {inp!r} is produced by no node"
+                    + (
+                        " and is a memory dataset" if cfg is not None else " and not in the catalog"
+                    ),
+                    did_you_mean(inp, known)
+                    or "declare it under catalog: with a file type, or produce it in a node",
+                )
+        return nodes, where
+
+    def _signature(self, path: tuple[str | int, ...], fn: Any, target: str, inputs: Any) -> bool:
+        try:
+            sig = inspect.signature(fn)
+        except (TypeError, ValueError):
+            return True
+        try:
+            if isinstance(inputs, dict):
+                sig.bind(**dict.fromkeys(inputs))
+            else:
+                n = 0 if inputs is None else 1 if isinstance(inputs, str) else len(inputs)
+                sig.bind(*([None] * n))
+        except TypeError as exc:
+            shown = (
+                "no inputs"
+                if not inputs
+                else f"inputs {list(inputs)}"
+                if isinstance(inputs, dict)
+                else f"{1 if isinstance(inputs, str) else len(inputs)} positional input(s)"
+            )
+            self.add(
+                path + ("inputs",),
+                f"{shown} do not fit {target}{sig}: {exc}",
+                "list inputs in parameter order, or map parameter names to datasets",
+            )
+            return False
+        return True
+
+
+def _check_graph(
+    doc: Document, shape: list[Problem], check_params: bool = True
+) -> tuple[PipelineSpec, list[Problem]]:
+    directory = str(doc.directory)
+    if directory not in sys.path:
+        sys.path.insert(0, directory)
+    checker = _GraphChecker(doc, shape)
+    catalog = checker.catalog()
+    nodes, where = checker.nodes(catalog)
+    ordered, cycle = topological(nodes)
+    if cycle:
+        chain = " → ".join(cycle)
+        checker.add(
+            where[cycle[0]],
+            f"the nodes form a cycle: {chain}",
+            "a node cannot depend on its own outputs; break the loop",
+        )
+    params = doc.get(("params",)) or {}
+    if not isinstance(params, dict):
+        params = {}
+    spec = PipelineSpec(
+        path=Path(doc.file).resolve(),
+        doc=doc,
+        pipeline=Pipeline(nodes if cycle else ordered),
+        params=params,
+        catalog_config=catalog,
+        node_paths=where,
+    )
+    problems = checker.problems
+    if check_params:
+        problems += spec.check_params(params)
+    return spec, problems
+
+
+def _sorted(problems: list[Problem]) -> list[Problem]:
+    seen: set[str] = set()
+    out = []
+    for p in sorted(problems, key=lambda p: (p.file, p.line, p.column)):
+        if str(p) not in seen:
+            seen.add(str(p))
+            out.append(p)
+    return out
+
+
+def load_pipeline(path: PathLike, check_params: bool = True) -> PipelineSpec:
+    """Load and check a pipeline file; raise ValidationError listing every problem."""
+    doc, shape = load_document(path)
+    if doc is None:
+        raise ValidationError(shape)
+    spec, problems = _check_graph(doc, shape, check_params)
+    problems = shape + problems
+    if problems:
+        raise ValidationError(_sorted(problems))
+    return spec
+
+
+def validate_pipeline(path: PathLike) -> tuple[int, list[Problem]]:
+    """(node count, problems) for ``hookrunner validate``: schema, hooks and the graph."""
+    doc, shape = load_document(path)
+    if doc is None:
+        return 0, shape
+    problems = list(shape)
+    try:
+        build_hooks(doc, shape=shape)
+    except ValidationError as exc:
+        problems += [p for p in exc.problems if p not in problems]
+    spec, graph = _check_graph(doc, shape)
+    problems += graph
+    return len(spec.pipeline), _sorted(problems)
