@@ -72,14 +72,18 @@ class MotoEndpoint:
         self.server.start()
         self.port = self.server.get_host_and_port()[1]
         self.url = f"http://127.0.0.1:{self.port}"
+        self.running = True
 
     def stop(self) -> None:
-        self.server.stop()
-        self.server._server.server_close()  # release the port: refused, not hanging
+        if self.running:
+            self.server.stop()
+            self.server._server.server_close()  # release the port: refused, not hanging
+            self.running = False
 
     def start(self) -> None:
         self.server = self._cls(ip_address="127.0.0.1", port=self.port, verbose=False)
         self.server.start()
+        self.running = True
 
 
 @pytest.fixture(scope="session")
