@@ -191,16 +191,18 @@ def load_text(text: str, file: str) -> Document:
             try:
                 walker.walk(node, ())
             except _TooBig as big:
-                line, col = doc.where(big.path)
+                # Point at the top-level key whose value blew up, not deep inside an alias.
+                where = big.path[:1]
+                line, col = doc.where(where, key=True)
                 raise ValidationError(
                     [
                         Problem(
                             file,
                             line,
                             col,
-                            big.path,
+                            where,
                             f"the document expands to more than {MAX_NODES} nodes",
-                            "anchors and aliases nest too deeply (an alias bomb?)",
+                            "aliases re-expand anchors exponentially: an alias bomb?",
                         )
                     ]
                 ) from None

@@ -97,7 +97,17 @@ class State:
 class Plan:
     """One event's ordered hooks plus the entry points the runner calls."""
 
-    __slots__ = ("spec", "hooks", "generation", "state", "defaults", "nargs", "stamp", "empty")
+    __slots__ = (
+        "spec",
+        "hooks",
+        "generation",
+        "state",
+        "defaults",
+        "keys",
+        "nargs",
+        "stamp",
+        "empty",
+    )
 
     def __init__(self, spec: EventSpec, hooks: tuple[Hook, ...], generation: int, state: State):
         self.spec = spec
@@ -107,6 +117,7 @@ class Plan:
         self.defaults = {a: None for a in hook_args(spec)}
         if "hook_type" in self.defaults:
             self.defaults["hook_type"] = spec.name
+        self.keys = self.defaults.keys()
         self.nargs = len(self.defaults)
         self.stamp = "timestamp" in self.defaults and any(
             "timestamp" in h.takes or "**" in h.takes for h in hooks
@@ -114,7 +125,7 @@ class Plan:
         self.empty = dispatch.EmitResult(spec.name, [], generation=generation)
 
     def _args(self, kw: dict[str, Any]) -> dict[str, Any]:
-        if len(kw) < self.nargs:
+        if len(kw) < self.nargs or not self.keys <= kw.keys():
             kw = {**self.defaults, **kw}
         if self.stamp and kw.get("timestamp") is None:
             kw["timestamp"] = datetime.now(UTC)
@@ -325,7 +336,11 @@ class _Builder:
         except Exception as exc:
             self.problems.append(
                 decl.problem(
-                    "args", f"constructing {cls.__name__} failed: {type(exc).__name__}: {exc}"
+                    "args" if "args" in e else "class",
+                    f"constructing {cls.__name__} failed: {type(exc).__name__}: {exc}",
+                    "check `args:` against the constructor's parameters"
+                    if isinstance(exc, TypeError)
+                    else None,
                 )
             )
             return
@@ -420,9 +435,11 @@ class _Builder:
                 params = inspect.signature(fn).parameters
                 bound = {k: v for k, v in bound.items() if k in params}
             try:
-                invoke, takes = make_invoker(fn, args, bound, wrap=mode == "wrap")
+                invoke, takes = make_invoker(
+                    fn, args, bound, wrap=mode == "wrap", pluggy=bool(name and _marker(fn))
+                )
             except ResolveError as exc:
-                key = "with" if "`with:`" in exc.message else ("class" if name else "call")
+                key = "with" if exc.message.startswith("`with:`") else ("class" if name else "call")
                 prefix = f"{fn.__qualname__}: " if name else ""
                 self.problems.append(decl.problem(key, prefix + exc.message, exc.hint))
                 return

@@ -8,6 +8,7 @@ signature allows it (the cheapest call CPython makes).
 from __future__ import annotations
 
 import asyncio
+import difflib
 import functools
 import importlib
 import inspect
@@ -55,7 +56,8 @@ def check_allowed(module: str, allowed: Iterable[str] | None) -> None:
     )
 
 
-def _module_suggestion(module: str) -> str | None:
+def _module_suggestion(module: str, wanted: str) -> str | None:
+    """Suggest a close sibling of the missing ``module``, spelled as the full ``wanted`` path."""
     parent, _, _leaf = module.rpartition(".")
     try:
         if parent:
@@ -64,9 +66,12 @@ def _module_suggestion(module: str) -> str | None:
             names = [f"{parent}.{m.name}" for m in pkgutil.iter_modules(paths)]
         else:
             names = [m.name for m in pkgutil.iter_modules()] + list(sys.builtin_module_names)
-        return did_you_mean(module, names)
     except Exception:
         return None
+    match = difflib.get_close_matches(module, names, n=1, cutoff=0.6)
+    if not match:
+        return None
+    return f"did you mean {match[0] + wanted[len(module) :]!r}?"
 
 
 def import_module(module: str, allowed: Iterable[str] | None = None) -> Any:
@@ -77,7 +82,7 @@ def import_module(module: str, allowed: Iterable[str] | None = None) -> Any:
         missing = exc.name or ""
         if missing and (module == missing or module.startswith(missing + ".")):
             raise ResolveError(
-                f"module {module!r} not found", _module_suggestion(missing)
+                f"module {module!r} not found", _module_suggestion(missing, module)
             ) from None
         raise ResolveError(f"importing {module!r} failed: {exc}") from None
     except SyntaxError as exc:
@@ -111,7 +116,9 @@ def import_callable(target: str, allowed: Iterable[str] | None = None) -> Callab
     if inspect.isclass(obj):
         raise ResolveError(f"{target!r} is a class", "use `class:` for hook classes")
     if not callable(obj):
-        raise ResolveError(f"{target!r} is a {type(obj).__name__}, not callable")
+        kind = type(obj).__name__
+        article = "an" if kind[:1] in "aeiou" else "a"
+        raise ResolveError(f"{target!r} is {article} {kind}, not callable")
     return obj
 
 
@@ -129,11 +136,14 @@ def make_invoker(
     event_args: tuple[str, ...],
     bound: dict[str, Any] | None = None,
     wrap: bool = False,
+    pluggy: bool = False,
 ) -> tuple[Invoker, tuple[str, ...]]:
     """Decide once how ``fn`` is called; return the invoker and the argument names it takes.
 
     With ``wrap`` the invoker takes ``(original_func, kw)`` and the callable must name
-    ``original_func`` as its first parameter.
+    ``original_func`` as its first parameter. With ``pluggy`` (a method carrying a pluggy
+    marker) the call copies pluggy's: only parameters without a default are passed, and
+    ``**kwargs`` receives nothing, so a Kedro hook sees exactly what Kedro would give it.
     """
     bound = dict(bound or {})
     try:
@@ -148,14 +158,23 @@ def make_invoker(
                 "def hook(original_func, ...): return original_func(...)",
             )
         params = params[1:]
+    star = any(p.kind is p.VAR_KEYWORD for p in params) and not pluggy
+    # A misspelled `with:` key explains a missing parameter better than the parameter does.
+    unknown = [k for k in bound if k not in sig.parameters and not star]
+    if unknown:
+        raise ResolveError(
+            f"`with:` key {unknown[0]!r} is not a parameter of the callable",
+            did_you_mean(unknown[0], list(sig.parameters)),
+        )
     allowed = set(event_args)
     positional: list[str] = []
     keyword: list[str] = []
-    star = False
     gap = False
     for p in params:
         if p.kind is p.VAR_KEYWORD:
-            star = True
+            continue
+        if pluggy and p.default is not p.empty:
+            gap = True
             continue
         if p.kind is p.VAR_POSITIONAL:
             gap = True
@@ -174,13 +193,13 @@ def make_invoker(
             continue
         hint = did_you_mean(p.name, sorted(allowed))
         if not hint:
-            hint = "available: " + (", ".join(event_args) or "none")
-        raise ResolveError(f"parameter {p.name!r} is not an argument of this event", hint)
-    unknown = [k for k in bound if k not in sig.parameters and not star]
-    if unknown:
+            hint = (
+                f"the event provides: {', '.join(event_args) or 'nothing'}; "
+                f"bind it with `with: {{{p.name}: ...}}` or give it a default"
+            )
         raise ResolveError(
-            f"`with:` key {unknown[0]!r} is not a parameter of the callable",
-            did_you_mean(unknown[0], list(sig.parameters)),
+            f"parameter {p.name!r} is neither an argument of this event nor given under `with:`",
+            hint,
         )
     target = functools.partial(fn, **bound) if bound else fn
     names = tuple(positional + keyword)
