@@ -7,7 +7,7 @@ import sys
 import typer
 
 from . import __version__
-from .commands import emit, list_, schema, validate, watch
+from .commands import emit, init, list_, run, schema, sessions, validate, watch
 
 app = typer.Typer(
     name="hookrunner",
@@ -39,6 +39,11 @@ app.command("list")(list_.command)
 app.command("emit")(emit.command)
 app.command("schema")(schema.command)
 app.command("watch")(watch.command)
+app.command("run", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(
+    run.command
+)
+app.add_typer(sessions.app, name="sessions")
+app.command("init")(init.command)
 
 
 def main(argv: list[str] | None = None) -> int:

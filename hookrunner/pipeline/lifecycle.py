@@ -375,6 +375,8 @@ def _lifecycle(command: Invocation, result: RunResult) -> None:
         raise ValidationError(problems)
     configs["selected"] = select_nodes(spec.pipeline, options)
     result.nodes_total = len(configs["selected"])
+    if command.progress is not None:
+        command.progress("plan", None, float(result.nodes_total))
     if options.resume:
         try:
             resumed = command.store.session(options.resume)["id"]

@@ -22,7 +22,9 @@ if TYPE_CHECKING:
     from ..registry import Plan
     from ..session import Session
 
-Progress = Callable[[str, Node, float], None]
+# progress(kind, node, seconds): kind is "plan" (node None, seconds = node count), "start",
+# "done", "failed" or "skipped".
+Progress = Callable[[str, Any, float], None]
 _PIPELINE_EVENTS = (
     "before_dataset_loaded",
     "after_dataset_loaded",

@@ -1,0 +1,201 @@
+"""``hookrunner sessions list|show``: read the session store (rich tables or JSON)."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from ._common import FORMAT_OPTION, INVALID, check_format, dump_json
+
+app = typer.Typer(
+    help="Inspect recorded sessions (runs and host-application sessions).",
+    no_args_is_help=True,
+)
+
+STORE_OPTION = typer.Option(
+    None,
+    "--store",
+    help="Session store (default: .hookrunner/sessions.db in the current directory).",
+)
+
+
+def _open(store: Path | None):  # -> Store
+    from ..session import DEFAULT_STORE, Store, StoreError
+
+    path = store or DEFAULT_STORE
+    if not Path(path).is_file():
+        typer.echo(
+            f"error: no session store at {path} (run a pipeline first, or pass --store PATH)",
+            err=True,
+        )
+        raise typer.Exit(INVALID)
+    try:
+        return Store(path)
+    except StoreError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(INVALID) from None
+
+
+def _when(ts: float | None) -> str:
+    if ts is None:
+        return "-"
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _duration(s: dict[str, Any]) -> str:
+    if s.get("ended") is None:
+        return "-"
+    return f"{s['ended'] - s['started']:.2f}s"
+
+
+def _console():  # -> rich Console
+    from rich.console import Console
+
+    return Console(width=None if sys.stdout.isatty() else 200, highlight=False)
+
+
+@app.command("list")
+def list_sessions(
+    store: Path = STORE_OPTION,
+    limit: int = typer.Option(20, "--limit", help="Newest N sessions (0: all)."),
+    fmt: str = FORMAT_OPTION,
+) -> None:
+    """List sessions, newest first."""
+    check_format(fmt)
+    db = _open(store)
+    rows = db.sessions(limit or None)
+    db.close()
+    if fmt == "json":
+        dump_json(rows)
+        return
+    from rich.table import Table
+
+    table = Table(title=f"sessions in {db.path}", title_justify="left")
+    for col in (
+        "id",
+        "kind",
+        "status",
+        "started (UTC)",
+        "duration",
+        "checkpoints",
+        "hook calls",
+        "failed",
+        "source",
+    ):
+        table.add_column(col)
+    for s in rows:
+        color = {"ok": "green", "failed": "red", "interrupted": "yellow"}.get(s["status"], "")
+        table.add_row(
+            s["id"],
+            s["kind"],
+            f"[{color}]{s['status']}[/]" if color else s["status"],
+            _when(s["started"]),
+            _duration(s),
+            str(s["checkpoints"]),
+            str(s["calls"]),
+            str(s["failures"]),
+            s["source"] or "",
+        )
+    _console().print(table)
+    if not rows:
+        typer.echo("no sessions recorded yet")
+
+
+@app.command("show")
+def show_session(
+    session_id: str = typer.Argument(..., help="A session id (or a unique prefix of one)."),
+    store: Path = STORE_OPTION,
+    fmt: str = FORMAT_OPTION,
+    calls: bool = typer.Option(False, "--calls", help="List every hook call, not just totals."),
+) -> None:
+    """Show one session: metadata, feedback, checkpoints and its hook calls."""
+    from ..session import StoreError
+
+    check_format(fmt)
+    db = _open(store)
+    try:
+        s = db.session(session_id)
+    except StoreError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(INVALID) from None
+    sid = s["id"]
+    data = {
+        "session": s,
+        "metadata": db.metadata(sid),
+        "feedback": db.feedback(sid),
+        "checkpoints": db.checkpoints(sid),
+        "hooks": db.hook_stats(sid),
+        "calls": db.hook_calls(sid),
+    }
+    db.close()
+    if fmt == "json":
+        dump_json(data)
+        return
+    from rich.table import Table
+
+    console = _console()
+    console.print(f"[bold]session {sid}[/] ({s['kind']}) — {s['status']}")
+    console.print(
+        f"started {_when(s['started'])} UTC, ended {_when(s['ended'])}, took {_duration(s)}"
+    )
+    if s.get("source"):
+        console.print(f"source: {s['source']}")
+    if s.get("resumed_from"):
+        console.print(f"resumed from: {s['resumed_from']}")
+    summary = s.get("summary") or {}
+    if summary.get("error"):
+        console.print(f"[red]error: {summary['error']}[/]")
+    if data["metadata"]:
+        t = Table(title="metadata", title_justify="left")
+        t.add_column("key")
+        t.add_column("value")
+        for k, v in data["metadata"].items():
+            t.add_row(k, str(v))
+        console.print(t)
+    if data["feedback"]:
+        t = Table(title="feedback", title_justify="left")
+        for col in ("at (UTC)", "rating", "comment"):
+            t.add_column(col)
+        for f in data["feedback"]:
+            t.add_row(_when(f["ts"]), str(f.get("rating")), str(f.get("comment") or ""))
+        console.print(t)
+    if data["checkpoints"]:
+        t = Table(title="checkpoints", title_justify="left")
+        for col in ("at (UTC)", "node", "data"):
+            t.add_column(col)
+        for c in data["checkpoints"]:
+            t.add_row(_when(c["ts"]), c["node"] or "", str(c["data"]))
+        console.print(t)
+    t = Table(title="hook calls", title_justify="left")
+    for col in ("event", "hook", "calls", "failed", "total ms", "max ms"):
+        t.add_column(col)
+    for h in data["hooks"]:
+        t.add_row(
+            h["event"],
+            h["hook"],
+            str(h["calls"]),
+            str(h["failures"] or 0),
+            f"{h['total_ms']:.2f}",
+            f"{h['max_ms']:.2f}",
+        )
+    console.print(t)
+    errors = [c for c in data["calls"] if not c["ok"]]
+    for c in errors[:10]:
+        console.print(f"[red]{c['event']} / {c['hook']}: {c['error']}[/]")
+    if calls:
+        t = Table(title="every hook call", title_justify="left")
+        for col in ("event", "hook", "ok", "ms", "error"):
+            t.add_column(col)
+        for c in data["calls"]:
+            t.add_row(
+                c["event"],
+                c["hook"],
+                "yes" if c["ok"] else "no",
+                f"{c['duration_ms']:.3f}",
+                c["error"] or "",
+            )
+        console.print(t)
