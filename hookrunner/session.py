@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import delivery
 from .errors import Veto
 from .events import CATALOGUE
 from .process import json_safe
@@ -343,6 +344,7 @@ class Session:
         self._flush_lock = threading.Lock()
         self._previous_observer: Callable[[EmitResult], None] | None = None
         self._recording = False
+        self._stop_listening: Callable[[], None] | None = None
 
     # ------------------------------------------------------------------ recording
     def record(self, result: EmitResult) -> None:
@@ -395,6 +397,7 @@ class Session:
         self.start_recording()
         self.store.begin(self.id, self.kind, self.source, self.metadata, self.resumed_from)
         self.status = "running"
+        self._stop_listening = delivery.add_listener(self._delivery_failed)
         self.emit("session_start")
         return self
 
@@ -408,9 +411,30 @@ class Session:
             self.emit("pre_session_end")
             self.emit("session_end")
         finally:
+            self._drain_deliveries()
             self.flush()
             self.store.finish(self.id, status, summary)
             self.stop_recording()
+
+    def _delivery_failed(self, failure: delivery.Failure) -> None:
+        """An AWS notification of this session (or of no session) was given up: record it."""
+        if failure.session_id not in (None, self.id):
+            return
+        error = (
+            f"{failure.service} to {failure.target}: {failure.error} "
+            f"({failure.attempts} attempt(s))"
+        )
+        row = (self.id, time.time(), "delivery", failure.hook or failure.service, False, error, 0.0)
+        self.store.flush([row], [])
+
+    def _drain_deliveries(self) -> None:
+        """Wait (bounded) for queued notifications so their failures land in this session."""
+        stop, self._stop_listening = self._stop_listening, None
+        if stop is not None:
+            try:
+                delivery.drain()
+            finally:
+                stop()
 
     def __enter__(self) -> Session:
         if self.status == "new":

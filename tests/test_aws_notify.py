@@ -407,3 +407,39 @@ def test_is_available_reflects_credentials(aws, monkeypatch):
         monkeypatch.delenv(name)
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     assert not builtin_aws.is_available()
+
+
+# --------------------------------------------------------------------------- sessions
+
+
+def test_a_session_drains_on_end_and_records_given_up_deliveries(project, topics, queue, flaky):
+    from hookrunner.session import Session, Store
+
+    sqs = boto3.client("sqs")
+    hooks = (
+        _feedback_hooks(topics)
+        + "      max_attempts: 2\n      backoff: 0.05\n"
+        + _metadata_hooks(queue, "[status]")
+    )
+    store = Store(project.root / ".hookrunner" / "sessions.db")
+    runner = _runner(project, hooks)
+    try:
+        with Session(runner, store, session_id="s-live") as s:
+            s.update_metadata({"status": "running", "secret_field": 1})
+        # Ended: the queue was drained before the runner closed.
+        (msg,) = _read(sqs, queue)
+        assert json.loads(msg["Body"])["metadata"] == {"status": "running"}
+
+        flaky.stop()
+        with Session(runner, store, session_id="s-dead") as s:
+            assert s.add_feedback({"rating": "down", "comment": "late"}).value == 1
+        rows = [c for c in store.hook_calls("s-dead") if c["event"] == "delivery"]
+        assert [(r["hook"], r["ok"]) for r in rows] == [("feedback_sns", False)]
+        assert rows[0]["error"] == (
+            f"sns to {topics['bad'][0]}: EndpointConnectionError (2 attempt(s))"
+        )
+        assert store.feedback("s-dead")[0]["comment"] == "late"  # the operation succeeded
+        assert [c for c in store.hook_calls("s-live") if c["event"] == "delivery"] == []
+    finally:
+        runner.close()
+        store.close()
