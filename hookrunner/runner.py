@@ -16,7 +16,9 @@ from .registry import Hook, Registry, State, build
 
 if TYPE_CHECKING:
     from .diff import RegistryDiff
+    from .pipeline.lifecycle import RunResult
     from .reload import Reload, Watcher
+    from .session import Session
 
 PathLike = str | os.PathLike[str]
 
@@ -118,6 +120,32 @@ class HookRunner:
 
     def _post_error(self, **kwargs: Any) -> None:
         self.emit("post_error", **kwargs)
+
+    # ------------------------------------------------------------------ sessions, pipelines
+    def session(
+        self,
+        session_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        store: PathLike | None = None,
+    ) -> Session:
+        """A session recorded in SQLite (``store``, default ``.hookrunner/sessions.db`` beside
+        the first manifest); as a context manager it fires session_start and session_end."""
+        from .session import Session, open_store
+
+        base = Path(self._paths[0]).resolve().parent if self._paths else None
+        return Session(self, open_store(store, base), session_id, metadata, owns_store=True)
+
+    def run_pipeline(
+        self,
+        pipeline: PathLike,
+        runner: str = "sequential",
+        params: dict[str, Any] | None = None,
+        **options: Any,
+    ) -> RunResult:
+        """Run a pipeline file with this runner's manifests plus the pipeline's own hooks."""
+        from .pipeline.lifecycle import run_pipeline
+
+        return run_pipeline(pipeline, runner, params, base_hooks=self.paths, **options)
 
     # ------------------------------------------------------------------ introspection
     @property

@@ -328,6 +328,7 @@ class Session:
         source: str | None = None,
         resumed_from: str | None = None,
         flush_interval: float = 1.0,
+        owns_store: bool = False,
     ):
         self.runner = runner
         self.store = store
@@ -344,6 +345,7 @@ class Session:
         self._flush_lock = threading.Lock()
         self._previous_observer: Callable[[EmitResult], None] | None = None
         self._recording = False
+        self._owns_store = owns_store
         self._stop_listening: Callable[[], None] | None = None
 
     # ------------------------------------------------------------------ recording
@@ -415,6 +417,8 @@ class Session:
             self.flush()
             self.store.finish(self.id, status, summary)
             self.stop_recording()
+            if self._owns_store:
+                self.store.close()
 
     def _delivery_failed(self, failure: delivery.Failure) -> None:
         """An AWS notification of this session (or of no session) was given up: record it."""

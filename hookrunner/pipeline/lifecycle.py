@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -313,6 +314,15 @@ def run(
             result.nodes_run = list(command.job.done)
         if session.status == "running":
             try:
+                # The outcome goes through the session_metadata wrap hooks like any update.
+                session.update_metadata(
+                    {
+                        "status": "ok" if result.exit_code == OK else result.status,
+                        "exit_code": result.exit_code,
+                        "nodes_run": len(result.nodes_run),
+                        "nodes_skipped": len(result.nodes_skipped),
+                    }
+                )
                 session.end(
                     "ok" if result.exit_code == OK else result.status,
                     {
@@ -397,6 +407,26 @@ def _lifecycle(command: Invocation, result: RunResult) -> None:
     hooks.emit("pre_run_hook", **inv, configs=configs, context=context)
     result.outputs = hooks.emit("run_hook", **inv, configs=configs, context=context).value or {}
     hooks.emit("post_run_hook", **inv, configs=configs, context=context)
+
+
+def run_pipeline(
+    pipeline: str | os.PathLike[str],
+    runner: str = "sequential",
+    params: Mapping[str, Any] | None = None,
+    base_hooks: list[Path] | None = None,
+    **options: Any,
+) -> RunResult:
+    """The Python API's run: ``params`` are dotted overrides (``{"model.depth": 3}``); the
+    other keyword arguments are ``RunOptions`` fields. Raises ValidationError for invalid
+    files and ValueError for invalid options; a failed run is returned (``ok`` is False)."""
+    progress = options.pop("progress", None)
+    opts = RunOptions(pipeline=Path(pipeline), runner=runner, params=dict(params or {}), **options)
+    result = run(opts, progress=progress, base_hooks=base_hooks)
+    if result.problems:
+        raise ValidationError(result.problems)
+    if result.exit_code == INVALID:
+        raise ValueError(result.error)
+    return result
 
 
 def default_store_path(pipeline: Path) -> Path:
