@@ -434,6 +434,13 @@ class _Builder:
             if name is not None:  # a class method: bind only what it asks for
                 params = inspect.signature(fn).parameters
                 bound = {k: v for k, v in bound.items() if k in params}
+            # A callable may check its `with:` values at load time (the built-ins do).
+            checker = getattr(fn, "check_with", None) if name is None else None
+            bad = [
+                decl.doc.problem(decl.path + ("with", key), msg, hint, hook=decl.name)
+                for key, msg, hint in (checker(bound) if callable(checker) else ())
+            ]
+            self.problems.extend(bad)
             try:
                 invoke, takes = make_invoker(
                     fn, args, bound, wrap=mode == "wrap", pluggy=bool(name and _marker(fn))
@@ -442,6 +449,8 @@ class _Builder:
                 key = "with" if exc.message.startswith("`with:`") else ("class" if name else "call")
                 prefix = f"{fn.__qualname__}: " if name else ""
                 self.problems.append(decl.problem(key, prefix + exc.message, exc.hint))
+                return
+            if bad:
                 return
             asynchronous = is_async(fn)
             if timeout and not asynchronous:

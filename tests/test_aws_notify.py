@@ -443,3 +443,69 @@ def test_a_session_drains_on_end_and_records_given_up_deliveries(project, topics
     finally:
         runner.close()
         store.close()
+
+
+def test_with_values_are_checked_at_load_time_with_positions(project):
+    path = project.write(
+        "hooks.yaml",
+        """
+        version: 1
+        hooks:
+          - name: feedback_alerts
+            event: session_feedback
+            call: hookrunner.builtin.aws:feedback_sns
+            with:
+              topic_arn_good: none
+              topic_arn_bad: my-topic
+              topic_arn_neutral: none
+              max_attempts: 0
+          - name: metadata_updates
+            event: session_metadata
+            call: hookrunner.builtin.aws:metadata_sqs
+            with: {queue_url: queue, metadata_fields: status}
+          - name: alert
+            event: on_pipeline_error
+            call: hookrunner.builtin.aws:sns_publish
+            with: {topic_arn: "arn:aws:sns:us-east-1:123456789012:alerts", subjct: oops}
+        """,
+    )
+    with pytest.raises(ValidationError) as err:
+        HookRunner.from_files(path)
+    got = [(p.line, p.column, p.crumb(), p.message, p.hint) for p in err.value.problems]
+    assert got == [
+        (
+            8,
+            22,
+            "hooks[0] 'feedback_alerts' → with.topic_arn_bad",
+            "expected an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)",
+            'write "none" to turn this route off',
+        ),
+        (
+            10,
+            21,
+            "hooks[0] 'feedback_alerts' → with.max_attempts",
+            "expected a whole number of attempts, at least 1",
+            None,
+        ),
+        (
+            14,
+            23,
+            "hooks[1] 'metadata_updates' → with.queue_url",
+            "expected an SQS queue URL (https://sqs.REGION.amazonaws.com/...)",
+            None,
+        ),
+        (
+            14,
+            47,
+            "hooks[1] 'metadata_updates' → with.metadata_fields",
+            "expected a list of field names (or leave it out)",
+            None,
+        ),
+        (
+            18,
+            76,
+            "hooks[2] 'alert' → with.subjct",
+            "'subjct' is not a parameter of this hook",
+            "did you mean 'subject'?",
+        ),
+    ]
