@@ -403,8 +403,16 @@ class Session:
         self.emit("session_start")
         return self
 
-    def end(self, status: str = "ok", summary: dict[str, Any] | None = None) -> None:
-        """Fire ``pre_session_end`` and ``session_end`` and close the record (always pair)."""
+    def end(
+        self,
+        status: str = "ok",
+        summary: dict[str, Any] | None = None,
+        keep_recording: bool = False,
+    ) -> None:
+        """Fire ``pre_session_end`` and ``session_end`` and close the record (always pair).
+
+        ``keep_recording`` lets the caller record hook calls that belong to the session but
+        come after its end (a run's ``after_command_run``); it flushes them itself."""
         if self.status != "running":
             self.stop_recording()
             return
@@ -416,7 +424,8 @@ class Session:
             self._drain_deliveries()
             self.flush()
             self.store.finish(self.id, status, summary)
-            self.stop_recording()
+            if not keep_recording:
+                self.stop_recording()
             if self._owns_store:
                 self.store.close()
 

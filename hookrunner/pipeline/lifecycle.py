@@ -333,6 +333,7 @@ def run(
                         "nodes_skipped": len(result.nodes_skipped),
                         "error": result.error,
                     },
+                    keep_recording=True,
                 )
             except KeyboardInterrupt:
                 result.exit_code, result.status = INTERRUPTED, "interrupted"
