@@ -184,9 +184,15 @@ class Watcher:
             self._last_event = time.monotonic()
             self._cond.notify()
 
-    def _refresh(self) -> None:
-        """Watch the folders of every file in the current set (recomputed after each reload)."""
+    def _refresh(self, keep: bool = False) -> None:
+        """Watch the folders of every file in the current set (recomputed after each reload).
+
+        After a failed reload, ``keep`` holds on to files no longer found (a module that does
+        not import any more is not in ``sys.modules``, but its fix must still be seen).
+        """
         files = {str(p) for p in self.runner.watched_files() | self._extra}
+        if keep:
+            files |= self._files
         self._files = frozenset(files)
         observer = self._observer
         if observer is None:
@@ -235,8 +241,8 @@ class Watcher:
             report = Reload(changed, self.runner.generation, problems=exc.problems)
             report.seconds = time.perf_counter() - started
             text = [str(p) for p in exc.problems]
+            self._refresh(keep=True)
             if text == self._reported:  # an invalid edit is reported once, not once per event
-                self._refresh()
                 return
             self._reported = text
             log.error("%s", "\n".join(report.lines()))
@@ -245,7 +251,7 @@ class Watcher:
             report.seconds = time.perf_counter() - started
             self._reported = None
             log.info("%s", "\n".join(report.lines()))
-        self._refresh()
+            self._refresh()
         self.last = report
         for callback in list(self._callbacks):
             try:
