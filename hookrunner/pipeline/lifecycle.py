@@ -393,7 +393,7 @@ def _lifecycle(command: Invocation, result: RunResult) -> None:
             resumed = command.store.session(options.resume)["id"]
         except StoreError as exc:
             raise UsageError(f"--resume: {exc}") from None
-        options.resume = resumed
+        options.resume = command.session.resumed_from = resumed
         command.resumed_nodes = command.store.checkpointed_nodes(resumed)
     hooks.emit("post_config_hook", **inv, configs=configs)
 
