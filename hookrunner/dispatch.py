@@ -377,8 +377,10 @@ def wrap(plan: Plan, kw: dict[str, Any], operation: Callable[..., Any] | None) -
         h = hooks[i]
 
         def original_func(*a: Any, **k: Any) -> Any:
+            # Bad arguments to original_func are this wrapper's own failure, not the inner's.
+            inner = _rebind(plan, args, a, k) if (a or k) else args
             try:
-                return layer(i + 1, _rebind(plan, args, a, k) if (a or k) else args)
+                return layer(i + 1, inner)
             except BaseException as exc:
                 exc.__hookrunner_inner__ = True  # type: ignore[attr-defined]
                 raise

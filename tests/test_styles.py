@@ -1,0 +1,581 @@
+"""Each call style end to end, through the Python API and the CLI (§3)."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import sys
+
+import pytest
+
+from hookrunner import HookRunner, Veto
+
+HOOKS = """
+import asyncio, threading
+from hookrunner import Veto
+
+calls = []
+
+# notify
+def add_user(metadata):
+    calls.append(("add_user", dict(metadata or {})))
+    return {"user": "ada"}
+
+def sees_user(metadata):
+    calls.append(("sees_user", dict(metadata or {})))
+    return {"seen": metadata.get("user")}
+
+def nothing(session_id):
+    calls.append(("nothing", session_id))
+
+def scale_inputs(inputs):
+    return {"x": inputs["x"] * 10}
+
+def check_inputs(inputs):
+    calls.append(("check_inputs", dict(inputs)))
+
+def bad_inputs(inputs):
+    return 42
+
+def rewrite(query):
+    return query + " AND lang:py"
+
+def rewrite_again(query):
+    return {"query": query.upper()}
+
+# veto
+def deny_rm(tool_name):
+    calls.append(("deny_rm", tool_name))
+    return False if tool_name == "rm" else None
+
+def raise_veto(tool_name):
+    if tool_name == "curl":
+        raise Veto("no network")
+
+def after_guard(tool_name):
+    calls.append(("after_guard", tool_name))
+
+def observe_false(tool_name):
+    return False
+
+# firstresult
+def first_none(key):
+    calls.append(("first_none", key))
+
+def first_value(key):
+    return f"value-of-{key}"
+
+def never(key):
+    calls.append(("never", key))
+    return "too late"
+
+# wrap
+def outer(original_func, action):
+    calls.append(("outer-in", action))
+    result = original_func()
+    calls.append(("outer-out", action))
+    return result
+
+def cache(original_func, action, session_id):
+    if action == "get":
+        return {"cached": session_id}
+    return original_func()
+
+def transform(original_func, metadata):
+    if metadata is None:
+        return original_func()
+    return original_func({k: str(v).upper() for k, v in metadata.items()})
+
+def validate(original_func, action, metadata):
+    if action == "update" and "forbidden" in (metadata or {}):
+        raise Veto("forbidden key")
+    return original_func()
+
+def crash(original_func, action):
+    if action == "delete":
+        raise RuntimeError("no deletes today")
+    return original_func()
+
+attempts = {"n": 0}
+
+def retry(original_func, action):
+    for attempt in range(3):
+        try:
+            return original_func()
+        except ConnectionError:
+            calls.append(("retry", attempt))
+    raise RuntimeError("gave up")
+
+def rename_kw(original_func, action):
+    return original_func(action="renamed")
+
+def extra_positional(original_func, action):
+    return original_func({"a": 1}, {"b": 2})
+
+async def async_wrap(original_func, action):
+    await asyncio.sleep(0)
+    return {"async": original_func()}
+
+# slot
+def slot_a(session_kwargs, client_kwargs):
+    return ("a", client_kwargs)
+
+def slot_b(session_kwargs, client_kwargs):
+    return ("b", client_kwargs)
+
+def slot_fails(session_kwargs, client_kwargs):
+    raise RuntimeError("slot broken")
+
+def mine(x):
+    return f"mine:{x}"
+
+# parallel: both hooks must be inside at the same time, or the barrier breaks.
+barrier = threading.Barrier(2, timeout=10)
+
+def par_one(x):
+    barrier.wait()
+    return {"one": x}
+
+def par_two(x):
+    barrier.wait()
+    return {"two": x}
+
+def par_fail(x):
+    raise ValueError("parallel failure")
+
+# async
+async def a_notify(metadata):
+    await asyncio.sleep(0)
+    return {"async": True}
+
+async def a_first(key):
+    await asyncio.sleep(0)
+    return None
+
+async def a_veto(tool_name):
+    await asyncio.sleep(0)
+    if tool_name == "rm":
+        raise Veto("async says no")
+
+gate = {}
+
+async def a_par_one(x):
+    gate.setdefault("one", asyncio.Event()).set()
+    await asyncio.wait_for(gate.setdefault("two", asyncio.Event()).wait(), 10)
+    return {"one": x}
+
+async def a_par_two(x):
+    gate.setdefault("two", asyncio.Event()).set()
+    await asyncio.wait_for(gate.setdefault("one", asyncio.Event()).wait(), 10)
+    return {"two": x}
+"""
+
+MANIFEST = """
+version: 1
+events:
+  lookup: {{args: [key], style: firstresult}}
+  choose: {{args: [x], style: slot}}
+  fanout: {{args: [x], parallel: true}}
+  afanout: {{args: [x], parallel: true}}
+hooks:
+  - {{name: add_user, event: session_start, call: "{m}:add_user", priority: 1}}
+  - {{name: nothing, event: session_start, call: "{m}:nothing"}}
+  - {{name: sees_user, event: session_start, call: "{m}:sees_user", priority: 900}}
+  - {{name: scale, event: before_node_run, call: "{m}:scale_inputs"}}
+  - {{name: check_inputs, event: before_node_run, call: "{m}:check_inputs"}}
+  - {{name: rewrite, event: pre_search_query, call: "{m}:rewrite"}}
+  - {{name: rewrite_again, event: pre_search_query, call: "{m}:rewrite_again"}}
+  - {{name: deny_rm, event: pre_tool_execution, call: "{m}:deny_rm", priority: 10}}
+  - {{name: raise_veto, event: pre_tool_execution, call: "{m}:raise_veto", priority: 20}}
+  - {{name: gate_cmd, event: pre_tool_execution, priority: 30,
+      command: ["{py}", "-c", "import sys, json; d = json.load(sys.stdin); sys.stderr.write('command says no'); sys.exit(2 if d['tool_name'] == 'dd' else 0)"]}}
+  - {{name: after_guard, event: pre_tool_execution, call: "{m}:after_guard", priority: 40}}
+  - {{name: observer, event: pre_tool_execution, call: "{m}:observe_false", mode: notify, priority: 50}}
+  - {{name: first_none, event: lookup, call: "{m}:first_none"}}
+  - {{name: first_value, event: lookup, call: "{m}:first_value"}}
+  - {{name: never, event: lookup, call: "{m}:never"}}
+  - {{name: outer, event: session_metadata, call: "{m}:outer", priority: 1}}
+  - {{name: cache, event: session_metadata, call: "{m}:cache", priority: 2}}
+  - {{name: validate, event: session_metadata, call: "{m}:validate", priority: 3}}
+  - {{name: transform, event: session_metadata, call: "{m}:transform", priority: 4}}
+  - {{name: crash, event: session_metadata, call: "{m}:crash", priority: 5}}
+  - {{name: retry, event: session_feedback, call: "{m}:retry"}}
+  - {{name: slot_off, event: build_s3_client, call: "{m}:slot_fails", enabled: false}}
+  - {{name: slot_a, event: build_s3_client, call: "{m}:slot_a", priority: 20}}
+  - {{name: slot_b, event: build_s3_client, call: "{m}:slot_b", priority: 10}}
+  - {{name: mine, event: choose, call: "{m}:mine", when: {{x: "yes*"}}}}
+  - {{name: par_one, event: fanout, call: "{m}:par_one"}}
+  - {{name: par_fail, event: fanout, call: "{m}:par_fail"}}
+  - {{name: par_two, event: fanout, call: "{m}:par_two"}}
+  - {{name: a_par_one, event: afanout, call: "{m}:a_par_one"}}
+  - {{name: a_par_two, event: afanout, call: "{m}:a_par_two"}}
+"""
+
+
+@pytest.fixture
+def styles(project):
+    m = project.module(HOOKS)
+    project.write("hooks.yaml", MANIFEST.format(m=m, py=sys.executable))
+    runner = HookRunner.from_files(project.root / "hooks.yaml")
+    mod = importlib.import_module(m)
+    yield runner, mod, project
+    runner.close()
+
+
+# --------------------------------------------------------------------------- notify
+
+
+def test_notify_merges_changes_and_later_hooks_see_them(styles):
+    runner, mod, _ = styles
+    r = runner.emit("session_start", session_id="s1", metadata={"team": "x"})
+    assert [h.name for h in r.results] == ["add_user", "nothing", "sees_user"]
+    assert all(h.ok and h.duration_ms >= 0 for h in r.results)
+    assert dict(r.changes) == {"user": "ada", "seen": "ada"}
+    assert mod.calls == [
+        ("add_user", {"team": "x"}),
+        ("nothing", "s1"),
+        ("sees_user", {"team": "x", "user": "ada"}),
+    ]
+    assert r.vetoed is False and r.value is None
+    assert r.results[0].value == {"user": "ada"}
+
+
+def test_before_node_run_mapping_overrides_inputs(styles):
+    runner, mod, _ = styles
+    r = runner.emit("before_node_run", node=None, inputs={"x": 2, "y": 1})
+    assert dict(r.changes) == {"x": 20}
+    assert mod.calls == [("check_inputs", {"x": 20, "y": 1})]
+
+
+def test_before_node_run_rejects_a_non_mapping(project):
+    m = project.module("def bad(inputs):\n    return 42\n")
+    project.write(
+        "hooks.yaml",
+        f"version: 1\nhooks:\n  - {{name: bad, event: before_node_run, call: '{m}:bad'}}\n",
+    )
+    runner = HookRunner.from_files(project.root / "hooks.yaml")
+    with pytest.raises(Exception, match="must return a mapping or None, not int"):
+        runner.emit("before_node_run", node=None, inputs={})
+
+
+def test_pre_search_query_chains_the_query(styles):
+    runner, _, _ = styles
+    r = runner.emit("pre_search_query", query="hooks")
+    assert r.value == "HOOKS AND LANG:PY"
+    assert r.changes["query"] == "HOOKS AND LANG:PY"
+
+
+# --------------------------------------------------------------------------- veto
+
+
+def test_veto_by_returning_false_stops_the_rest(styles):
+    runner, mod, _ = styles
+    r = runner.emit("pre_tool_execution", tool_name="rm")
+    assert r.vetoed and r.reason == "vetoed by deny_rm"
+    assert [h.name for h in r.results] == ["deny_rm"]
+    assert ("after_guard", "rm") not in mod.calls
+
+
+def test_veto_by_raising_veto(styles):
+    runner, _, _ = styles
+    r = runner.emit("pre_tool_execution", tool_name="curl")
+    assert r.vetoed and r.reason == "no network"
+    assert [h.name for h in r.results] == ["deny_rm", "raise_veto"]
+
+
+def test_veto_by_command_exit_2(styles):
+    runner, mod, _ = styles
+    r = runner.emit("pre_tool_execution", tool_name="dd")
+    assert r.vetoed and r.reason == "command says no"
+    assert [h.name for h in r.results] == ["deny_rm", "raise_veto", "gate_cmd"]
+    assert ("after_guard", "dd") not in mod.calls
+
+
+def test_no_veto_runs_every_hook_and_notify_mode_cannot_veto(styles):
+    runner, mod, _ = styles
+    r = runner.emit("pre_tool_execution", tool_name="ls")
+    assert not r.vetoed and r.reason is None
+    assert [h.name for h in r.results] == [
+        "deny_rm",
+        "raise_veto",
+        "gate_cmd",
+        "after_guard",
+        "observer",
+    ]
+    assert ("after_guard", "ls") in mod.calls
+
+
+# --------------------------------------------------------------------------- firstresult
+
+
+def test_firstresult_stops_at_first_value(styles):
+    runner, mod, _ = styles
+    r = runner.emit("lookup", key="k")
+    assert r.value == "value-of-k"
+    assert [h.name for h in r.results] == ["first_none", "first_value"]
+    assert ("never", "k") not in mod.calls
+
+
+# --------------------------------------------------------------------------- wrap
+
+
+def test_wrap_nests_first_hook_outermost_and_transforms_positionally(styles):
+    runner, mod, _ = styles
+    seen = []
+
+    def store(action, session_id, metadata=None, keys=None):
+        seen.append((action, session_id, metadata))
+        return "stored"
+
+    r = runner.wrap("session_metadata", store, action="update", session_id="s", metadata={"k": 1})
+    assert r.value == "stored" and not r.vetoed
+    assert seen == [("update", "s", {"k": "1"})]  # transform replaced the payload
+    assert mod.calls == [("outer-in", "update"), ("outer-out", "update")]
+    assert [h.name for h in r.results] == ["outer", "cache", "validate", "transform", "crash"]
+
+
+def test_wrap_cache_skips_the_operation(styles):
+    runner, _, _ = styles
+    called = []
+    r = runner.wrap(
+        "session_metadata", lambda **kw: called.append(kw), action="get", session_id="s9"
+    )
+    assert r.value == {"cached": "s9"} and called == []
+    assert [h.name for h in r.results] == ["outer", "cache"]
+
+
+def test_wrap_validate_refuses(styles):
+    runner, _, _ = styles
+    called = []
+    r = runner.wrap(
+        "session_metadata",
+        lambda **kw: called.append(kw),
+        action="update",
+        session_id="s",
+        metadata={"forbidden": 1},
+    )
+    assert r.vetoed and r.reason == "forbidden key" and r.value is None and called == []
+
+
+def test_wrap_failing_hook_refuses_with_reason(styles):
+    runner, _, _ = styles
+    called = []
+    r = runner.wrap(
+        "session_metadata",
+        lambda **kw: called.append(kw),
+        action="delete",
+        session_id="s",
+        keys=["a"],
+    )
+    assert r.vetoed and called == []
+    assert r.reason == "refused by crash: RuntimeError: no deletes today"
+    failed = [h for h in r.results if not h.ok]
+    assert [h.name for h in failed] == ["crash"]
+
+
+def test_wrap_retry(styles):
+    runner, mod, _ = styles
+    attempts = []
+
+    def flaky(action, session_id, feedback):
+        attempts.append(feedback)
+        if len(attempts) < 3:
+            raise ConnectionError("try again")
+        return "saved"
+
+    r = runner.wrap("session_feedback", flaky, action="add", session_id="s", feedback={"r": 1})
+    assert r.value == "saved" and len(attempts) == 3
+    assert mod.calls == [("retry", 0), ("retry", 1)]
+
+
+def test_wrap_keyword_and_too_many_positionals(project):
+    m = project.module(HOOKS)
+    project.write(
+        "hooks.yaml",
+        f"""
+        version: 1
+        hooks:
+          - {{name: rename, event: session_metadata, call: "{m}:rename_kw"}}
+          - {{name: many, event: session_feedback, call: "{m}:extra_positional"}}
+          - {{name: async_wrap, event: session_metadata, call: "{m}:async_wrap", priority: 900}}
+        """,
+    )
+    runner = HookRunner.from_files(project.root / "hooks.yaml")
+    r = runner.wrap("session_metadata", lambda action, **_: action, action="get", session_id="s")
+    assert r.value == {"async": "renamed"}
+    r = runner.wrap("session_feedback", lambda **_: "x", action="add", session_id="s", feedback={})
+    assert r.vetoed and "original_func takes at most 1 positional argument" in r.reason
+
+
+def test_wrap_positional_payload_goes_to_keys_when_keys_given(project):
+    m = project.module("def drop(original_func, action):\n    return original_func(['only'])\n")
+    project.write(
+        "hooks.yaml",
+        f"version: 1\nhooks:\n  - {{name: drop, event: session_metadata, call: '{m}:drop'}}\n",
+    )
+    runner = HookRunner.from_files(project.root / "hooks.yaml")
+    r = runner.wrap(
+        "session_metadata",
+        lambda action, session_id, metadata=None, keys=None: (metadata, keys),
+        action="delete",
+        session_id="s",
+        keys=["a", "b"],
+    )
+    assert r.value == (None, ["only"])
+
+
+# --------------------------------------------------------------------------- slot
+
+
+def test_slot_first_enabled_hook_in_order_wins(styles):
+    runner, _, _ = styles
+    r = runner.emit("build_s3_client", session_kwargs={}, client_kwargs={"region": "x"})
+    assert r.value == ("b", {"region": "x"})  # slot_off is disabled; slot_b has priority 10
+    assert [h.name for h in r.results] == ["slot_b"]
+
+
+def test_slot_falls_back_when_no_hook_matches(styles):
+    runner, _, _ = styles
+    assert runner.emit("choose", x="yes-please").value == "mine:yes-please"
+    r = runner.emit("choose", x="no")
+    assert r.value is None and r.results == []
+
+
+def test_slot_failing_hook_falls_through(project):
+    m = project.module(HOOKS)
+    project.write(
+        "hooks.yaml",
+        f"""
+        version: 1
+        hooks:
+          - {{name: broken, event: build_s3_client, call: "{m}:slot_fails", priority: 1}}
+          - {{name: good, event: build_s3_client, call: "{m}:slot_a"}}
+        """,
+    )
+    runner = HookRunner.from_files(project.root / "hooks.yaml")
+    r = runner.emit("build_s3_client", session_kwargs={}, client_kwargs={})
+    assert r.value == ("a", {})
+    assert [(h.name, h.ok) for h in r.results] == [("broken", False), ("good", True)]
+
+
+# --------------------------------------------------------------------------- parallel
+
+
+def test_parallel_event_runs_hooks_concurrently_and_reports_in_order(styles):
+    runner, _, _ = styles
+    r = runner.emit("fanout", x=7)  # the barrier needs both hooks running at once
+    assert [(h.name, h.ok) for h in r.results] == [
+        ("par_one", True),
+        ("par_fail", False),
+        ("par_two", True),
+    ]
+    assert r.results[0].value == {"one": 7} and r.results[2].value == {"two": 7}
+    assert isinstance(r.results[1].error, ValueError)
+
+
+def test_parallel_event_with_aemit(styles):
+    runner, mod, _ = styles
+
+    async def main():
+        mod.gate.clear()
+        return await runner.aemit("afanout", x=1)
+
+    r = asyncio.run(main())
+    assert [(h.name, h.ok, h.value) for h in r.results] == [
+        ("a_par_one", True, {"one": 1}),
+        ("a_par_two", True, {"two": 1}),
+    ]
+
+
+# --------------------------------------------------------------------------- async
+
+
+def test_async_hooks_via_emit_and_aemit(project):
+    m = project.module(HOOKS)
+    project.write(
+        "hooks.yaml",
+        f"""
+        version: 1
+        events:
+          lookup: {{args: [key], style: firstresult}}
+        hooks:
+          - {{name: a_notify, event: session_start, call: "{m}:a_notify"}}
+          - {{name: sees, event: session_start, call: "{m}:sees_user", priority: 900}}
+          - {{name: a_first, event: lookup, call: "{m}:a_first"}}
+          - {{name: first_value, event: lookup, call: "{m}:first_value"}}
+          - {{name: a_veto, event: pre_tool_execution, call: "{m}:a_veto"}}
+        """,
+    )
+    runner = HookRunner.from_files(project.root / "hooks.yaml")
+    mod = importlib.import_module(m)
+
+    def check(r_start, r_lookup, r_veto):
+        assert dict(r_start.changes) == {"async": True, "seen": None}
+        assert r_lookup.value == "value-of-k"
+        assert r_veto.vetoed and r_veto.reason == "async says no"
+
+    check(
+        runner.emit("session_start", metadata={}),
+        runner.emit("lookup", key="k"),
+        runner.emit("pre_tool_execution", tool_name="rm"),
+    )
+    assert mod.calls[-1] == ("sees_user", {"async": True})
+
+    async def main():
+        results = (
+            await runner.aemit("session_start", metadata={}),
+            await runner.aemit("lookup", key="k"),
+            await runner.aemit("pre_tool_execution", tool_name="rm"),
+        )
+        # A sync emit from inside a running loop still completes async hooks.
+        inner = runner.emit("lookup", key="k")
+        return results, inner
+
+    results, inner = asyncio.run(main())
+    check(*results)
+    assert inner.value == "value-of-k"
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def test_each_style_through_the_cli(styles, cli):
+    _, _, project = styles
+
+    def emit(event, data):
+        return cli("emit", event, "--data", json.dumps(data), "--format", "json", cwd=project.root)
+
+    notify = emit("session_start", {"metadata": {}})
+    assert notify.returncode == 0, notify.stderr
+    assert json.loads(notify.stdout)["changes"] == {"user": "ada", "seen": "ada"}
+
+    for tool, reason in (
+        ("rm", "vetoed by deny_rm"),
+        ("curl", "no network"),
+        ("dd", "command says no"),
+    ):
+        veto = emit("pre_tool_execution", {"tool_name": tool})
+        assert veto.returncode == 2 and f"vetoed: {reason}" in veto.stderr
+        assert json.loads(veto.stdout)["vetoed"] is True
+
+    first = emit("lookup", {"key": "k"})
+    assert first.returncode == 0 and json.loads(first.stdout)["value"] == "value-of-k"
+
+    cached = emit("session_metadata", {"action": "get", "session_id": "s1"})
+    assert cached.returncode == 0 and json.loads(cached.stdout)["value"] == {"cached": "s1"}
+    refused = emit(
+        "session_metadata", {"action": "update", "session_id": "s", "metadata": {"forbidden": 1}}
+    )
+    assert refused.returncode == 2 and "vetoed: forbidden key" in refused.stderr
+
+    slot = emit("build_s3_client", {"session_kwargs": {}, "client_kwargs": {"r": 1}})
+    assert slot.returncode == 0 and json.loads(slot.stdout)["value"] == ["b", {"r": 1}]
+
+    par = emit("fanout", {"x": 1})
+    assert par.returncode == 1  # par_fail failed under continue
+    assert [r["ok"] for r in json.loads(par.stdout)["results"]] == [True, False, True]
+
+
+def test_veto_exception_is_public():
+    assert Veto("why").reason == "why"
