@@ -158,7 +158,13 @@ def service_client(service: str, region: str | None = None) -> Any:
     """A cached boto3 client for SNS/SQS, failing fast: delivery does its own retries."""
     env = tuple(
         os.environ.get(k)
-        for k in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID")
+        for k in (
+            "AWS_ENDPOINT_URL",
+            f"AWS_ENDPOINT_URL_{service.upper()}",
+            "AWS_PROFILE",
+            "AWS_DEFAULT_REGION",
+            "AWS_ACCESS_KEY_ID",
+        )
     )
     key = (service, region, env)
     client = _service_clients.get(key)
