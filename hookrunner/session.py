@@ -106,21 +106,33 @@ class Store:
 
     def __init__(self, path: str | os.PathLike[str]):
         self.path = Path(path)
+        self._lock = threading.Lock()
+        # Connected on first use: a run that stops at validation leaves no empty store behind.
+        self._db: sqlite3.Connection | None = None
+
+    @property
+    def _conn(self) -> sqlite3.Connection:
+        if self._db is None:
+            self._db = self._open()
+        return self._db
+
+    def _open(self) -> sqlite3.Connection:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._conn = sqlite3.connect(
+            conn = sqlite3.connect(
                 self.path, timeout=30, isolation_level=None, check_same_thread=False
             )
-            self._conn.execute("PRAGMA busy_timeout = 30000")
-            self._conn.execute("PRAGMA journal_mode = WAL")
-            self._conn.execute("PRAGMA synchronous = NORMAL")
-        except (OSError, sqlite3.Error) as exc:
-            raise StoreError(f"cannot open session store {self.path}: {exc}") from None
-        self._lock = threading.Lock()
-        with self.transaction() as c:
+            conn.execute("PRAGMA busy_timeout = 30000")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("BEGIN IMMEDIATE")
             for stmt in _SCHEMA.split(";"):
                 if stmt.strip():
-                    c.execute(stmt)
+                    conn.execute(stmt)
+            conn.execute("COMMIT")
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot open session store {self.path}: {exc}") from None
+        return conn
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -137,7 +149,9 @@ class Store:
 
     def close(self) -> None:
         with self._lock:
-            self._conn.close()
+            if self._db is not None:
+                self._db.close()
+                self._db = None
 
     # ------------------------------------------------------------------ writes
     def begin(
@@ -215,6 +229,8 @@ class Store:
     # ------------------------------------------------------------------ reads
     def _rows(self, sql: str, args: tuple = ()) -> list[sqlite3.Row]:
         with self._lock:
+            if self._db is None and not self.path.exists():
+                return []  # nothing recorded yet; reading must not create the file
             self._conn.row_factory = sqlite3.Row
             try:
                 return self._conn.execute(sql, args).fetchall()
