@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Callable, Generator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from time import perf_counter
 from types import MappingProxyType
@@ -126,6 +126,7 @@ def _failed(plan: Plan, hook: Hook, exc: BaseException, kw: dict[str, Any], resu
     if hook.on_error == "disable":
         hook.off = True
         state.disabled.add(hook.name)
+        plan.refresh()  # recompile the fast path without it
         log.warning("hook %r disabled after failing: %s", hook.name, exc)
     if plan.spec.name != "post_error" and state.post_error is not None:
         info = {
@@ -179,42 +180,66 @@ def _absorb(
 Step = Generator[tuple["Hook", Any], Any, EmitResult]
 
 
-def sequence(plan: Plan, kw: dict[str, Any]) -> Step:
-    """notify / veto / firstresult, in order; yields ``(hook, awaitable)`` for async hooks."""
-    results: list[HookResult] = []
+def sequence(
+    plan: Plan,
+    kw: dict[str, Any],
+    start: int = 0,
+    pending: tuple[float, Any, BaseException | None] | None = None,
+    results: list[HookResult] | None = None,
+) -> Step:
+    """notify / veto / firstresult, in order; yields ``(hook, awaitable)`` for async hooks.
+
+    A plan's compiled fast path (``fastpath``) hands over here at hook ``start`` when a hook
+    returned something or failed: ``pending`` is that hook's (start time, value, error) and
+    ``results`` what the hooks before it did. In lean mode (``State.lean``) nothing is timed
+    and only hooks that returned a value or failed leave a result.
+    """
+    lean = plan.state.lean
+    clock = _no_clock if lean else perf_counter
+    results = [] if results is None else results
     changes: dict[str, Any] = {}
+    style = plan.spec.style
     vetoed = False
     reason = None
     value = None
-    for h in plan.hooks:
-        if h.off or (h.match is not None and not h.match(kw)):
-            continue
-        t0 = perf_counter()
-        try:
-            v = h.invoke(kw)
-            if h.is_async:
-                v = yield h, v
-            if v is not None and _absorb(plan, h, v, kw, changes):
-                results.append(HookResult(h.name, True, None, (perf_counter() - t0) * 1e3, v))
-                if v is False and plan.spec.style == "veto":
-                    vetoed, reason = True, f"vetoed by {h.name}"
-                else:
-                    value = v
-                break
-        except Veto as exc:
-            ms = (perf_counter() - t0) * 1e3
-            if plan.spec.style == "veto":
-                results.append(HookResult(h.name, True, None, ms, False))
-                vetoed, reason = True, exc.reason
-                break
-            results.append(HookResult(h.name, False, exc, ms, None))
-            _failed(plan, h, exc, kw, results)
-            continue
-        except Exception as exc:
-            results.append(HookResult(h.name, False, exc, (perf_counter() - t0) * 1e3, None))
-            _failed(plan, h, exc, kw, results)
-            continue
-        results.append(HookResult(h.name, True, None, (perf_counter() - t0) * 1e3, v))
+    hooks = plan.hooks
+    for i in range(start, len(hooks)):
+        h = hooks[i]
+        if pending is None:
+            if h.off or (h.match is not None and not h.match(kw)):
+                continue
+            t0 = clock()
+            exc: BaseException | None = None
+            try:
+                v = h.invoke(kw)
+                if h.is_async:
+                    v = yield h, v
+            except Exception as e:
+                v, exc = None, e
+        else:
+            (t0, v, exc), pending = pending, None
+        if exc is None:
+            try:
+                stop = v is not None and _absorb(plan, h, v, kw, changes)
+            except Exception as e:
+                exc = e
+            else:
+                if v is not None or not lean:
+                    results.append(HookResult(h.name, True, None, (clock() - t0) * 1e3, v))
+                if stop:
+                    if v is False and style == "veto":
+                        vetoed, reason = True, f"vetoed by {h.name}"
+                    else:
+                        value = v
+                    break
+                continue
+        ms = (clock() - t0) * 1e3
+        if isinstance(exc, Veto) and style == "veto":
+            results.append(HookResult(h.name, True, None, ms, False))
+            vetoed, reason = True, exc.reason
+            break
+        results.append(HookResult(h.name, False, exc, ms, None))
+        _failed(plan, h, exc, kw, results)
     if plan.spec.chain is not None and plan.spec.chain in changes:
         value = changes[plan.spec.chain]
     result = EmitResult(
@@ -223,6 +248,80 @@ def sequence(plan: Plan, kw: dict[str, Any]) -> Step:
     if plan.state.observer is not None:
         plan.state.observer(result)
     return result
+
+
+def _no_clock() -> float:
+    return 0.0
+
+
+def timed_results(
+    hooks: tuple[Hook, ...], ts: Sequence[float | None], upto: int
+) -> list[HookResult]:
+    """Results of hooks ``[0, upto)`` that returned None, from the fast path's clock stamps.
+
+    ``ts[0]`` is the emit's start and ``ts[i + 1]`` the end of hook ``i`` (None: skipped).
+    """
+    out: list[HookResult] = []
+    last = ts[0]
+    for i in range(upto):
+        t = ts[i + 1]
+        if t is not None:
+            out.append(HookResult(hooks[i].name, True, None, (t - last) * 1e3, None))
+            last = t
+    return out
+
+
+def resume(
+    plan: Plan,
+    kw: dict[str, Any],
+    frame: dict[str, Any] | None,
+    i: int,
+    v: Any,
+    exc: BaseException | None,
+) -> EmitResult:
+    """Finish a fast-path emit in the general loop from hook ``i``, which returned ``v`` or
+    raised ``exc``. ``frame`` is the fast path's ``locals()``, holding its clock stamps
+    ``t0 .. t{i+1}`` (None in lean mode: nothing was timed)."""
+    if frame is None:
+        return drive(sequence(plan, kw, i, (0.0, v, exc)))
+    ts = [frame[f"t{k}"] for k in range(i + 1)]
+    t0 = next(t for t in reversed(ts) if t is not None)  # when hook i started
+    if exc is None:  # the fast path stamped the end of hook i: keep its duration
+        t0 = perf_counter() - (frame[f"t{i + 1}"] - t0)
+    return drive(sequence(plan, kw, i, (t0, v, exc), timed_results(plan.hooks, ts, i)))
+
+
+class QuietResult(EmitResult):
+    """An emit in which every hook returned None: results are built on first access.
+
+    The fast path only stamps the clock after each hook; turning stamps into ``HookResult``
+    objects is left to whoever reads ``results`` (the observer, or the emitter).
+    """
+
+    __slots__ = ("_plan", "_ts", "_built")
+    vetoed = False
+    reason = None
+    value = None
+    changes: Mapping[str, Any] = _EMPTY
+
+    def __init__(self, plan: Plan, ts: tuple[float | None, ...]):
+        self._plan = plan
+        self._ts = ts
+        self._built: list[HookResult] | None = None
+
+    @property  # type: ignore[override]
+    def event(self) -> str:
+        return self._plan.spec.name
+
+    @property  # type: ignore[override]
+    def generation(self) -> int:
+        return self._plan.generation
+
+    @property  # type: ignore[override]
+    def results(self) -> list[HookResult]:
+        if self._built is None:
+            self._built = timed_results(self._plan.hooks, self._ts, len(self._ts) - 1)
+        return self._built
 
 
 def _timeout_error(h: Hook) -> HookTimeout:

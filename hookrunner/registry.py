@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from . import dispatch
+from . import dispatch, fastpath
 from .errors import HookTimeout, Problem, UnknownEvent, ValidationError, did_you_mean
 from .events import EventSpec, hook_args
 from .manifest import Decl, Manifest, parse_duration
@@ -92,6 +92,8 @@ class State:
     observer: Callable[[dispatch.EmitResult], None] | None = None
     disabled: set[str] = field(default_factory=set)
     post_error: Callable[..., Any] | None = None
+    # Lean mode: no per-hook timing, results only for hooks that returned a value or failed.
+    lean: bool = False
 
 
 class Plan:
@@ -107,6 +109,7 @@ class Plan:
         "nargs",
         "stamp",
         "empty",
+        "emit",
     )
 
     def __init__(self, spec: EventSpec, hooks: tuple[Hook, ...], generation: int, state: State):
@@ -123,6 +126,19 @@ class Plan:
             "timestamp" in h.takes or "**" in h.takes for h in hooks
         )
         self.empty = dispatch.EmitResult(spec.name, [], generation=generation)
+        self.emit: Callable[..., Any] = self._emit
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Choose ``emit``: a constant when nothing runs, else the compiled fast path if the
+        plan allows one (again after the circuit breaker switches a hook off)."""
+        if not self.hooks and self.spec.style not in ("wrap", "slot"):
+            empty = self.empty
+            self.emit = lambda kw, operation=None: empty
+        elif fastpath.eligible(self):
+            self.emit = fastpath.compile_plan(self)
+        else:
+            self.emit = self._emit
 
     def _args(self, kw: dict[str, Any]) -> dict[str, Any]:
         if len(kw) < self.nargs or not self.keys <= kw.keys():
@@ -131,7 +147,7 @@ class Plan:
             kw["timestamp"] = datetime.now(UTC)
         return kw
 
-    def emit(self, kw: dict[str, Any], operation: Callable[..., Any] | None = None) -> Any:
+    def _emit(self, kw: dict[str, Any], operation: Callable[..., Any] | None = None) -> Any:
         style = self.spec.style
         if style == "wrap":
             return dispatch.wrap(self, self._args(kw), operation)

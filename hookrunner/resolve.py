@@ -219,12 +219,16 @@ def _invoker(
             return lambda orig, kw: fn(orig, *[kw[n] for n in pos], **{n: kw[n] for n in kws})
         return lambda kw: fn(*[kw[n] for n in pos], **{n: kw[n] for n in kws})
     if not pos:
-        return (lambda orig, kw: fn(orig)) if wrap else (lambda kw: fn())
-    if len(pos) == 1:
+        invoke = (lambda orig, kw: fn(orig)) if wrap else (lambda kw: fn())
+    elif len(pos) == 1:
         get = itemgetter(pos[0])
-        return (lambda orig, kw: fn(orig, get(kw))) if wrap else (lambda kw: fn(get(kw)))
-    get = itemgetter(*pos)
-    return (lambda orig, kw: fn(orig, *get(kw))) if wrap else (lambda kw: fn(*get(kw)))
+        invoke = (lambda orig, kw: fn(orig, get(kw))) if wrap else (lambda kw: fn(get(kw)))
+    else:
+        get = itemgetter(*pos)
+        invoke = (lambda orig, kw: fn(orig, *get(kw))) if wrap else (lambda kw: fn(*get(kw)))
+    # Purely positional: compiled plans (``fastpath``) call ``fn`` straight with these names.
+    invoke.direct = (fn, tuple(pos))  # type: ignore[attr-defined]
+    return invoke
 
 
 def run_coroutine(coro: Any, timeout: float | None) -> Any:
