@@ -1,0 +1,210 @@
+"""Sessions in host applications (``runner.session``) and the SQLite store under concurrency."""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+import textwrap
+import threading
+
+import pytest
+
+from hookrunner import HookRunner, Veto
+from hookrunner.session import Store
+
+HOOKS = """
+from hookrunner import Veto
+
+SEEN = []
+CACHE = {}
+
+
+def started(session_id, timestamp, metadata):
+    SEEN.append(("start", session_id, metadata.get("user"), timestamp is not None))
+    return {"greeted": True}
+
+
+def ended(session_id, metadata):
+    SEEN.append(("end", session_id, dict(metadata)))
+
+
+def edited(file_path, session_id):
+    SEEN.append(("edit", file_path, session_id))
+
+
+def broken():
+    raise RuntimeError("hook bug")
+
+
+def guard(original_func, action, metadata=None, keys=None):
+    if action == "update" and "secret" in (metadata or {}):
+        raise Veto("no secrets in metadata")
+    if action == "update":
+        return original_func({k: str(v).upper() for k, v in metadata.items()})
+    if action == "get" and keys == ["cached"]:
+        return {"cached": "from cache"}
+    return original_func()
+
+
+def feedback(original_func, feedback):
+    SEEN.append(("feedback", feedback["rating"]))
+    return original_func()
+
+
+def no_big(checkpoint_data):
+    if checkpoint_data.get("size", 0) > 10:
+        raise Veto("too big")
+
+
+def after_checkpoint(checkpoint_data):
+    SEEN.append(("checkpoint", checkpoint_data["step"]))
+"""
+
+
+@pytest.fixture
+def runner(project):
+    mod = project.module(HOOKS, "sess")
+    path = project.write(
+        "hooks.yaml",
+        f"""
+        version: 1
+        hooks:
+          - {{name: started, event: session_start, call: "{mod}:started"}}
+          - {{name: ended, event: session_end, call: "{mod}:ended"}}
+          - {{name: edited, event: post_file_edit, call: "{mod}:edited"}}
+          - {{name: broken, event: post_file_edit, call: "{mod}:broken"}}
+          - {{name: guard, event: session_metadata, call: "{mod}:guard"}}
+          - {{name: feedback, event: session_feedback, call: "{mod}:feedback"}}
+          - {{name: no_big, event: pre_checkpoint, call: "{mod}:no_big"}}
+          - {{name: after_checkpoint, event: post_checkpoint, call: "{mod}:after_checkpoint"}}
+        """,
+    )
+    with HookRunner.from_files(path) as r:
+        r.seen = importlib.import_module(mod).SEEN
+        yield r
+
+
+def test_session_lifecycle_metadata_feedback_checkpoints(project, runner):
+    with runner.session(session_id="s1", metadata={"user": "ada"}) as s:
+        s.emit("post_file_edit", file_path="a.py")
+        r = s.update_metadata({"topic": "pipelines"})
+        assert r.value["topic"] == "PIPELINES"  # the wrapper transformed the payload
+        refused = s.update_metadata({"secret": "x"})
+        assert refused.vetoed and refused.reason == "no secrets in metadata"
+        assert s.get_metadata() == {"user": "ada", "greeted": True, "topic": "PIPELINES"}
+        assert s.get_metadata(["cached"]) == {"cached": "from cache"}  # answered by the wrapper
+        assert s.delete_metadata(["topic"]).value == ["topic"]
+        s.add_feedback({"rating": "down", "comment": "slow"})
+        assert s.checkpoint({"step": 1, "size": 3}) is True
+        assert s.checkpoint({"step": 2, "size": 30}) is False
+    assert runner.seen[0] == ("start", "s1", "ada", True)
+    assert ("edit", "a.py", "s1") in runner.seen
+    assert ("feedback", "down") in runner.seen
+    assert [e for e in runner.seen if e[0] == "checkpoint"] == [("checkpoint", 1)]
+    assert runner.seen[-1] == ("end", "s1", {"user": "ada", "greeted": True})
+
+    store = Store(project.root / ".hookrunner" / "sessions.db")  # beside the manifest
+    row = store.session("s1")
+    assert row["status"] == "ok" and row["kind"] == "session"
+    assert store.metadata("s1") == {"user": "ada", "greeted": True}
+    [fb] = store.feedback("s1")
+    assert (fb["rating"], fb["comment"]) == ("down", "slow")
+    assert [c["data"]["step"] for c in store.checkpoints("s1")] == [1]
+    calls = store.hook_calls("s1")
+    failed = [c for c in calls if not c["ok"]]
+    assert [(c["hook"], c["error"]) for c in failed] == [("broken", "RuntimeError: hook bug")]
+    assert {c["event"] for c in calls} >= {
+        "session_start",
+        "post_file_edit",
+        "session_metadata",
+        "session_feedback",
+        "pre_checkpoint",
+        "post_checkpoint",
+        "session_end",
+    }
+
+
+def test_an_exception_in_the_block_still_ends_the_session(project, runner, tmp_path):
+    store_path = tmp_path / "elsewhere.db"
+    with pytest.raises(KeyError), runner.session(session_id="s2", store=store_path):
+        raise KeyError("boom")
+    assert runner.seen[-1][:2] == ("end", "s2")
+    row = Store(store_path).session("s2")
+    assert row["status"] == "failed" and "KeyError" in row["summary"]["error"]
+
+
+def test_get_metadata_raises_when_refused(project):
+    mod = project.module(
+        """
+        from hookrunner import Veto
+
+        def deny(original_func, action):
+            if action == "get":
+                raise Veto("reads are off")
+            return original_func()
+        """
+    )
+    path = project.write(
+        "hooks.yaml",
+        f"version: 1\nhooks: [{{name: deny, event: session_metadata, call: '{mod}:deny'}}]\n",
+    )
+    with HookRunner.from_files(path) as r, r.session() as s:
+        with pytest.raises(Veto, match="reads are off"):
+            s.get_metadata()
+
+
+def test_threads_share_one_session_safely(project, runner):
+    with runner.session(session_id="t1") as s:
+        s.flush_interval = 0  # flush on every checkpoint: maximum contention
+
+        def work(n):
+            for i in range(50):
+                s.emit("post_file_edit", file_path=f"{n}-{i}.py")
+                s.checkpoint({"step": i, "size": 1})
+
+        threads = [threading.Thread(target=work, args=(n,)) for n in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    store = Store(project.root / ".hookrunner" / "sessions.db")
+    assert len(store.checkpoints("t1")) == 300
+    edits = [c for c in store.hook_calls("t1") if c["event"] == "post_file_edit"]
+    assert len(edits) == 600  # two hooks x 300 edits, none lost
+
+
+WRITER = """
+import sys
+from hookrunner import HookRunner
+from hookrunner.session import Session, Store
+
+runner = HookRunner.from_files(sys.argv[1])
+store = Store(sys.argv[2])
+with Session(runner, store, session_id=sys.argv[3], flush_interval=0) as s:
+    for i in range(150):
+        s.checkpoint({"step": i})
+        s.update_metadata({f"k{i % 5}": i})
+"""
+
+
+def test_two_processes_write_the_same_store(project):
+    manifest = project.write("hooks.yaml", "version: 1\nhooks: []\n")
+    writer = project.write("writer.py", textwrap.dedent(WRITER))
+    db = project.root / "shared.db"
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(writer), str(manifest), str(db), sid],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for sid in ("p1", "p2")
+    ]
+    for p in procs:
+        _, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+    store = Store(db)
+    for sid in ("p1", "p2"):
+        assert store.session(sid)["status"] == "ok"
+        assert [c["data"]["step"] for c in store.checkpoints(sid)] == list(range(150))
+        assert store.metadata(sid) == {f"k{j}": 145 + j for j in range(5)}
