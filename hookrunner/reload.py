@@ -24,13 +24,10 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from .diff import RegistryDiff
 from .errors import Problem, ValidationError
-
-if TYPE_CHECKING:
-    from .runner import HookRunner
 
 log = logging.getLogger("hookrunner.reload")
 
@@ -42,6 +39,17 @@ _COMPLETE = frozenset({"closed"})
 _WATCHED_TYPES = frozenset({"modified", "attrib", "created", "deleted", "moved", "closed"})
 
 
+class Target(Protocol):
+    """What a watcher reloads: a ``HookRunner``, or the files of a pipeline run."""
+
+    @property
+    def generation(self) -> int: ...
+
+    def reload(self, changed: Iterable[str | os.PathLike[str]] = ()) -> RegistryDiff | None: ...
+
+    def watched_files(self) -> set[Path]: ...
+
+
 @dataclass
 class Reload:
     """The outcome of one reload attempt, as passed to ``on_reload`` callbacks."""
@@ -51,14 +59,18 @@ class Reload:
     diff: RegistryDiff | None = None
     problems: list[Problem] = field(default_factory=list)
     seconds: float = 0.0
+    # perf_counter() right after the new generation went live (benchmarks measure to here).
+    swapped_at: float = 0.0
 
     @property
     def ok(self) -> bool:
-        return self.diff is not None
+        return not self.problems
 
     def lines(self) -> list[str]:
         """The report ``hookrunner watch`` prints and the log receives."""
         names = ", ".join(p.name for p in self.files) or "manual"
+        if self.ok and self.diff is None:
+            return [f"reloaded ({names}): generation {self.generation}"]
         if self.ok:
             assert self.diff is not None
             head = f"reloaded ({names}): generation {self.diff.new}, {self.diff.summary()}"
@@ -82,7 +94,8 @@ class Reload:
 
 
 class Watcher:
-    """Watches what a ``HookRunner`` loaded (plus ``extra_paths``) and reloads it on change.
+    """Watches what a ``HookRunner`` (or another ``Target``) loaded, plus ``extra_paths``, and
+    reloads it on change.
 
     ``on_reload`` is called on the watcher's thread after every attempt. An invalid edit is
     logged once (the same problems again are not repeated) and the last good registry stays.
@@ -90,7 +103,7 @@ class Watcher:
 
     def __init__(
         self,
-        runner: HookRunner,
+        runner: Target,
         extra_paths: Iterable[str | os.PathLike[str]] = (),
         on_reload: Callable[[Reload], None] | None = None,
         debounce: float = DEBOUNCE,
@@ -108,6 +121,7 @@ class Watcher:
         self._stopping = False
         self._observer: Any = None
         self._watches: dict[str, Any] = {}
+        self._refresh_lock = threading.Lock()
         self._worker: threading.Thread | None = None
         self._reported: list[str] | None = None
         self.last: Reload | None = None
@@ -125,7 +139,7 @@ class Watcher:
         """Watch more files (e.g. a pipeline file); a change to them reloads like any other."""
         self._extra.update(Path(p).resolve() for p in paths)
         if self._observer is not None:
-            self._refresh()
+            self.refresh()
 
     def start(self) -> None:
         """Start watching (a watchdog observer thread plus one worker thread)."""
@@ -134,7 +148,7 @@ class Watcher:
         if self._observer is not None:
             return
         self._observer = Observer(timeout=0.1)
-        self._refresh()
+        self.refresh()
         self._observer.start()
         self._worker = threading.Thread(target=self._work, name="hookrunner-reload", daemon=True)
         self._worker.start()
@@ -184,12 +198,16 @@ class Watcher:
             self._last_event = time.monotonic()
             self._cond.notify()
 
-    def _refresh(self, keep: bool = False) -> None:
+    def refresh(self, keep: bool = False) -> None:
         """Watch the folders of every file in the current set (recomputed after each reload).
 
         After a failed reload, ``keep`` holds on to files no longer found (a module that does
         not import any more is not in ``sys.modules``, but its fix must still be seen).
         """
+        with self._refresh_lock:
+            self._refresh(keep)
+
+    def _refresh(self, keep: bool) -> None:
         files = {str(p) for p in self.runner.watched_files() | self._extra}
         if keep:
             files |= self._files
@@ -237,24 +255,83 @@ class Watcher:
         started = time.perf_counter()
         try:
             diff = self.runner.reload(changed)
+            swapped_at = time.perf_counter()
         except ValidationError as exc:
             report = Reload(changed, self.runner.generation, problems=exc.problems)
             report.seconds = time.perf_counter() - started
             text = [str(p) for p in exc.problems]
-            self._refresh(keep=True)
+            self.refresh(keep=True)
             if text == self._reported:  # an invalid edit is reported once, not once per event
                 return
             self._reported = text
             log.error("%s", "\n".join(report.lines()))
         else:
-            report = Reload(changed, diff.new, diff=diff)
-            report.seconds = time.perf_counter() - started
+            report = Reload(changed, self.runner.generation, diff=diff, swapped_at=swapped_at)
+            report.seconds = swapped_at - started
             self._reported = None
             log.info("%s", "\n".join(report.lines()))
-            self._refresh()
+            self.refresh()
         self.last = report
         for callback in list(self._callbacks):
             try:
                 callback(report)
             except Exception:
                 log.exception("on_reload callback failed")
+
+
+def watch_list(roots: Iterable[str | os.PathLike[str]], documents: Iterable[Any]) -> set[Path]:
+    """The files behind a loaded set: ``roots``, every document, every include (found or not:
+    creating a missing include must reload) and the project's imported modules."""
+    from .modules import project_modules
+
+    out = {Path(p).resolve() for p in roots}
+    for doc in documents:
+        out.add(Path(doc.file).resolve())
+        includes = doc.data.get("include") if isinstance(doc.data, dict) else None
+        for inc in includes if isinstance(includes, list) else ():
+            if isinstance(inc, str):
+                out.add((doc.directory / inc).resolve())
+    out.update(Path(f) for f in project_modules({str(p.parent) for p in out}).values())
+    return out
+
+
+class PipelineFiles:
+    """The watch target of ``hookrunner run --watch``: the pipeline file, its manifests and
+    includes, and the project's modules (node functions and hooks).
+
+    ``reload`` re-imports changed modules and checks the whole set (schema, hooks, graph); the
+    caller re-runs the pipeline after each reload that did not raise.
+    """
+
+    def __init__(
+        self, pipeline: str | os.PathLike[str], hooks: Iterable[str | os.PathLike[str]] = ()
+    ):
+        self.pipeline = Path(pipeline).resolve()
+        self.hooks = [Path(h).resolve() for h in hooks]
+        self._generation = 1
+
+    @property
+    def generation(self) -> int:
+        return self._generation
+
+    def _documents(self) -> list[Any]:
+        from .pipeline.spec import hook_manifest, load_document
+
+        doc, _ = load_document(self.pipeline)
+        if doc is None:
+            return []
+        return hook_manifest(doc, list(self.hooks)).files  # the pipeline document is one
+
+    def watched_files(self) -> set[Path]:
+        return watch_list([self.pipeline, *self.hooks], self._documents())
+
+    def reload(self, changed: Iterable[str | os.PathLike[str]] = ()) -> None:
+        from .modules import forget, project_modules
+        from .pipeline.spec import validate_pipeline
+
+        dirs = {str(p.parent) for p in self.watched_files()}
+        forget(list(changed), project_modules(dirs))
+        _, problems = validate_pipeline(self.pipeline)
+        if problems:
+            raise ValidationError(problems)
+        self._generation += 1

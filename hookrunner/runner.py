@@ -76,24 +76,22 @@ class HookRunner:
         watch: bool = False,
         environ: dict[str, str] | None = None,
         on_reload: Callable[[Reload], None] | None = None,
-        lean: bool = False,
     ) -> HookRunner:
         """Load, validate and compile manifests (later files override earlier ones by name).
 
         With ``watch=True`` the files are hot-reloaded (§10); ``on_reload`` is then called
-        after every reload attempt, valid or not. ``lean=True`` skips per-hook timing and
-        keeps results only for hooks that returned a value or failed (the fastest emits).
+        after every reload attempt, valid or not.
         """
         files = _flatten(paths)
-        registry = build(load_manifests(files, environ), State(lean=lean), generation=1)
+        registry = build(load_manifests(files, environ), State(), generation=1)
         runner = cls(registry, files, environ)
         if watch:
             runner.watch(on_reload=on_reload)
         return runner
 
     @classmethod
-    def from_manifest(cls, manifest: Manifest, lean: bool = False) -> HookRunner:
-        return cls(build(manifest, State(lean=lean)), manifest.paths)
+    def from_manifest(cls, manifest: Manifest) -> HookRunner:
+        return cls(build(manifest, State()), manifest.paths)
 
     # ------------------------------------------------------------------ emitting
     def emit(self, event: str, /, **kwargs: Any) -> EmitResult:
@@ -199,18 +197,12 @@ class HookRunner:
     def watched_files(self) -> set[Path]:
         """What hot reload watches: the manifests, their includes (found or not) and the
         source files of the project's imported hook modules."""
-        from .modules import project_modules
+        from .reload import watch_list
 
-        out = {Path(p).resolve() for p in self._paths}
-        for manifest in (self._registry.manifest, self._attempted):
-            for doc in manifest.files if manifest is not None else ():
-                out.add(Path(doc.file).resolve())
-                includes = doc.data.get("include") if isinstance(doc.data, dict) else None
-                for inc in includes if isinstance(includes, list) else ():
-                    if isinstance(inc, str):
-                        out.add((doc.directory / inc).resolve())
-        out.update(Path(f) for f in project_modules(self._project_dirs()).values())
-        return out
+        documents = list(self._registry.manifest.files)
+        if self._attempted is not None:
+            documents += self._attempted.files
+        return watch_list(self._paths, documents)
 
     def watch(
         self,

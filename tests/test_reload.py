@@ -368,3 +368,48 @@ def test_watch_command_with_invalid_manifest_exits_2(project, cli):
     result = cli("watch", cwd=project.root)
     assert result.returncode == 2
     assert "hooks.yaml:2:" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_run_watch_reruns_after_each_valid_change(project):
+    nodes = project.module("def make():\n    return 1\n", prefix="nd")
+    pipeline = project.write(
+        "pipeline.yaml",
+        f"""
+        version: 1
+        catalog:
+          result: {{type: json, path: out/result.json}}
+        nodes:
+          - name: make
+            func: {nodes}:make
+            outputs: result
+        """,
+    )
+    result = project.root / "out" / "result.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hookrunner", "run", str(pipeline), "--watch", "--quiet"],
+        cwd=project.root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, DO_NOT_TRACK="1"),
+    )
+    try:
+        assert proc.stdout.readline().startswith("watching 2 files")
+        assert result.read_text().strip() == "1"
+        (project.root / f"{nodes}.py").write_text("def make():\n    return 2\n")  # node code
+        assert f"changed: {nodes}.py; running again" in proc.stdout.readline()
+        wait_for(lambda: result.read_text().strip() == "2")
+        pipeline.write_text(pipeline.read_text().replace("outputs: result", "outputs: [result"))
+        err = proc.stderr.readline()
+        assert "invalid edit (pipeline.yaml)" in err and "not running" in err
+        assert f"{pipeline}:8:" in proc.stderr.readline()
+        pipeline.write_text(pipeline.read_text().replace("[result", "[result]"))
+        assert "changed: pipeline.yaml; running again" in proc.stdout.readline()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=WAIT)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130
+    assert "Traceback" not in err

@@ -162,6 +162,9 @@ def command(
         False, "--quiet", "-q", help="No progress; summary only on failure."
     ),
     hooks: list[Path] = HOOKS_OPTION,
+    watch: bool = typer.Option(
+        False, "--watch", help="Re-run after each valid change to the files it uses; Ctrl-C stops."
+    ),
 ) -> None:
     """Run PIPELINE: hooks fire in Kedro's order; exit 0 ok, 1 failed, 2 invalid, 130 interrupted."""
     from ..pipeline.lifecycle import RunOptions, UsageError, parse_param_overrides, run
@@ -185,20 +188,28 @@ def command(
         hooks=list(hooks or []),
         extra_args=list(ctx.args),
     )
-    display: Any = None
-    if not quiet:
-        display = _Bar() if sys.stdout.isatty() else _Lines()
-    try:
-        result = run(options, progress=display)
-    finally:
-        if display is not None:
-            display.close()
-    if result.problems:
-        print_problems(result.problems)
-        n = len(result.problems)
-        typer.echo(f"{n} problem{'s' if n != 1 else ''} found", err=True)
-    elif result.exit_code == INVALID:
-        typer.echo(f"error: {result.error}", err=True)
-    else:
-        _summary(result, quiet)
-    raise typer.Exit(result.exit_code)
+
+    def once() -> int:
+        display: Any = None
+        if not quiet:
+            display = _Bar() if sys.stdout.isatty() else _Lines()
+        try:
+            result = run(options, progress=display)
+        finally:
+            if display is not None:
+                display.close()
+        if result.problems:
+            print_problems(result.problems)
+            n = len(result.problems)
+            typer.echo(f"{n} problem{'s' if n != 1 else ''} found", err=True)
+        elif result.exit_code == INVALID:
+            typer.echo(f"error: {result.error}", err=True)
+        else:
+            _summary(result, quiet)
+        return result.exit_code
+
+    if watch:
+        from .watch import rerun
+
+        rerun(pipeline, list(hooks or []), once)  # until Ctrl-C: exits 130
+    raise typer.Exit(once())

@@ -7,7 +7,9 @@ import logging
 import queue
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 
 import typer
 
@@ -70,3 +72,42 @@ def command(
         raise typer.Exit(INTERRUPTED) from None
     finally:
         runner.close()
+
+
+def rerun(pipeline: Path, hooks: list[Path], once: Callable[[], int]) -> NoReturn:
+    """``hookrunner run --watch``: run, then run again after each valid change, until Ctrl-C.
+
+    Runs happen on this (the main) thread so Ctrl-C interrupts a run like it does without
+    --watch; the watcher only checks the files and queues what it found.
+    """
+    from ..reload import PipelineFiles, Watcher
+
+    logging.getLogger("hookrunner.reload").addHandler(logging.NullHandler())
+    reports: queue.Queue = queue.Queue()
+    watcher = Watcher(PipelineFiles(pipeline, hooks), on_reload=reports.put)
+    try:
+        watcher.start()
+        once()
+        watcher.refresh()  # the run imported the project's modules: watch them too
+        _say(f"watching {len(watcher.files)} files for changes (Ctrl-C to stop)")
+        while True:
+            try:
+                report = reports.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            stamp = time.strftime("%H:%M:%S")
+            names = ", ".join(p.name for p in report.files)
+            if not report.ok:
+                n = len(report.problems)
+                _say(f"[{stamp}] invalid edit ({names}): {n} problem(s); not running", err=True)
+                for problem in report.problems:
+                    _say(f"  {problem}", err=True)
+                continue
+            _say(f"[{stamp}] changed: {names}; running again")
+            once()
+            watcher.refresh()
+    except KeyboardInterrupt:
+        _say("stopped", err=True)
+        raise typer.Exit(INTERRUPTED) from None
+    finally:
+        watcher.stop()
