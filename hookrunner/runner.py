@@ -76,22 +76,24 @@ class HookRunner:
         watch: bool = False,
         environ: dict[str, str] | None = None,
         on_reload: Callable[[Reload], None] | None = None,
+        lean: bool = False,
     ) -> HookRunner:
         """Load, validate and compile manifests (later files override earlier ones by name).
 
         With ``watch=True`` the files are hot-reloaded (§10); ``on_reload`` is then called
-        after every reload attempt, valid or not.
+        after every reload attempt, valid or not. ``lean=True`` skips per-hook timing and
+        keeps results only for hooks that returned a value or failed (the fastest emits).
         """
         files = _flatten(paths)
-        registry = build(load_manifests(files, environ), State(), generation=1)
+        registry = build(load_manifests(files, environ), State(lean=lean), generation=1)
         runner = cls(registry, files, environ)
         if watch:
             runner.watch(on_reload=on_reload)
         return runner
 
     @classmethod
-    def from_manifest(cls, manifest: Manifest) -> HookRunner:
-        return cls(build(manifest, State()), manifest.paths)
+    def from_manifest(cls, manifest: Manifest, lean: bool = False) -> HookRunner:
+        return cls(build(manifest, State(lean=lean)), manifest.paths)
 
     # ------------------------------------------------------------------ emitting
     def emit(self, event: str, /, **kwargs: Any) -> EmitResult:
