@@ -252,3 +252,21 @@ def test_an_unreachable_endpoint_is_an_aws_error(aws, monkeypatch):
     with pytest.raises(AwsError) as err:
         storage.read_bytes("s3://any/x")
     assert err.value.code == "EndpointConnectionError"
+
+
+def test_a_failing_manifest_builder_falls_back_to_the_process_hook(project, bucket):
+    mod = project.module("def build(session_kwargs, client_kwargs):\n    raise OSError('no vpn')\n")
+    manifest = project.write(
+        "hooks.yaml",
+        f"version: 1\nhooks:\n  - name: broken\n    event: build_s3_client\n    call: {mod}:build\n",
+    )
+    calls: list[str] = []
+    s3_hooks.set_build_s3_client_hook(recording_builder(calls, "api"))
+    seen = []
+    with HookRunner.from_files(manifest) as runner:
+        runner.set_observer(seen.append)
+        storage.write_bytes(f"s3://{bucket}/f.txt", b"fallback")
+    assert calls == ["api"]
+    (result,) = [r for r in seen if r.event == "build_s3_client"]
+    assert [(h.name, h.ok, str(h.error)) for h in result.results] == [("broken", False, "no vpn")]
+    assert boto3.client("s3").get_object(Bucket=bucket, Key="f.txt")["Body"].read() == b"fallback"
