@@ -1,0 +1,150 @@
+"""A pipeline run: a chain of K trivial nodes, one hooks class, memory datasets.
+
+hookrunner runs ``pipeline.yaml`` through ``run_pipeline`` with the session store on (every
+hook call and checkpoint lands in SQLite). Its figure is the run phase, from the plan (files
+loaded and validated) to the return, as Kedro's is ``SequentialRunner.run`` alone; the whole
+call with loading is reported beside it. Kedro runs the same chain with its
+``SequentialRunner``, a ``DataCatalog`` of ``MemoryDataset``s and the same hooks class
+registered on its hook manager. The figure is wall time per node. Kedro is not run at
+K=10,000: its per-node cost grows with K and the run would take minutes.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import tempfile
+from pathlib import Path
+from timeit import default_timer
+
+from harness import Row, absolute, interleave, measure, ratio
+
+HOOKS_SOURCE = '''
+class Hooks:
+    """Counts nodes the way a typical project hooks class would."""
+
+    def __init__(self):
+        self.nodes = 0
+
+    def before_node_run(self, node, inputs):
+        self.nodes += 1
+
+    def after_node_run(self, node, outputs):
+        pass
+'''
+
+NODES_SOURCE = """
+def step(x):
+    return x + 1
+"""
+
+
+def _write(root: Path, k: int) -> Path:
+    (root / "bench_pipe_hooks.py").write_text(HOOKS_SOURCE)
+    (root / "bench_pipe_nodes.py").write_text(NODES_SOURCE)
+    (root / "hooks.yaml").write_text(
+        "version: 1\nhooks:\n  - {name: project, class: bench_pipe_hooks:Hooks}\n"
+    )
+    lines = ["version: 1", "manifests: [hooks.yaml]", "params: {start: 0}", "nodes:"]
+    for i in range(k):
+        source = "params:start" if i == 0 else f"d{i}"
+        lines.append(
+            f"  - {{name: n{i}, func: bench_pipe_nodes:step, inputs: [{source}], outputs: d{i + 1}}}"
+        )
+    path = root / f"pipeline_{k}.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _ours(path: Path, k: int, whole: list[float]):
+    """Per node, from the run's plan (files loaded and validated) to ``run_pipeline``'s
+    return: nodes, hooks, checkpoints and the session store's writes. The whole call,
+    loading included, goes to ``whole``."""
+    from hookrunner.pipeline.lifecycle import run_pipeline
+
+    def sample() -> float:
+        planned: list[float] = []
+
+        def progress(kind: str, node: object, seconds: float) -> None:
+            if kind == "plan":
+                planned.append(default_timer())
+
+        t0 = default_timer()
+        result = run_pipeline(path, progress=progress)
+        end = default_timer()
+        if not result.ok or len(result.nodes_run) != k:
+            raise RuntimeError(f"pipeline run failed: {result.error}")
+        whole.append((end - t0) / k)
+        return (end - planned[0]) / k
+
+    return sample
+
+
+def _kedro(k: int):
+    from kedro.framework.hooks.manager import _create_hook_manager
+    from kedro.io import DataCatalog, MemoryDataset
+    from kedro.pipeline import Pipeline, node
+    from kedro.runner import SequentialRunner
+
+    sys.path.insert(0, _kedro.root)  # type: ignore[attr-defined]
+    from bench_pipe_hooks import Hooks
+    from bench_pipe_nodes import step
+    from kedro.framework.hooks import hook_impl
+
+    class KedroHooks(Hooks):
+        before_node_run = hook_impl(Hooks.before_node_run)
+        after_node_run = hook_impl(Hooks.after_node_run)
+
+    logging.getLogger("kedro").setLevel(logging.WARNING)  # no per-node log lines
+    pipeline = Pipeline(
+        [node(step, "start" if i == 0 else f"d{i}", f"d{i + 1}", name=f"n{i}") for i in range(k)]
+    )
+
+    def sample() -> float:
+        hooks = _create_hook_manager()
+        hooks.register(KedroHooks())
+        catalog = DataCatalog({"start": MemoryDataset(0)})
+        t0 = default_timer()
+        SequentialRunner().run(pipeline, catalog, hooks)
+        return (default_timer() - t0) / k
+
+    return sample
+
+
+def run(quick: bool) -> list[Row]:
+    plan = {50: (5 if quick else 9, True), 1_000: (1 if quick else 3, True)}
+    plan[10_000] = (1 if quick else 3, False)
+    bench = "pipeline run, chain of K trivial nodes, session store on"
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        _kedro.root = tmp  # type: ignore[attr-defined]
+        per_k: dict[int, Row] = {}
+        for k, (rounds, with_kedro) in plan.items():
+            path = _write(root, k)
+            whole: list[float] = []
+            sides = {"hookrunner run phase": _ours(path, k, whole)}
+            if with_kedro:
+                sides["Kedro SequentialRunner"] = _kedro(k)
+            got = {
+                name: measure(bench, f"K={k:,}", name, values, "µs")
+                for name, values in interleave(sides, rounds).items()
+            }
+            got["hookrunner run_pipeline, loading included"] = measure(
+                bench, f"K={k:,}", "hookrunner run_pipeline, loading included", whole[1:], "µs"
+            )
+            rows.extend(got.values())
+            ours = got["hookrunner run phase"]
+            per_k[k] = ours
+            rows.append(absolute(bench, f"K={k:,}", ours, 15.0, "≤ 15 µs/node"))
+            if with_kedro:
+                rows.append(
+                    ratio(bench, f"K={k:,}", ours, got["Kedro SequentialRunner"], None, "vs Kedro")
+                )
+        rows.append(
+            ratio(bench, "flat in K", per_k[10_000], per_k[50], None, "µs/node K=10,000 / K=50")
+        )
+    for name in ("bench_pipe_hooks", "bench_pipe_nodes"):
+        sys.modules.pop(name, None)
+    sys.path.remove(tmp)
+    return rows
