@@ -22,7 +22,9 @@ def default_config(command: Any, cli_args: Any = None, **_: Any) -> dict[str, An
     """
     from .pipeline.spec import load_pipeline
 
-    spec = load_pipeline(command.options.pipeline, check_params=False)
+    spec = load_pipeline(
+        command.options.pipeline, check_params=False, document=getattr(command, "document", None)
+    )
     return {
         "pipeline": spec,
         "params": copy.deepcopy(spec.params),

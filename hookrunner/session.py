@@ -34,6 +34,11 @@ if TYPE_CHECKING:
 
 DEFAULT_STORE = Path(".hookrunner") / "sessions.db"
 
+SCHEMA_VERSION = 2
+# Hook calls and checkpoints are the bulk of the rows: they refer to sessions and names by
+# integer, and have no secondary index (an index doubles the cost of every insert). A
+# session's rows are found through the rowid range and the counters kept on its own row,
+# updated in the same transaction as the rows.
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
     id TEXT PRIMARY KEY,
@@ -44,7 +49,18 @@ CREATE TABLE IF NOT EXISTS sessions (
     ended REAL,
     resumed_from TEXT,
     pid INTEGER,
-    summary TEXT
+    summary TEXT,
+    calls INTEGER NOT NULL DEFAULT 0,
+    failures INTEGER NOT NULL DEFAULT 0,
+    first_call INTEGER,
+    last_call INTEGER,
+    checkpoints INTEGER NOT NULL DEFAULT 0,
+    first_checkpoint INTEGER,
+    last_checkpoint INTEGER
+);
+CREATE TABLE IF NOT EXISTS names (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE
 );
 CREATE TABLE IF NOT EXISTS metadata (
     session_id TEXT NOT NULL,
@@ -54,33 +70,31 @@ CREATE TABLE IF NOT EXISTS metadata (
     PRIMARY KEY (session_id, key)
 );
 CREATE TABLE IF NOT EXISTS feedback (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    id INTEGER PRIMARY KEY,
     session_id TEXT NOT NULL,
     ts REAL NOT NULL,
     rating TEXT,
     comment TEXT,
     data TEXT
 );
+CREATE INDEX IF NOT EXISTS feedback_session ON feedback (session_id);
 CREATE TABLE IF NOT EXISTS checkpoints (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    session_id TEXT NOT NULL,
+    id INTEGER PRIMARY KEY,
+    session INTEGER NOT NULL,
     ts REAL NOT NULL,
     node TEXT,
     data TEXT
 );
 CREATE TABLE IF NOT EXISTS hook_calls (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    session_id TEXT NOT NULL,
+    id INTEGER PRIMARY KEY,
+    session INTEGER NOT NULL,
     ts REAL NOT NULL,
-    event TEXT NOT NULL,
-    hook TEXT NOT NULL,
+    event INTEGER NOT NULL,
+    hook INTEGER NOT NULL,
     ok INTEGER NOT NULL,
     error TEXT,
     duration_ms REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS checkpoints_session ON checkpoints (session_id);
-CREATE INDEX IF NOT EXISTS hook_calls_session ON hook_calls (session_id);
-CREATE INDEX IF NOT EXISTS feedback_session ON feedback (session_id);
+)
 """
 
 
@@ -109,6 +123,8 @@ class Store:
         self._lock = threading.Lock()
         # Connected on first use: a run that stops at validation leaves no empty store behind.
         self._db: sqlite3.Connection | None = None
+        self._names: dict[str, int] = {}
+        self._sessions: dict[str, int] = {}
 
     @property
     def _conn(self) -> sqlite3.Connection:
@@ -126,9 +142,18 @@ class Store:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("BEGIN IMMEDIATE")
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version not in (0, SCHEMA_VERSION):
+                conn.execute("ROLLBACK")
+                conn.close()
+                raise StoreError(
+                    f"session store {self.path} has layout version {version}, this hookrunner "
+                    f"writes version {SCHEMA_VERSION}; move the old file away"
+                )
             for stmt in _SCHEMA.split(";"):
                 if stmt.strip():
                     conn.execute(stmt)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             conn.execute("COMMIT")
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open session store {self.path}: {exc}") from None
@@ -144,6 +169,8 @@ class Store:
                 yield c
             except BaseException:
                 c.execute("ROLLBACK")
+                self._names.clear()  # ids cached inside the rolled-back transaction
+                self._sessions.clear()
                 raise
             c.execute("COMMIT")
 
@@ -182,20 +209,70 @@ class Store:
             )
 
     def flush(self, calls: list[tuple], checkpoints: list[tuple]) -> None:
+        """Write hook calls ``(session_id, ts, event, hook, ok, error, duration_ms)`` and
+        checkpoints ``(session_id, ts, node, data_json)`` in one transaction."""
         if not calls and not checkpoints:
             return
         with self.transaction() as c:
+            nums = self._session_nums(c, {r[0] for r in calls} | {r[0] for r in checkpoints})
+            counters: dict[int, list[int]] = {}
             if calls:
-                c.executemany(
-                    "INSERT INTO hook_calls (session_id, ts, event, hook, ok, error, duration_ms)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    calls,
-                )
+                names = self._name_ids(c, {r[2] for r in calls} | {r[3] for r in calls})
+                next_id = (c.execute("SELECT MAX(id) FROM hook_calls").fetchone()[0] or 0) + 1
+                rows = []
+                for sid, ts, event, hook, ok, error, ms in calls:
+                    num = nums.get(sid)
+                    if num is None:
+                        continue  # a session that never began (an invalid run)
+                    rows.append((next_id, num, ts, names[event], names[hook], ok, error, ms))
+                    k = counters.setdefault(num, [0, 0, next_id, next_id, 0, 0, 0])
+                    k[0] += 1
+                    k[1] += not ok
+                    k[3] = next_id
+                    next_id += 1
+                c.executemany("INSERT INTO hook_calls VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
             if checkpoints:
-                c.executemany(
-                    "INSERT INTO checkpoints (session_id, ts, node, data) VALUES (?, ?, ?, ?)",
-                    checkpoints,
-                )
+                next_id = (c.execute("SELECT MAX(id) FROM checkpoints").fetchone()[0] or 0) + 1
+                rows = []
+                for sid, ts, node, data in checkpoints:
+                    num = nums.get(sid)
+                    if num is None:
+                        continue
+                    rows.append((next_id, num, ts, node, data))
+                    k = counters.setdefault(num, [0, 0, None, None, 0, next_id, next_id])
+                    if not k[4]:
+                        k[5] = next_id
+                    k[4] += 1
+                    k[6] = next_id
+                    next_id += 1
+                c.executemany("INSERT INTO checkpoints VALUES (?, ?, ?, ?, ?)", rows)
+            c.executemany(
+                "UPDATE sessions SET calls = calls + ?, failures = failures + ?,"
+                " first_call = COALESCE(first_call, ?), last_call = COALESCE(?, last_call),"
+                " checkpoints = checkpoints + ?,"
+                " first_checkpoint = COALESCE(first_checkpoint, ?),"
+                " last_checkpoint = COALESCE(?, last_checkpoint) WHERE rowid = ?",
+                [
+                    (n, f, a, b, kn, ka if kn else None, kb if kn else None, num)
+                    for num, (n, f, a, b, kn, ka, kb) in counters.items()
+                ],
+            )
+
+    def _session_nums(self, c: sqlite3.Connection, ids: set[str]) -> dict[str, int]:
+        missing = [i for i in ids if i not in self._sessions]
+        for sid in missing:
+            row = c.execute("SELECT rowid FROM sessions WHERE id = ?", (sid,)).fetchone()
+            if row is not None:
+                self._sessions[sid] = row[0]
+        return {i: self._sessions[i] for i in ids if i in self._sessions}
+
+    def _name_ids(self, c: sqlite3.Connection, names: set[str]) -> dict[str, int]:
+        for name in names:
+            if name not in self._names:
+                c.execute("INSERT OR IGNORE INTO names (name) VALUES (?)", (name,))
+                row = c.execute("SELECT id FROM names WHERE name = ?", (name,)).fetchone()
+                self._names[name] = row[0]
+        return self._names
 
     def set_metadata(self, session_id: str, metadata: dict[str, Any]) -> None:
         now = time.time()
@@ -243,10 +320,22 @@ class Store:
         )
         return {r["key"]: _loads(r["value"]) for r in rows}
 
-    def checkpoints(self, session_id: str) -> list[dict[str, Any]]:
+    def _range(self, session_id: str, kind: str) -> tuple[int, int, int] | None:
         rows = self._rows(
-            "SELECT ts, node, data FROM checkpoints WHERE session_id = ? ORDER BY id",
-            (session_id,),
+            f"SELECT rowid, first_{kind}, last_{kind} FROM sessions WHERE id = ?", (session_id,)
+        )
+        if not rows or rows[0][1] is None:
+            return None
+        return rows[0][0], rows[0][1], rows[0][2]
+
+    def checkpoints(self, session_id: str) -> list[dict[str, Any]]:
+        span = self._range(session_id, "checkpoint")
+        if span is None:
+            return []
+        rows = self._rows(
+            "SELECT ts, node, data FROM checkpoints WHERE id BETWEEN ? AND ? AND session = ?"
+            " ORDER BY id",
+            (span[1], span[2], span[0]),
         )
         return [{"ts": r["ts"], "node": r["node"], "data": _loads(r["data"])} for r in rows]
 
@@ -260,22 +349,24 @@ class Store:
             for r in rows
         ]
 
+    _CALLS = (
+        "FROM hook_calls h JOIN names e ON e.id = h.event JOIN names k ON k.id = h.hook"
+        " WHERE h.id BETWEEN ? AND ? AND h.session = ?"
+    )
+
     def hook_calls(self, session_id: str) -> list[dict[str, Any]]:
+        span = self._range(session_id, "call")
+        if span is None:
+            return []
         rows = self._rows(
-            "SELECT ts, event, hook, ok, error, duration_ms FROM hook_calls "
-            "WHERE session_id = ? ORDER BY id",
-            (session_id,),
+            "SELECT h.ts AS ts, e.name AS event, k.name AS hook, h.ok AS ok, h.error AS error,"
+            f" h.duration_ms AS duration_ms {self._CALLS} ORDER BY h.id",
+            (span[1], span[2], span[0]),
         )
         return [dict(r) | {"ok": bool(r["ok"])} for r in rows]
 
     def sessions(self, limit: int | None = None) -> list[dict[str, Any]]:
-        sql = (
-            "SELECT s.*, (SELECT COUNT(*) FROM hook_calls h WHERE h.session_id = s.id) AS calls,"
-            " (SELECT COUNT(*) FROM hook_calls h WHERE h.session_id = s.id AND h.ok = 0)"
-            " AS failures,"
-            " (SELECT COUNT(*) FROM checkpoints k WHERE k.session_id = s.id) AS checkpoints"
-            " FROM sessions s ORDER BY s.started DESC, s.id DESC"
-        )
+        sql = "SELECT * FROM sessions ORDER BY started DESC, id DESC"
         if limit:
             sql += f" LIMIT {int(limit)}"
         return [self._session_dict(r) for r in self._rows(sql)]
@@ -309,20 +400,20 @@ class Store:
         return self._session_dict(rows[0])
 
     def hook_stats(self, session_id: str) -> list[dict[str, Any]]:
+        span = self._range(session_id, "call")
+        if span is None:
+            return []
         rows = self._rows(
-            "SELECT event, hook, COUNT(*) AS calls, SUM(ok = 0) AS failures,"
-            " SUM(duration_ms) AS total_ms, MAX(duration_ms) AS max_ms FROM hook_calls"
-            " WHERE session_id = ? GROUP BY event, hook ORDER BY total_ms DESC",
-            (session_id,),
+            "SELECT e.name AS event, k.name AS hook, COUNT(*) AS calls,"
+            " SUM(h.ok = 0) AS failures, SUM(h.duration_ms) AS total_ms,"
+            f" MAX(h.duration_ms) AS max_ms {self._CALLS}"
+            " GROUP BY h.event, h.hook ORDER BY total_ms DESC",
+            (span[1], span[2], span[0]),
         )
         return [dict(r) for r in rows]
 
     def checkpointed_nodes(self, session_id: str) -> set[str]:
-        rows = self._rows(
-            "SELECT DISTINCT node FROM checkpoints WHERE session_id = ? AND node IS NOT NULL",
-            (session_id,),
-        )
-        return {r["node"] for r in rows}
+        return {c["node"] for c in self.checkpoints(session_id) if c["node"] is not None}
 
 
 # --------------------------------------------------------------------------- sessions
@@ -355,7 +446,7 @@ class Session:
         self.resumed_from = resumed_from
         self.status = "new"
         self.flush_interval = flush_interval
-        self._calls: list[tuple] = []
+        self._emits: list[tuple[float, EmitResult]] = []
         self._checkpoints: list[tuple] = []
         self._last_flush = time.monotonic()
         self._flush_lock = threading.Lock()
@@ -366,23 +457,20 @@ class Session:
 
     # ------------------------------------------------------------------ recording
     def record(self, result: EmitResult) -> None:
-        """The runner's observer: one buffered row per hook call."""
-        if result.results:
-            sid, now, event = self.id, time.time(), result.event
-            self._calls.extend(
-                (
-                    sid,
-                    now,
-                    event,
-                    r.name,
-                    r.ok,
-                    None if r.ok else f"{type(r.error).__name__}: {r.error}",
-                    r.duration_ms,
-                )
-                for r in result.results
-            )
+        """The runner's observer: keep the result; rows are made when they are written."""
+        self._emits.append((time.time(), result))
         if self._previous_observer is not None:
             self._previous_observer(result)
+
+    def _call_rows(self, emits: list[tuple[float, EmitResult]]) -> list[tuple]:
+        sid = self.id
+        rows = []
+        for now, result in emits:
+            event = result.event
+            for r in result.results:
+                error = None if r.ok else f"{type(r.error).__name__}: {r.error}"
+                rows.append((sid, now, event, r.name, r.ok, error, r.duration_ms))
+        return rows
 
     def start_recording(self) -> None:
         """Record hook calls from now on (before ``start`` too: the run's CLI events)."""
@@ -400,10 +488,10 @@ class Session:
     def flush(self) -> None:
         """Write buffered hook calls and checkpoints in one transaction."""
         with self._flush_lock:
-            calls, self._calls = self._calls, []
+            emits, self._emits = self._emits, []
             checkpoints, self._checkpoints = self._checkpoints, []
             self._last_flush = time.monotonic()
-            self.store.flush(calls, checkpoints)
+            self.store.flush(self._call_rows(emits), checkpoints)
 
     def _maybe_flush(self) -> None:
         if time.monotonic() - self._last_flush >= self.flush_interval:
@@ -548,17 +636,26 @@ class Session:
             "session_feedback", op, action="add", session_id=self.id, feedback=dict(feedback)
         )
 
-    def checkpoint(self, data: dict[str, Any] | None = None, node: str | None = None) -> bool:
+    def checkpoint(
+        self,
+        data: dict[str, Any] | None = None,
+        node: str | None = None,
+        encoded: str | None = None,
+    ) -> bool:
         """``pre_checkpoint`` may veto; a stored checkpoint fires ``post_checkpoint``.
 
         Returns False when vetoed (nothing is stored, so ``--resume`` will redo that work).
+        ``encoded`` is ``data`` as JSON when the caller has it already (runners reuse it).
         """
         data = data or {}
-        pre = self.runner.registry.plans["pre_checkpoint"]
-        if pre.hooks and self.emit("pre_checkpoint", checkpoint_data=data).vetoed:
+        plans = self.runner.registry.plans
+        if (
+            plans["pre_checkpoint"].hooks
+            and self.emit("pre_checkpoint", checkpoint_data=data).vetoed
+        ):
             return False
-        self._checkpoints.append((self.id, time.time(), node, _dumps(data)))
-        if self.runner.registry.plans["post_checkpoint"].hooks:
+        self._checkpoints.append((self.id, time.time(), node, encoded or _dumps(data)))
+        if plans["post_checkpoint"].hooks:
             self.emit("post_checkpoint", checkpoint_data=data)
         self._maybe_flush()
         return True

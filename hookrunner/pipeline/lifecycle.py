@@ -96,6 +96,8 @@ class Invocation:
     extra: argparse.Namespace | None = None
     resumed_nodes: set[str] = field(default_factory=set)
     job: Job | None = None
+    # The pipeline file as already parsed and schema-checked (default_config reuses it).
+    document: Any = None
 
     def run_params(self, context: RunContext) -> dict[str, Any]:
         """Kedro's ``run_params``: the run's settings plus ``run_id``/``session_id``."""
@@ -271,7 +273,7 @@ def run(
         source=str(Path(doc.file).resolve()),
         resumed_from=options.resume,
     )
-    command = Invocation("run", options, hooks, session, store, progress)
+    command = Invocation("run", options, hooks, session, store, progress, document=(doc, shape))
     result = RunResult(OK, "ok", session_id=session.id, store=str(store.path))
     project_metadata = {
         "project_name": doc.directory.name,

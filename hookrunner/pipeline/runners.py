@@ -8,6 +8,7 @@ their hooks → checkpoint). A distributed runner is one more ``Runner`` subclas
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -60,6 +61,8 @@ class Job:
     session: Session | None = None
     progress: Progress | None = None
     done: list[str] = field(default_factory=list)
+    # Checkpoint data as JSON per node (constant for a node; encoded once per run).
+    encoded: dict[str, str] = field(default_factory=dict)
 
 
 def run_node(job: Job, node: Node) -> None:
@@ -131,7 +134,11 @@ def run_node(job: Job, node: Node) -> None:
             if after_save.hooks:
                 after_save.emit({"dataset_name": name, "data": data, "node": node})
         if job.session is not None:
-            job.session.checkpoint({"node": node.name, "outputs": node.outputs}, node=node.name)
+            data = {"node": node.name, "outputs": node.outputs}
+            encoded = job.encoded.get(node.name)
+            if encoded is None:
+                encoded = job.encoded[node.name] = json.dumps(data)
+            job.session.checkpoint(data, node=node.name, encoded=encoded)
     except Exception as exc:
         if progress is not None:
             progress("failed", node, perf_counter() - t0)

@@ -374,9 +374,15 @@ def _sorted(problems: list[Problem]) -> list[Problem]:
     return out
 
 
-def load_pipeline(path: PathLike, check_params: bool = True) -> PipelineSpec:
-    """Load and check a pipeline file; raise ValidationError listing every problem."""
-    doc, shape = load_document(path)
+def load_pipeline(
+    path: PathLike,
+    check_params: bool = True,
+    document: tuple[Document | None, list[Problem]] | None = None,
+) -> PipelineSpec:
+    """Load and check a pipeline file; raise ValidationError listing every problem.
+
+    ``document`` is ``load_document(path)``'s result when the caller has it already."""
+    doc, shape = document if document is not None else load_document(path)
     if doc is None:
         raise ValidationError(shape)
     spec, problems = _check_graph(doc, shape, check_params)
