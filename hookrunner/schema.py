@@ -258,6 +258,14 @@ def _validator(name: str) -> Any:
     return cls(schema)
 
 
+@functools.cache
+def _compiled(name: str) -> Any:
+    """The compiled yes/no check (``fastschema``); jsonschema only explains failures."""
+    from .fastschema import compile_schema
+
+    return compile_schema(load_schema(name))
+
+
 def _expected(error: Any) -> tuple[str, str | None]:
     """A short message and hint for one jsonschema error."""
     v, val, inst = error.validator, error.validator_value, error.instance
@@ -340,17 +348,61 @@ def _article(word: str) -> str:
     return ("an " if word[:1] in "aeiou" else "a ") + word
 
 
+# Hook entries already seen to be valid, per schema (their validity depends on nothing else).
+# Hot reload re-checks a 50-hook file after a one-line edit: only the edited entry is new.
+_VALID_HOOKS: dict[str, set[str]] = {}
+_VALID_HOOKS_MAX = 100_000
+
+
+def _skip_known_hooks(name: str, instance: Any) -> tuple[Any, list[int] | None]:
+    """``instance`` with hook entries known to be valid left out, and the kept indices."""
+    hooks = instance.get("hooks") if isinstance(instance, dict) else None
+    known = _VALID_HOOKS.get(name)
+    if not known or not isinstance(hooks, list) or not hooks:
+        return instance, None
+    keep = [i for i, item in enumerate(hooks) if repr(item) not in known] or [0]
+    if len(keep) == len(hooks):
+        return instance, None
+    return {**instance, "hooks": [hooks[i] for i in keep]}, keep
+
+
+def _remember_hooks(name: str, instance: Any, keep: list[int] | None, bad: set[int]) -> None:
+    hooks = instance.get("hooks") if isinstance(instance, dict) else None
+    if not isinstance(hooks, list):
+        return
+    known = _VALID_HOOKS.setdefault(name, set())
+    if len(known) > _VALID_HOOKS_MAX:
+        known.clear()
+    for i in keep if keep is not None else range(len(hooks)):
+        if i not in bad:
+            known.add(repr(hooks[i]))
+
+
 def check(doc: Document, name: str, base: tuple[str | int, ...] = ()) -> list[Problem]:
     """Validate ``doc`` (or the sub-document at ``base``) against schema ``name``."""
     instance = doc.get(base) if base else doc.data
     problems: list[Problem] = []
-    errors = list(_validator(name).iter_errors(instance))
+    checked, keep = _skip_known_hooks(name, instance) if not base else (instance, None)
+    valid = _compiled(name)
+    if valid is not None and valid(checked):
+        errors = []  # the common case, without importing jsonschema
+    else:
+        errors = list(_validator(name).iter_errors(checked))
+    paths = [tuple(e.absolute_path) for e in errors]
+    if keep is not None:  # back to the document's own hook indices
+        paths = [
+            ("hooks", keep[p[1]]) + p[2:] if len(p) > 1 and p[0] == "hooks" else p for p in paths
+        ]
+    if not base:
+        _remember_hooks(
+            name, instance, keep, {p[1] for p in paths if p[:1] == ("hooks",) and len(p) > 1}
+        )
     # Where a value has the wrong type, the other complaints about it are noise.
-    wrong_type = {tuple(e.absolute_path) for e in errors if e.validator == "type"}
-    for error in errors:
-        if error.validator != "type" and tuple(error.absolute_path) in wrong_type:
+    wrong_type = {p for e, p in zip(errors, paths, strict=True) if e.validator == "type"}
+    for error, rel in zip(errors, paths, strict=True):
+        if error.validator != "type" and rel in wrong_type:
             continue
-        path = base + tuple(error.absolute_path)
+        path = base + rel
         message, hint = _expected(error)
         key = False
         if error.validator == "additionalProperties" and isinstance(error.instance, dict):
