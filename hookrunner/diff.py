@@ -165,9 +165,14 @@ def diff_registries(old: Registry, new: Registry, modules: Iterable[str] = ()) -
     old_entries, new_entries = _entries(old), _entries(new)
     before = {(h.event, h.name): h for h in old.hooks}
     after = {(h.event, h.name): h for h in new.hooks}
-    for event in new.events:
-        old_names = [h.name for h in old.hooks if h.event == event]
-        new_names = [h.name for h in new.hooks if h.event == event]
+    old_by_event: dict[str, list[str]] = {}
+    new_by_event: dict[str, list[str]] = {}
+    for h in old.hooks:  # registry hooks are sorted by event, then effective order
+        old_by_event.setdefault(h.event, []).append(h.name)
+    for h in new.hooks:
+        new_by_event.setdefault(h.event, []).append(h.name)
+    for event, new_names in new_by_event.items():
+        old_names = old_by_event.get(event, [])
         for name in new_names:
             hook = after[(event, name)]
             entry = _entry(new_entries, hook)

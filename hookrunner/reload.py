@@ -32,7 +32,7 @@ from .errors import Problem, ValidationError
 log = logging.getLogger("hookrunner.reload")
 
 # Seconds of quiet before reading, after an event that completes a file / after any other one.
-SETTLE = 0.002
+SETTLE = 0.001
 DEBOUNCE = 0.05
 
 _COMPLETE = frozenset({"closed"})

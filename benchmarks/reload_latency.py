@@ -1,0 +1,118 @@
+"""Hot reload latency: from the end of a save to the new registry serving emits (50 hooks).
+
+Two save patterns: in place (the file is closed when the write ends) and a temp file renamed
+over the manifest. Each round flips one hook's priority, so every save really changes the
+order. The clock stops when the new registry is live (``Reload.swapped_at``, taken right after
+the reference swap); each round then checks that an emit is served by the new generation.
+The peer is what Kedro and most hook systems need instead: a restart, i.e. a new process
+loading the same manifest.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from harness import Row, absolute, measure, process, ratio
+
+HOOKS = 50
+
+
+def _manifest(first_priority: int) -> str:
+    lines = ["version: 1", "hooks:"]
+    for i in range(HOOKS):
+        lines += [
+            f"  - name: hook{i}",
+            "    event: session_start",
+            "    call: bench_reload_hooks:observe",
+            f"    priority: {first_priority if i == 0 else 100 + i}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def _p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20, method="inclusive")[-1]
+
+
+def _latencies(root: Path, rounds: int) -> dict[str, list[float]]:
+    from hookrunner import HookRunner
+
+    path = root / "hooks.yaml"
+    path.write_text(_manifest(1))
+    done = threading.Event()
+    stamp: list[float] = []
+
+    def on_reload(report) -> None:
+        if report.ok:
+            stamp.append(report.swapped_at)
+            done.set()
+
+    out: dict[str, list[float]] = {"in-place": [], "rename": []}
+    with HookRunner.from_files(path) as runner:
+        runner.watch(on_reload=on_reload)
+        flip = 0
+        for r in range(rounds + 2):  # two warm-up rounds
+            for save in out:
+                flip += 1
+                text = _manifest(999 if flip % 2 else 1)
+                generation = runner.generation
+                done.clear()
+                stamp.clear()
+                if save == "in-place":
+                    with open(path, "w") as fh:
+                        fh.write(text)
+                else:
+                    tmp = root / ".hooks.yaml.tmp"
+                    tmp.write_text(text)
+                    os.replace(tmp, path)
+                ended = time.perf_counter()
+                if not done.wait(5):
+                    raise RuntimeError(f"no reload after a {save} save")
+                result = runner.emit("session_start")
+                if result.generation <= generation:
+                    raise RuntimeError("the new registry is not serving emits")
+                if r >= 2:
+                    out[save].append(stamp[0] - ended)
+                time.sleep(0.02)  # let stray events of this save pass before the next one
+    return out
+
+
+def run(quick: bool) -> list[Row]:
+    rounds = 20 if quick else 100
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory(prefix="hookrunner-reload-") as tmp:
+        root = Path(tmp)
+        (root / "bench_reload_hooks.py").write_text("def observe(session_id):\n    pass\n")
+        got = _latencies(root, rounds)
+        restart = process(
+            [
+                sys.executable,
+                "-c",
+                "import sys; from hookrunner import HookRunner; "
+                "HookRunner.from_files(sys.argv[1]).emit('session_start')",
+                str(root / "hooks.yaml"),
+            ]
+        )
+        restarts = [restart() for _ in range(3 if quick else 10)]
+    peer = measure("reload_latency", f"{HOOKS} hooks", "restart (new process)", restarts, "ms")
+    rows.append(peer)
+    for save, values in got.items():
+        row = measure("reload_latency", f"{save} save, {HOOKS} hooks", "hookrunner", values, "ms")
+        row["p95"] = _p95(values) * 1e3
+        rows.append(row)
+        p95 = dict(row, median=row["p95"])
+        rows.append(absolute("reload_latency", f"{save} save p50", row, 20.0, "p50 ≤ 20 ms"))
+        rows.append(absolute("reload_latency", f"{save} save p95", p95, 50.0, "p95 ≤ 50 ms"))
+        rows.append(ratio("reload_latency", f"{save} save vs restart", row, peer, None, "info"))
+    return rows
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    for row in run("--quick" in sys.argv):
+        print(row)
