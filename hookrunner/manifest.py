@@ -108,7 +108,8 @@ class Loader:
         m.problems.extend(env_problems + shape)
         bad = [p.path for p in shape]
         data = doc.data
-        for i, inc in enumerate(data.get("include") or []):
+        includes = data.get("include")
+        for i, inc in enumerate(includes if isinstance(includes, list) else []):
             if not isinstance(inc, str) or _under(("include", i), bad):
                 continue
             target = (doc.directory / inc).resolve()
