@@ -143,6 +143,11 @@ class Store:
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("BEGIN IMMEDIATE")
             version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if (
+                version == 0
+                and conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'sessions'").fetchone()
+            ):
+                version = 1  # written before the layout was versioned
             if version not in (0, SCHEMA_VERSION):
                 conn.execute("ROLLBACK")
                 conn.close()
@@ -167,10 +172,12 @@ class Store:
             c.execute("BEGIN IMMEDIATE")
             try:
                 yield c
-            except BaseException:
+            except BaseException as exc:
                 c.execute("ROLLBACK")
                 self._names.clear()  # ids cached inside the rolled-back transaction
                 self._sessions.clear()
+                if isinstance(exc, sqlite3.Error):
+                    raise StoreError(f"session store {self.path}: {exc}") from None
                 raise
             c.execute("COMMIT")
 
@@ -311,6 +318,8 @@ class Store:
             self._conn.row_factory = sqlite3.Row
             try:
                 return self._conn.execute(sql, args).fetchall()
+            except sqlite3.Error as exc:
+                raise StoreError(f"session store {self.path}: {exc}") from None
             finally:
                 self._conn.row_factory = None
 

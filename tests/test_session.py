@@ -208,3 +208,17 @@ def test_two_processes_write_the_same_store(project):
         assert store.session(sid)["status"] == "ok"
         assert [c["data"]["step"] for c in store.checkpoints(sid)] == list(range(150))
         assert store.metadata(sid) == {f"k{j}": 145 + j for j in range(5)}
+
+
+def test_a_store_from_an_older_layout_is_refused_clearly(tmp_path):
+    import sqlite3
+
+    from hookrunner.session import StoreError
+
+    old = tmp_path / "old.db"
+    conn = sqlite3.connect(old)
+    conn.execute("CREATE TABLE sessions (id TEXT PRIMARY KEY, kind TEXT)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError, match="layout version 1.*move the old file away"):
+        Store(old).sessions()

@@ -293,7 +293,7 @@ def run(
             _lifecycle(command, result)
         except ValidationError as exc:
             result.exit_code, result.status, result.problems = INVALID, "invalid", exc.problems
-        except UsageError as exc:
+        except (UsageError, StoreError) as exc:
             result.exit_code, result.status, result.error = INVALID, "invalid", str(exc)
         except KeyboardInterrupt:
             result.exit_code, result.status, result.error = (
@@ -339,6 +339,9 @@ def run(
                 )
             except KeyboardInterrupt:
                 result.exit_code, result.status = INTERRUPTED, "interrupted"
+            except StoreError as exc:  # the run is over; only its record failed
+                result.exit_code, result.status = FAILED, "failed"
+                result.error = result.error or str(exc)
         hooks.emit(
             "after_command_run",
             project_metadata=project_metadata,
@@ -348,8 +351,11 @@ def run(
     finally:
         session.stop_recording()
         if session.status not in ("new",):
-            session.flush()
-            result.hook_stats = store.hook_stats(session.id)
+            try:
+                session.flush()
+                result.hook_stats = store.hook_stats(session.id)
+            except StoreError as exc:
+                result.error = result.error or str(exc)
         else:
             result.session_id = None
         store.close()
