@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from hookrunner import HookRunner, ValidationError
-from hookrunner.reload import Reload
+from hookrunner.reload import Reload, Watcher
 
 WAIT = 10.0  # generous: CI machines are shared; success normally takes milliseconds
 
@@ -26,6 +26,27 @@ def wait_for(predicate: Callable[[], bool], timeout: float = WAIT) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("condition not reached in time")
         time.sleep(0.005)
+
+
+class Lines:
+    """Lines of a subprocess stream, read on a thread so that a missing line fails, not hangs."""
+
+    def __init__(self, stream):
+        self.q: queue.Queue[str] = queue.Queue()
+        self.thread = threading.Thread(target=self._pump, args=(stream,), daemon=True)
+        self.thread.start()
+
+    def _pump(self, stream) -> None:
+        for line in stream:
+            self.q.put(line)
+
+    def next(self, timeout: float = WAIT) -> str:
+        return self.q.get(timeout=timeout)
+
+    def rest(self) -> str:
+        """Everything not read yet, up to the end of the stream (call after the exit)."""
+        self.thread.join(WAIT)
+        return "".join(self.q.queue)
 
 
 class Live:
@@ -90,20 +111,26 @@ def test_in_place_write_makes_the_new_hook_live(project, live, mod):
     assert w.runner.emit("session_start").generation == 2
 
 
-def test_partial_in_place_write_is_not_read_before_it_settles(project, live, mod):
+def test_partial_in_place_write_is_not_read_before_it_closes(project, mod):
     path = project.write("hooks.yaml", manifest(mod, "a"))
-    w = live(path)
-    text = manifest(mod, "a", "late")
-    split = text.index("late") + 2  # the first part alone is an invalid manifest ('la', no call)
-    with open(path, "w") as fh:
-        fh.write(text[:split])
-        fh.flush()
-        time.sleep(0.02)  # watchdog has reported "modified" by now; the file is still open
-        fh.write(text[split:])
-    report = w.next_report()
-    assert report.ok, report.lines()
-    assert w.no_report()  # one reload, of the complete content
-    assert w.names() == ["a", "late"]
+    reports: queue.Queue[Reload] = queue.Queue()
+    with HookRunner.from_files(path) as runner:
+        # A long debounce: only the close may trigger the read, however slow the machine.
+        watcher = Watcher(runner, on_reload=reports.put, debounce=5.0)
+        watcher.start()
+        runner._closers.append(watcher.stop)
+        text = manifest(mod, "a", "late")
+        split = text.index("late") + 2  # the first part alone is invalid ('la', no call)
+        with open(path, "w") as fh:
+            fh.write(text[:split])
+            fh.flush()
+            time.sleep(0.1)  # watchdog has reported "modified" by now; the file is still open
+            fh.write(text[split:])
+        report = reports.get(timeout=WAIT)
+        assert report.ok, report.lines()  # read once, after the close: the complete content
+        assert [r.name for r in runner.emit("session_start").results] == ["a", "late"]
+        with pytest.raises(queue.Empty):
+            reports.get(timeout=0.2)
 
 
 def test_temp_file_renamed_over_the_manifest(project, live, mod):
@@ -342,19 +369,21 @@ def test_watch_command_prints_reloads_and_stops_on_ctrl_c(project, mod):
         stderr=subprocess.PIPE,
         text=True,
     )
+    out_lines, err_lines = Lines(proc.stdout), Lines(proc.stderr)
     try:
-        first = proc.stdout.readline()
+        first = out_lines.next()
         assert first.startswith("watching ") and "generation 1, 1 hook" in first
         path.write_text(manifest(mod, "a", "b"))
-        head = proc.stdout.readline()
+        head = out_lines.next()
         assert "reloaded (hooks.yaml): generation 2, 1 added" in head
-        assert proc.stdout.readline().strip() == "added b (session_start)"
+        assert out_lines.next().strip() == "added b (session_start)"
         path.write_text(manifest(mod, "a") + "  - name: b\n    event: nope\n    call: x:y\n")
-        err = proc.stderr.readline()
+        err = err_lines.next()
         assert "invalid edit (hooks.yaml)" in err and "generation 2 stays live" in err
-        assert f"{path}:7:12: hooks[1] 'b' → event: unknown event 'nope'" in proc.stderr.readline()
+        assert f"{path}:7:12: hooks[1] 'b' → event: unknown event 'nope'" in err_lines.next()
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=WAIT)
+        proc.wait(timeout=WAIT)
+        err = err_lines.rest()
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -393,20 +422,22 @@ def test_run_watch_reruns_after_each_valid_change(project):
         text=True,
         env=dict(os.environ, DO_NOT_TRACK="1"),
     )
+    out_lines, err_lines = Lines(proc.stdout), Lines(proc.stderr)
     try:
-        assert proc.stdout.readline().startswith("watching 2 files")
+        assert out_lines.next().startswith("watching 2 files")
         assert result.read_text().strip() == "1"
         (project.root / f"{nodes}.py").write_text("def make():\n    return 2\n")  # node code
-        assert f"changed: {nodes}.py; running again" in proc.stdout.readline()
+        assert f"changed: {nodes}.py; running again" in out_lines.next()
         wait_for(lambda: result.read_text().strip() == "2")
         pipeline.write_text(pipeline.read_text().replace("outputs: result", "outputs: [result"))
-        err = proc.stderr.readline()
+        err = err_lines.next()
         assert "invalid edit (pipeline.yaml)" in err and "not running" in err
-        assert f"{pipeline}:8:" in proc.stderr.readline()
+        assert f"{pipeline}:8:" in err_lines.next()
         pipeline.write_text(pipeline.read_text().replace("[result", "[result]"))
-        assert "changed: pipeline.yaml; running again" in proc.stdout.readline()
+        assert "changed: pipeline.yaml; running again" in out_lines.next()
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=WAIT)
+        proc.wait(timeout=WAIT)
+        err = err_lines.rest()
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -87,7 +87,8 @@ def rerun(pipeline: Path, hooks: list[Path], once: Callable[[], int]) -> NoRetur
     watcher = Watcher(PipelineFiles(pipeline, hooks), on_reload=reports.put)
     try:
         watcher.start()
-        once()
+        if once() == INTERRUPTED:  # Ctrl-C during a run: the run caught it and ended
+            raise KeyboardInterrupt
         watcher.refresh()  # the run imported the project's modules: watch them too
         _say(f"watching {len(watcher.files)} files for changes (Ctrl-C to stop)")
         while True:
@@ -104,7 +105,8 @@ def rerun(pipeline: Path, hooks: list[Path], once: Callable[[], int]) -> NoRetur
                     _say(f"  {problem}", err=True)
                 continue
             _say(f"[{stamp}] changed: {names}; running again")
-            once()
+            if once() == INTERRUPTED:
+                raise KeyboardInterrupt
             watcher.refresh()
     except KeyboardInterrupt:
         _say("stopped", err=True)
