@@ -136,9 +136,14 @@ class Plan:
             empty = self.empty
             self.emit = lambda kw, operation=None: empty
         elif fastpath.eligible(self):
-            self.emit = fastpath.compile_plan(self)
+            self.emit = self._compile_and_emit
         else:
             self.emit = self._emit
+
+    def _compile_and_emit(self, kw: dict[str, Any], operation: Any = None) -> Any:
+        """Compile on first use: loading stays cheap for events that never fire."""
+        self.emit = fastpath.compile_plan(self)
+        return self.emit(kw, operation)
 
     def _args(self, kw: dict[str, Any]) -> dict[str, Any]:
         if len(kw) < self.nargs or not self.keys <= kw.keys():
@@ -260,6 +265,10 @@ class _Builder:
         self.problems: list[Problem] = list(manifest.problems)
         self.hooks: list[Hook] = []
         self.seq = 0
+        # Per build: what a large manifest would otherwise recompute for every hook.
+        self.invokers: dict[tuple[Any, ...], tuple[Callable[..., Any], tuple[str, ...]]] = {}
+        self.args: dict[str, tuple[str, ...]] = {}
+        self.asyncs: dict[Any, bool] = {}
 
     def build(self) -> Registry:
         for d in dict.fromkeys(str(f.directory) for f in self.m.files):
@@ -275,6 +284,19 @@ class _Builder:
             self.problems.sort(key=lambda p: (self._file_rank(p.file), p.line, p.column))
             raise ValidationError(_dedupe(self.problems))
         return Registry(self.generation, self.m.events, self.hooks, self.state, self.m)
+
+    def _invoker(
+        self, fn: Any, args: tuple[str, ...], bound: dict[str, Any], wrap: bool, pluggy: bool
+    ) -> tuple[Callable[..., Any], tuple[str, ...]]:
+        """``make_invoker``, once per callable and event shape: a large manifest binds the
+        same few functions to many hooks, and reading a signature is the costly part."""
+        if bound:
+            return make_invoker(fn, args, bound, wrap=wrap, pluggy=pluggy)
+        key = (fn, args, wrap, pluggy)
+        got = self.invokers.get(key)
+        if got is None:
+            got = self.invokers[key] = make_invoker(fn, args, bound, wrap=wrap, pluggy=pluggy)
+        return got
 
     def _file_rank(self, file: str) -> int:
         for i, d in enumerate(self.m.files):
@@ -427,7 +449,7 @@ class _Builder:
         else:
             policy = e.get("on_error") or settings.on_error or spec.on_error
         timeout = parse_duration(e["timeout"]) if "timeout" in e else settings.timeout
-        args = hook_args(spec)
+        args = self.args.get(spec.name) or self.args.setdefault(spec.name, hook_args(spec))
         try:
             match = compile_matcher(e.get("when"), args)
         except ResolveError as exc:
@@ -458,8 +480,8 @@ class _Builder:
             ]
             self.problems.extend(bad)
             try:
-                invoke, takes = make_invoker(
-                    fn, args, bound, wrap=mode == "wrap", pluggy=bool(name and _marker(fn))
+                invoke, takes = self._invoker(
+                    fn, args, bound, mode == "wrap", bool(name and _marker(fn))
                 )
             except ResolveError as exc:
                 key = "with" if exc.message.startswith("`with:`") else ("class" if name else "call")
@@ -468,7 +490,9 @@ class _Builder:
                 return
             if bad:
                 return
-            asynchronous = is_async(fn)
+            asynchronous = self.asyncs.get(fn)
+            if asynchronous is None:
+                asynchronous = self.asyncs[fn] = is_async(fn)
             if timeout and not asynchronous:
                 invoke = _with_timeout(invoke, timeout, hook_name)
             target = e.get("call") or f"{e['class']}.{fn.__name__}"

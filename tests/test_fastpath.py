@@ -97,9 +97,9 @@ def test_compiled_and_general_paths_agree(runners, event, behaviour):
     mod.BEHAVIOUR.update(enumerate(behaviour))
     for runner in (default, lean):
         plan = runner.registry.plans[event]
-        assert plan.emit != plan._emit  # compiled
         mod.CALLS.clear()
         fast = _outcome(plan.emit(_kw(event)), mod.CALLS)
+        assert plan.emit.__code__.co_filename == f"<hookrunner plan {event}>"  # compiled
         mod.CALLS.clear()
         general = _outcome(plan._emit(_kw(event)), mod.CALLS)
         assert fast == general
