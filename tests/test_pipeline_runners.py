@@ -263,6 +263,10 @@ def test_resume_unknown_session_is_a_usage_error(project):
     run_pipeline(path)
     with pytest.raises(ValueError, match="no session 'nope'"):
         run_pipeline(path, resume="nope")
+    other = project.write("other.yaml", path.read_text())
+    first = run_pipeline(path)
+    with pytest.raises(ValueError, match=f"session {first.session_id} ran .*pipeline.yaml, not"):
+        run_pipeline(other, resume=first.session_id, store=project.root / ".hookrunner/sessions.db")
 
 
 class _Exploding:

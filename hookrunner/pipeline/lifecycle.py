@@ -398,9 +398,14 @@ def _lifecycle(command: Invocation, result: RunResult) -> None:
         command.progress("plan", None, float(result.nodes_total))
     if options.resume:
         try:
-            resumed = command.store.session(options.resume)["id"]
+            previous = command.store.session(options.resume)
         except StoreError as exc:
             raise UsageError(f"--resume: {exc}") from None
+        resumed = previous["id"]
+        if previous["source"] != str(spec.path):
+            raise UsageError(
+                f"--resume: session {resumed} ran {previous['source']}, not {spec.path}"
+            )
         options.resume = command.session.resumed_from = resumed
         command.resumed_nodes = command.store.checkpointed_nodes(resumed)
     hooks.emit("post_config_hook", **inv, configs=configs)
