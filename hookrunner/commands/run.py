@@ -24,15 +24,19 @@ class _Lines:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.count = 0
+        self.total = 0
 
     def __call__(self, kind: str, node: Any, seconds: float) -> None:
-        if kind in ("start", "plan"):
+        if kind == "plan":
+            self.total = int(seconds)
+            return
+        if kind == "start":
             return
         with self.lock:
             self.count += kind in ("done", "skipped")
             what = {"done": "ok", "failed": "FAILED", "skipped": "skipped (resumed)"}[kind]
             timing = f" in {seconds * 1e3:.1f} ms" if kind != "skipped" else ""
-            print(f"node {node.name}: {what}{timing}", flush=True)
+            print(f"[{self.count}/{self.total}] node {node.name}: {what}{timing}", flush=True)
 
     def close(self) -> None:
         pass
