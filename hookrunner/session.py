@@ -579,9 +579,14 @@ class Session:
     def emit(self, event: str, /, **kwargs: Any) -> EmitResult:
         """Emit with ``session_id``, ``timestamp`` and ``metadata`` filled in; a session event's
         returned mappings are merged into the session's metadata."""
-        kwargs.setdefault("session_id", self.id)
-        kwargs.setdefault("timestamp", datetime.now(UTC))
-        kwargs.setdefault("metadata", dict(self.metadata))
+        spec = self.runner.registry.events.get(event)
+        takes = spec.all_args if spec is not None else ()  # unknown: emit raises below
+        if "session_id" in takes:
+            kwargs.setdefault("session_id", self.id)
+        if "timestamp" in takes:
+            kwargs.setdefault("timestamp", datetime.now(UTC))
+        if "metadata" in takes:
+            kwargs.setdefault("metadata", dict(self.metadata))
         result = self.runner.emit(event, **kwargs)
         if result.changes and event in _SESSION_EVENTS:
             chain = self.runner.registry.events[event].chain
