@@ -9,7 +9,7 @@ from typing import Any
 
 import typer
 
-from ._common import HOOKS_OPTION, INVALID, print_problems
+from ._common import INVALID, print_problems
 
 _SELECT_HELP = "Repeatable, or comma-separated."
 
@@ -165,7 +165,11 @@ def command(
     quiet: bool = typer.Option(
         False, "--quiet", "-q", help="No progress; summary only on failure."
     ),
-    hooks: list[Path] = HOOKS_OPTION,
+    hooks: list[Path] = typer.Option(
+        None,
+        "--hooks",
+        help="An extra manifest, loaded before the pipeline's own manifests (repeatable).",
+    ),
     watch: bool = typer.Option(
         False, "--watch", help="Re-run after each valid change to the files it uses; Ctrl-C stops."
     ),
