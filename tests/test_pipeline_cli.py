@@ -231,3 +231,33 @@ def test_schema_pipeline_is_printed_and_matches_the_builder(cli):
     from hookrunner.schema import hook_entry_schema
 
     assert hook == json.loads(json.dumps(hook_entry_schema()))  # local hooks = manifest hooks
+
+
+def test_extra_manifests_load_before_the_pipeline_hooks(project, cli):
+    hooks = project.module(
+        """
+        def hello(session_id):
+            print("hello from", "extra" if session_id else "?")
+
+        def local():
+            print("local after extra")
+        """
+    )
+    nodes = project.module("def one():\n    return 1\n")
+    project.write(
+        "extra.yaml",
+        f"version: 1\nhooks: [{{name: hi, event: session_start, call: '{hooks}:hello'}}]\n",
+    )
+    project.write(
+        "pipeline.yaml",
+        f"""
+        version: 1
+        hooks:
+          - {{name: local, event: session_start, call: "{hooks}:local"}}
+        nodes:
+          - {{name: a, func: "{nodes}:one", outputs: x}}
+        """,
+    )
+    r = cli("run", "pipeline.yaml", "--hooks", "extra.yaml", "--quiet", cwd=project.root)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.index("hello from extra") < r.stdout.index("local after extra")
