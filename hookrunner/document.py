@@ -64,11 +64,26 @@ class Document:
         hook: str | None = None,
     ) -> Problem:
         line, col = self.where(path, key)
+        # A value from the environment (here or below) is never echoed.
+        n = len(path)
+        for at in self.secret_paths:
+            secret = self.get(at) if tuple(at[:n]) == tuple(path) else None
+            if not isinstance(secret, str) or not secret:
+                continue
+            # The whole value, and the module part an import error quotes ("pkg.mod:attr").
+            pieces = (secret, secret.partition(":")[0], secret.rpartition(".")[0])
+            for piece in sorted({p for p in pieces if len(p) >= 3}, key=len, reverse=True):
+                message = message.replace(piece, "<from env>")
+                hint = hint.replace(piece, "<from env>") if hint else hint
         if hook is None and len(path) >= 2 and isinstance(path[1], int):
             item = self.get((path[0], path[1]))
             if isinstance(item, dict) and isinstance(item.get("name"), str):
                 hook = item["name"]
         return Problem(self.file, line, col, tuple(path), message, hint, hook)
+
+    def redact(self, path: Path, text: str) -> str:
+        """``text`` unless the value at ``path`` came from the environment."""
+        return "<from env>" if tuple(path) in self.secret_paths else text
 
     def get(self, path: Path, default: Any = None) -> Any:
         node = self.data

@@ -464,7 +464,12 @@ class _Builder:
                 return
             takes: tuple[str, ...] = ("**",)
             asynchronous = False
-            target = command if isinstance(command, str) else " ".join(command)
+            at = decl.path + ("command",)
+            target = (
+                decl.doc.redact(at, command)
+                if isinstance(command, str)
+                else " ".join(decl.doc.redact(at + (j,), part) for j, part in enumerate(command))
+            )
             kind = "command"
         else:
             assert fn is not None
@@ -495,7 +500,10 @@ class _Builder:
                 asynchronous = self.asyncs[fn] = is_async(fn)
             if timeout and not asynchronous:
                 invoke = _with_timeout(invoke, timeout, hook_name)
-            target = e.get("call") or f"{e['class']}.{fn.__name__}"
+            if "call" in e:
+                target = decl.doc.redact(decl.path + ("call",), e["call"])
+            else:
+                target = f"{decl.doc.redact(decl.path + ('class',), e['class'])}.{fn.__name__}"
             kind = "class" if name else "call"
         self.seq += 1
         self.hooks.append(

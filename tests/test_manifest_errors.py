@@ -478,3 +478,47 @@ def test_not_utf8_and_missing_file(project, cli):
     result = cli("validate", "nowhere.yaml", cwd=project.root)
     _assert_clean(result)
     assert "nowhere.yaml" in result.stderr and "file not found" in result.stderr
+
+
+def test_secrets_from_env_stay_out_of_errors_and_listings(bad_project, cli, monkeypatch):
+    project, mod, _ = bad_project
+    monkeypatch.setenv("HOOKRUNNER_TEST_TOKEN", "tok-3f9a1c")
+    monkeypatch.setenv("HOOKRUNNER_TEST_TARGET", "tok_module_7b2e.hooks:f")
+    project.write(
+        "hooks.yaml",
+        f"""
+        version: 1
+        hooks:
+          - name: notify
+            event: post_file_edit
+            command: [echo, "--token=${{env:HOOKRUNNER_TEST_TOKEN}}", "{{file_path}}"]
+          - name: log
+            event: before_node_run
+            call: {mod}:log_start
+        """,
+    )
+    listing = cli("list", "--format", "json", cwd=project.root)
+    assert listing.returncode == 0, listing.stderr
+    rows = {r["name"]: r for r in json.loads(listing.stdout)}
+    assert rows["notify"]["target"] == "echo <from env> {file_path}"
+    assert "tok-3f9a1c" not in cli("list", cwd=project.root).stdout
+
+    project.write(
+        "hooks.yaml",
+        """
+        version: 1
+        hooks:
+          - name: log
+            event: before_node_run
+            call: "${env:HOOKRUNNER_TEST_TARGET}"
+          - name: notify
+            event: post_file_edit
+            command: ["${env:HOOKRUNNER_TEST_TOKEN}"]
+        """,
+    )
+    result = cli("validate", "hooks.yaml", cwd=project.root)
+    _assert_clean(result)
+    lines = result.stderr.splitlines()
+    assert lines[0] == "hooks.yaml:5:11: hooks[0] 'log' → call: module '<from env>' not found"
+    assert lines[1].startswith("hooks.yaml:8:14: hooks[1] 'notify' → command: command '<from env>'")
+    assert "tok" not in result.stderr

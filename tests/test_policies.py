@@ -262,3 +262,44 @@ def test_timeouts_through_the_cli(project, cli):
     result = cli("emit", "session_end", cwd=project.root)
     assert result.returncode == 1
     assert "hook 'slow' failed: HookTimeout: hook 'slow' timed out after 0.2s" in result.stderr
+
+
+def test_wrap_failure_refuses_or_raises_by_policy(project):
+    m = project.module(
+        "def refuse(original_func, action):\n    raise LookupError('store is read-only')\n"
+    )
+    project.write(
+        "hooks.yaml",
+        f"""
+        version: 1
+        hooks:
+          - {{name: soft, event: session_metadata, call: "{m}:refuse"}}
+          - {{name: hard, event: session_feedback, call: "{m}:refuse", on_error: raise}}
+        """,
+    )
+    runner = HookRunner.from_files(project.root / "hooks.yaml")
+    called = []
+    r = runner.wrap(
+        "session_metadata", lambda **kw: called.append(kw), action="update", session_id="s"
+    )
+    assert r.vetoed and r.reason == "refused by soft: LookupError: store is read-only"
+    with pytest.raises(LookupError, match="read-only"):
+        runner.wrap(
+            "session_feedback", lambda **kw: called.append(kw), action="add", session_id="s"
+        )
+    assert called == []
+
+
+def test_operation_errors_reach_the_emitter_unchanged(project):
+    m = project.module("def passthrough(original_func, action):\n    return original_func()\n")
+    project.write(
+        "hooks.yaml",
+        f"version: 1\nhooks:\n  - {{name: p, event: session_metadata, call: '{m}:passthrough'}}\n",
+    )
+    runner = HookRunner.from_files(project.root / "hooks.yaml")
+
+    def store(**_):
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        runner.wrap("session_metadata", store, action="update", session_id="s")

@@ -579,3 +579,37 @@ def test_each_style_through_the_cli(styles, cli):
 
 def test_veto_exception_is_public():
     assert Veto("why").reason == "why"
+
+
+def test_matchers_on_arguments_and_well_known_attributes(project):
+    from kedro.pipeline import node
+
+    m = project.module(
+        "seen = []\ndef rec(**kw):\n    seen.append(kw.get('node') or kw.get('tool_name') or kw.get('dataset_name'))\n"
+    )
+    project.write(
+        "hooks.yaml",
+        f"""
+        version: 1
+        hooks:
+          - {{name: etl_clean, event: before_node_run, call: "{m}:rec",
+              when: {{node: "clean_*", tags: [etl, other]}}}}
+          - {{name: ds, event: before_dataset_loaded, call: "{m}:rec", when: {{dataset: {{regex: "^raw_[0-9]+$"}}}}}}
+          - {{name: tool, event: post_tool_execution, call: "{m}:rec", when: {{tool: [git, "py*"]}}}}
+        """,
+    )
+    runner = HookRunner.from_files(project.root / "hooks.yaml")
+    mod = importlib.import_module(m)
+
+    def f(x):
+        return x
+
+    clean = node(f, "a", "b", name="clean_rows", tags=["etl"])
+    runner.emit("before_node_run", node=clean, inputs={})
+    runner.emit("before_node_run", node=node(f, "a", "c", name="clean_x", tags=["ml"]), inputs={})
+    runner.emit("before_node_run", node=node(f, "a", "d", name="train", tags=["etl"]), inputs={})
+    for name in ("raw_1", "raw_x", "raw_12"):
+        runner.emit("before_dataset_loaded", dataset_name=name, node=None)
+    for tool in ("git", "python", "bash"):
+        runner.emit("post_tool_execution", tool_name=tool)
+    assert mod.seen == [clean, "raw_1", "raw_12", "git", "python"]
