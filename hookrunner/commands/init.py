@@ -2,86 +2,35 @@
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
 import typer
 
 from ._common import INVALID
 
-_FILES: dict[str, str] = {
-    "pipeline.yaml": """\
-# yaml-language-server: $schema={schema}/pipeline.schema.json
-# Run it:  hookrunner run {dir}/pipeline.yaml
-version: 1
-params:
-  min_amount: 10
-catalog:
-  orders: {{type: csv, path: data/orders.csv}}
-  summary: {{type: json, path: out/summary.json}}
-nodes:
-  - name: keep_large
-    func: project_nodes:keep_large
-    inputs: [orders, "params:min_amount"]
-    outputs: large_orders
-    tags: [clean]
-  - name: summarise
-    func: project_nodes:summarise
-    inputs: large_orders
-    outputs: summary
-    tags: [report]
-""",
-    "hooks.yaml": """\
-# yaml-language-server: $schema={schema}/hooks.schema.json
-version: 1
-hooks:
-  - name: timing                # a hooks class, written exactly like a Kedro one
-    class: project_hooks:Timing
-  - name: announce
-    event: session_start
-    call: project_hooks:announce
-""",
-    "project_nodes.py": '''\
-"""Node functions: plain Python, one job each."""
 
+def scaffold() -> dict[str, str]:
+    """The project template shipped in ``configs/init/`` (package ``hookrunner.configs``)."""
+    try:
+        root = resources.files("hookrunner.configs").joinpath("init")
+        if not root.is_dir():
+            raise FileNotFoundError(root)
+    except (ModuleNotFoundError, FileNotFoundError):
+        root = Path(__file__).resolve().parents[2] / "configs" / "init"
+    files: dict[str, str] = {}
 
-def keep_large(orders, min_amount):
-    return [o for o in orders if float(o["amount"]) >= min_amount]
+    def walk(folder, prefix: str) -> None:
+        for item in sorted(folder.iterdir(), key=lambda i: i.name):
+            if item.name.startswith(("_", ".")):
+                continue
+            if item.is_dir():
+                walk(item, f"{prefix}{item.name}/")
+            else:
+                files[prefix + item.name] = item.read_text("utf-8")
 
-
-def summarise(orders):
-    total = sum(float(o["amount"]) for o in orders)
-    return {"orders": len(orders), "total": round(total, 2)}
-''',
-    "project_hooks.py": '''\
-"""Hooks for this project: each method or function names the event arguments it needs."""
-
-import time
-
-
-class Timing:
-    def __init__(self):
-        self.started = {}
-
-    def before_node_run(self, node):
-        self.started[node.name] = time.perf_counter()
-
-    def after_node_run(self, node):
-        ms = (time.perf_counter() - self.started.pop(node.name)) * 1e3
-        print(f"[timing] {node.name}: {ms:.1f} ms")
-
-
-def announce(session_id):
-    print(f"[hooks] session {session_id} started")
-''',
-    "data/orders.csv": """\
-id,customer,amount
-1,ada,12.50
-2,grace,7.00
-3,alan,30.25
-4,ada,9.99
-5,grace,15.00
-""",
-}
+    walk(root, "")
+    return files
 
 
 def command(
@@ -91,7 +40,8 @@ def command(
     """Create pipeline.yaml, hooks.yaml, a nodes and a hooks module, and sample data."""
     from ..storage import atomic_write_bytes
 
-    existing = [name for name in _FILES if (directory / name).exists()]
+    files = scaffold()
+    existing = [name for name in files if (directory / name).exists()]
     if existing and not force:
         typer.echo(
             f"error: {', '.join(str(directory / n) for n in existing)} already exist(s) "
@@ -100,8 +50,8 @@ def command(
         )
         raise typer.Exit(INVALID)
     schema = _schema_location(directory)
-    for name, text in _FILES.items():
-        body = text.format(schema=schema, dir=directory) if name.endswith(".yaml") else text
+    for name, text in files.items():
+        body = text.replace("{schema}", schema).replace("{dir}", str(directory))
         atomic_write_bytes(directory / name, body.encode())
         typer.echo(f"created {directory / name}")
     typer.echo(f"next: hookrunner run {directory / 'pipeline.yaml'}")
