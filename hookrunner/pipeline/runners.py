@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from time import perf_counter
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from ..events import CATALOGUE
 from .catalog import Catalog
 from .graph import Node, Pipeline
 
@@ -26,15 +27,8 @@ if TYPE_CHECKING:
 # progress(kind, node, seconds): kind is "plan" (node None, seconds = node count), "start",
 # "done", "failed" or "skipped".
 Progress = Callable[[str, Any, float], None]
-_PIPELINE_EVENTS = (
-    "before_dataset_loaded",
-    "after_dataset_loaded",
-    "before_node_run",
-    "after_node_run",
-    "on_node_error",
-    "before_dataset_saved",
-    "after_dataset_saved",
-)
+# The node-level events: the pipeline events that carry a node (from the catalogue).
+_PIPELINE_EVENTS = tuple(e.name for e in CATALOGUE if e.group == "pipeline" and "node" in e.args)
 
 
 class NodeFailed(Exception):
