@@ -1,6 +1,7 @@
 """hookrunner: declarative, YAML-configured lifecycle hooks."""
 
-from .dispatch import EmitResult, HookResult
+from typing import TYPE_CHECKING, Any
+
 from .errors import (
     HookFailed,
     HookrunnerError,
@@ -11,7 +12,26 @@ from .errors import (
     Veto,
 )
 from .events import CATALOGUE, EventSpec
-from .runner import HookRunner
+
+if TYPE_CHECKING:
+    from .dispatch import EmitResult, HookResult
+    from .runner import HookRunner
+
+# Imported on first use: ``hookrunner validate`` and other light entry points import modules
+# of this package without paying for the runtime (dispatcher, runner, AWS slot).
+_LAZY = {"EmitResult": "dispatch", "HookResult": "dispatch", "HookRunner": "runner"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'hookrunner' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
 
 __version__ = "0.1.0"
 

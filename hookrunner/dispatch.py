@@ -8,11 +8,9 @@ awaitable, so ``emit`` (sync) and ``aemit`` (async) drive the same code.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import threading
 from collections.abc import Callable, Generator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from time import perf_counter
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -21,6 +19,8 @@ from .errors import HookFailed, HookTimeout, Veto
 from .resolve import run_coroutine
 
 if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
+
     from .registry import Hook, Plan
 
 log = logging.getLogger("hookrunner")
@@ -348,6 +348,8 @@ def drive(step: Step) -> EmitResult:
 
 async def adrive(step: Step) -> EmitResult:
     """Run a sequence from async code, awaiting async hooks on the caller's loop."""
+    import asyncio  # imported where used: a CLI that never awaits should not pay for it
+
     try:
         h, aw = next(step)
         while True:
@@ -375,6 +377,8 @@ def _executor() -> ThreadPoolExecutor:
     global _pool
     with _pool_lock:
         if _pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
             _pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="hookrunner")
         return _pool
 
@@ -425,6 +429,8 @@ def parallel(plan: Plan, kw: dict[str, Any]) -> EmitResult:
 
 
 async def aparallel(plan: Plan, kw: dict[str, Any]) -> EmitResult:
+    import asyncio
+
     hooks = _active(plan, kw)
 
     async def one(h: Hook) -> tuple[Any, BaseException | None, float]:

@@ -7,7 +7,6 @@ signature allows it (the cheapest call CPython makes).
 
 from __future__ import annotations
 
-import asyncio
 import difflib
 import functools
 import importlib
@@ -233,6 +232,8 @@ def _invoker(
 
 def run_coroutine(coro: Any, timeout: float | None) -> Any:
     """Run an awaitable to completion from sync code (a private loop per thread)."""
+    import asyncio  # imported where used: loading and validating never need it
+
     aw = asyncio.wait_for(coro, timeout) if timeout else coro
     try:
         asyncio.get_running_loop()
@@ -258,7 +259,9 @@ def run_coroutine(coro: Any, timeout: float | None) -> Any:
 _local = threading.local()
 
 
-def _thread_loop() -> asyncio.AbstractEventLoop:
+def _thread_loop() -> Any:
+    import asyncio
+
     loop = getattr(_local, "loop", None)
     if loop is None or loop.is_closed():
         loop = asyncio.new_event_loop()
