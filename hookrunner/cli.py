@@ -39,9 +39,11 @@ app.command("list")(list_.command)
 app.command("emit")(emit.command)
 app.command("schema")(schema.command)
 app.command("watch")(watch.command)
-app.command("run", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(
-    run.command
-)
+app.command(
+    "run",
+    cls=run.RunCommand,
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)(run.command)
 app.add_typer(sessions.app, name="sessions")
 app.command("init")(init.command)
 

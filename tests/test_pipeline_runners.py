@@ -153,7 +153,7 @@ def test_params_overrides_nest_and_are_checked(project):
 
     with pytest.raises(ValidationError, match="parameter 'model.name' does not exist"):
         run_pipeline(path)
-    assert run_pipeline(path, params={"model.depth": 5, "model.name": "tree"}).ok
+    assert run_pipeline(path, params={"model.depth": 5, "model.name": "tree"}, params_new=True).ok
     assert json.loads((project.root / "out.json").read_text()) == {"depth": 5, "name": "tree"}
 
 

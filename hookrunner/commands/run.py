@@ -7,7 +7,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import click
 import typer
+from typer.core import TyperCommand
 
 from ._common import INVALID, print_problems
 
@@ -138,11 +140,60 @@ def _summary(result: Any, quiet: bool) -> None:
         )
 
 
+class RunCommand(TyperCommand):
+    """``run``'s click command: ``hookrunner run PIPELINE --help`` also lists the options the
+    pipeline's ``parser_hook`` hooks add (they exist only once the pipeline's hooks load)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        words = args[: args.index("--")] if "--" in args else args
+        if "--help" in words or "-h" in words:
+            takes_value = {
+                opt
+                for p in self.params
+                if isinstance(p, click.Option) and not p.is_flag
+                for opt in p.opts
+            }
+            skip = False
+            for word in words:
+                if skip:
+                    skip = False
+                elif word in takes_value:
+                    skip = True
+                elif not word.startswith("-") and Path(word).is_file():
+                    ctx.meta["hookrunner.pipeline"] = Path(word)
+                    break
+        return super().parse_args(ctx, args)
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_help(ctx, formatter)
+        pipeline = ctx.meta.get("hookrunner.pipeline")
+        if pipeline is None:
+            formatter.write(
+                "\nOptions that parser_hook hooks add are listed by: "
+                "hookrunner run PIPELINE --help\n"
+            )
+            return
+        from ..pipeline.lifecycle import parser_help
+
+        text = parser_help(pipeline)
+        if text:
+            formatter.write("\n" + text.rstrip() + "\n")
+
+
 def command(
     ctx: typer.Context,
     pipeline: Path = typer.Argument(..., help="The pipeline file (pipeline.yaml)."),
-    runner: str = typer.Option("sequential", "--runner", help="sequential or thread."),
-    workers: int = typer.Option(None, "--workers", help="Threads for --runner thread."),
+    runner: str = typer.Option("sequential", "--runner", help="sequential, thread or dask."),
+    workers: int = typer.Option(
+        None,
+        "--workers",
+        help="Threads for --runner thread; worker processes of the local Dask cluster.",
+    ),
+    address: str = typer.Option(
+        None,
+        "--address",
+        help="--runner dask: an existing scheduler (tcp://HOST:PORT) instead of a local cluster.",
+    ),
     tags: list[str] = typer.Option(
         None, "--tags", help="Only nodes with any of these tags. " + _SELECT_HELP
     ),
@@ -155,6 +206,9 @@ def command(
     ),
     params: list[str] = typer.Option(
         None, "--params", help="Override a parameter: NAME=VALUE, dotted names nest (a.b=1)."
+    ),
+    params_new: bool = typer.Option(
+        False, "--params-new", help="Let --params add parameters the pipeline file lacks."
     ),
     resume: str = typer.Option(
         None, "--resume", help="Skip nodes this session checkpointed whose outputs persist."
@@ -186,11 +240,13 @@ def command(
         pipeline=pipeline,
         runner=runner,
         workers=workers,
+        address=address,
         tags=_names(tags),
         nodes=_names(nodes),
         from_nodes=_names(from_nodes),
         to_nodes=_names(to_nodes),
         params=overrides,
+        params_new=params_new,
         resume=resume,
         store=store,
         hooks=list(hooks or []),

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import copy
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -53,8 +54,12 @@ class RunOptions:
     store: Path | None = None
     hooks: list[Path] = field(default_factory=list)
     extra_args: list[str] = field(default_factory=list)
+    # --params-new: overrides may add parameters the pipeline file does not have.
+    params_new: bool = False
     session_id: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    # --address: the Dask scheduler of --runner dask (None: a local cluster for the run).
+    address: str | None = None
 
     def as_cli_args(self) -> dict[str, Any]:
         d = asdict(self)
@@ -115,7 +120,7 @@ class Invocation:
             "to_nodes": list(o.to_nodes),
             "extra_params": copy.deepcopy(o.params),
             "resume": o.resume,
-            "env": None,
+            "env": getattr(self.extra, "env", None),
             "hookrunner_version": __version__,
         }
 
@@ -150,19 +155,51 @@ class RunResult:
 # --------------------------------------------------------------------------- helpers
 
 
+class _ValueLoader(yaml.SafeLoader):
+    """YAML scalars the way a command line means them: ``true``/``false`` only (``no`` stays
+    a string), decimal numbers (``1e-3`` is a float, ``007`` a string), no dates."""
+
+
+_ValueLoader.yaml_implicit_resolvers = {}
+for _tag, _pattern, _first in (
+    ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    ("null", r"^(?:~|null|Null|NULL)$", "~nN"),
+    ("int", r"^[-+]?(?:0|[1-9][0-9_]*)$", "-+0123456789"),
+    (
+        "float",
+        r"^(?:[-+]?(?:[0-9][0-9_]*)?\.[0-9_]*(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+        "-+0123456789.",
+    ),
+):
+    _ValueLoader.add_implicit_resolver(
+        f"tag:yaml.org,2002:{_tag}", re.compile(_pattern), list(_first)
+    )
+
+
+def parse_value(raw: str) -> Any:
+    """One ``--params`` value: ``3`` int, ``0.5``/``1e-3`` float, ``true``/``false`` bool,
+    ``null`` None, ``[1, 2]`` a list, ``{a: 1}`` a mapping, anything else the text as is."""
+    if not raw.strip():
+        return ""
+    try:
+        value = yaml.load(raw, Loader=_ValueLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError:
+        return raw
+    if isinstance(value, (dict, list)) and raw.strip()[0] not in "[{":
+        return raw  # "a: b" or "- x" is text; collections are written [..] or {..}
+    return raw if value is None and raw.strip() not in ("~", "null", "Null", "NULL") else value
+
+
 def parse_param_overrides(items: list[str]) -> dict[str, Any]:
-    """``["a.b=1", "name=x"]`` → ``{"a.b": 1, "name": "x"}`` (values read as YAML scalars)."""
+    """``["a.b=1", "name=x"]`` → ``{"a.b": 1, "name": "x"}`` (values typed by ``parse_value``)."""
     out: dict[str, Any] = {}
     for item in items:
         key, sep, raw = item.partition("=")
         key = key.strip()
-        if not sep or not key:
+        if not sep or not key or any(not part for part in key.split(".")):
             raise UsageError(f"--params {item!r}: expected NAME=VALUE (e.g. model.depth=3)")
-        try:
-            value = yaml.safe_load(raw) if raw.strip() else ""
-        except yaml.YAMLError:
-            value = raw
-        out[key] = value
+        out[key] = parse_value(raw)
     return out
 
 
@@ -177,6 +214,29 @@ def apply_overrides(params: dict[str, Any], overrides: Mapping[str, Any]) -> Non
                 child = node[part] = {}
             node = child
         node[parts[-1]] = value
+
+
+def unknown_overrides(
+    params: Mapping[str, Any], overrides: Mapping[str, Any]
+) -> list[tuple[str, str | None]]:
+    """(dotted key, suggestion) for each override that names no existing parameter."""
+    out = []
+    for dotted in overrides:
+        node: Any = params
+        walked: list[str] = []
+        for part in dotted.split("."):
+            if not isinstance(node, Mapping) or part not in node:
+                prefix = ".".join(walked)
+                choices = (
+                    [f"{prefix}.{k}" if prefix else str(k) for k in node]
+                    if isinstance(node, Mapping)
+                    else []
+                )
+                out.append((dotted, did_you_mean(dotted, choices)))
+                break
+            walked.append(part)
+            node = node[part]
+    return out
 
 
 def _check_names(kind: str, names: list[str], pipeline: Pipeline) -> None:
@@ -253,6 +313,17 @@ def run(
         )
     if options.workers is not None and options.workers < 1:
         return RunResult(INVALID, "invalid", error="--workers must be at least 1")
+    unavailable = RUNNERS[options.runner].unavailable()
+    if unavailable:
+        return RunResult(INVALID, "invalid", error=unavailable)
+    if options.address is not None:
+        from .dask_runner import check_address
+
+        if options.runner != "dask":
+            return RunResult(INVALID, "invalid", error="--address needs --runner dask")
+        problem = check_address(options.address)
+        if problem:
+            return RunResult(INVALID, "invalid", error=problem)
     doc, shape = load_document(options.pipeline)
     if doc is None or shape:
         return RunResult(INVALID, "invalid", problems=shape)
@@ -364,13 +435,44 @@ def run(
     return result
 
 
+def extra_parser(hooks: Any, pipeline: Path) -> argparse.ArgumentParser:
+    """The parser ``parser_hook`` hooks add options to: it reads the arguments of
+    ``hookrunner run`` that the command itself does not know."""
+    parser = argparse.ArgumentParser(
+        prog=f"hookrunner run {pipeline}",
+        add_help=False,
+        exit_on_error=False,
+        usage=argparse.SUPPRESS,
+    )
+    hooks.emit("parser_hook", parser=parser)
+    return parser
+
+
+def parser_help(pipeline: Path, extra_hooks: list[Path] | None = None) -> str:
+    """The options ``parser_hook`` hooks add for ``pipeline`` (for ``run PIPELINE --help``),
+    or a line saying why they cannot be listed."""
+    doc, shape = load_document(pipeline)
+    if doc is None or shape:
+        return f"(options from parser_hook hooks: {pipeline} is invalid; see hookrunner validate)"
+    try:
+        hooks = build_hooks(doc, list(extra_hooks or []), shape)
+    except ValidationError:
+        return f"(options from parser_hook hooks: the hooks of {pipeline} are invalid)"
+    try:
+        parser = extra_parser(hooks, pipeline)
+    except Exception as exc:  # a parser hook failed: say so, the help still prints
+        return f"(a parser_hook hook failed: {type(exc).__name__}: {exc})"
+    finally:
+        hooks.close()
+    if not parser._actions:
+        return ""
+    return f"Options added by parser_hook hooks for {pipeline}:\n" + parser.format_help()
+
+
 def _lifecycle(command: Invocation, result: RunResult) -> None:
     hooks = command.hooks
     options = command.options
-    parser = argparse.ArgumentParser(
-        prog=f"hookrunner run {options.pipeline}", add_help=False, exit_on_error=False
-    )
-    hooks.emit("parser_hook", parser=parser)
+    parser = extra_parser(hooks, options.pipeline)
     try:
         extra, unknown = parser.parse_known_args(options.extra_args)
     except argparse.ArgumentError as exc:
@@ -388,6 +490,19 @@ def _lifecycle(command: Invocation, result: RunResult) -> None:
     configs = hooks.emit("config_hook", **inv).value
     # Built-in post-config step: --params overrides, then parameter references.
     spec: PipelineSpec = configs["pipeline"]
+    if not options.params_new:
+        unknown = unknown_overrides(configs["params"], options.params)
+        if unknown:
+            raise ValidationError(
+                [
+                    spec.doc.problem(
+                        ("params",),
+                        f"--params {key}: no such parameter",
+                        (hint + "; " if hint else "") + "pass --params-new to add parameters",
+                    )
+                    for key, hint in unknown
+                ]
+            )
     apply_overrides(configs["params"], options.params)
     problems = spec.check_params(configs["params"])
     if problems:
