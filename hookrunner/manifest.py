@@ -55,12 +55,17 @@ class Decl:
 
     @property
     def source(self) -> str:
-        if self.plugin:
-            return f"plugin:{self.plugin}"
         line, _ = self.doc.where(self.path)
+        if self.plugin:
+            # An object plugin has no file of its own; a plugin's manifest does.
+            shipped = "" if self.path[:1] == ("plugins",) else f" ({self.doc.file}:{line})"
+            return f"plugin:{self.plugin}{shipped}"
         return f"{self.doc.file}:{line}"
 
     def problem(self, key: str | None, message: str, hint: str | None = None) -> Problem:
+        if self.plugin and self.path[:1] == ("plugins",):
+            # An object plugin: point at the `plugins:` that discovered it, and name it.
+            return self.doc.problem(self.path, f"plugin {self.plugin!r}: {message}", hint)
         path = self.path + ((key,) if key else ())
         return self.doc.problem(path, message, hint, hook=self.name)
 
@@ -89,6 +94,9 @@ class Loader:
         self.m = Manifest()
         self._index: dict[str, int] = {}
         self._custom_events: dict[str, tuple[Document, Path]] = {}
+        # The first ``plugins: {discover: true}`` seen: plugin problems point there.
+        self.plugins_origin: tuple[Document, Path] | None = None
+        self._plugins_added = False
 
     # ------------------------------------------------------------------ files
     def add_file(self, path: str | os.PathLike[str], stack: tuple[str, ...] = ()) -> None:
@@ -135,6 +143,8 @@ class Loader:
         plugins = data.get("plugins")
         if isinstance(plugins, dict) and not _under(("plugins",), bad):
             m.discover_plugins = m.discover_plugins or bool(plugins.get("discover"))
+            if plugins.get("discover") and self.plugins_origin is None:
+                self.plugins_origin = (doc, ("plugins",))
             m.disabled_plugins.update(str(x) for x in plugins.get("disable") or [])
         if not _under(("forget",), bad):
             self.forget(doc, ("forget",))
@@ -261,6 +271,18 @@ class Loader:
             decl.overrides = self.m.decls[pos].source
             self.m.decls[pos] = decl
 
+    def has(self, name: str) -> bool:
+        return name in self._index
+
+    def add_plugins(self) -> None:
+        """Entry-point plugins, once, after the manifests' hooks (and before a pipeline's
+        local hooks), when a manifest turned discovery on."""
+        if self.m.discover_plugins and not self._plugins_added:
+            from .plugins import add_plugins
+
+            self._plugins_added = True
+            add_plugins(self)
+
     def _reindex(self) -> None:
         self._index = {d.name: i for i, d in enumerate(self.m.decls)}
 
@@ -281,4 +303,5 @@ def load_manifests(
     loader = Loader(environ)
     for p in paths:
         loader.add_file(p)
+    loader.add_plugins()
     return loader.result()

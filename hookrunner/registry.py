@@ -24,6 +24,7 @@ from .process import compile_command
 from .resolve import (
     ResolveError,
     import_callable,
+    import_module,
     import_target,
     is_async,
     make_invoker,
@@ -361,16 +362,21 @@ class _Builder:
 
     def _class(self, decl: Decl, handler: Any, common: dict[str, Any]) -> None:
         e = decl.entry
+        allowed = self.m.settings.allowed_modules
         try:
-            cls = import_target(e["class"], self.m.settings.allowed_modules)
+            if decl.plugin and ":" not in e["class"]:  # an entry point naming a module
+                cls = import_module(e["class"], allowed)
+            else:
+                cls = import_target(e["class"], allowed)
         except ResolveError as exc:
             self._fail(decl, "class", exc)
             return
-        if not inspect.isclass(cls):
+        if not inspect.isclass(cls) and not decl.plugin:
             self.problems.append(decl.problem("class", f"{e['class']!r} is not a class"))
             return
         try:
-            instance = cls(**(e.get("args") or {}))
+            # An entry-point plugin may name a ready hooks object (Kedro's plugin style).
+            instance = cls(**(e.get("args") or {})) if inspect.isclass(cls) else cls
         except Exception as exc:
             self.problems.append(
                 decl.problem(

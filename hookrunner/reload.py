@@ -115,6 +115,10 @@ class Watcher:
         self._callbacks: list[Callable[[Reload], None]] = [on_reload] if on_reload else []
         self._extra = {Path(p).resolve() for p in extra_paths}
         self._files: frozenset[str] = frozenset()
+        # Folders of watched files that do not exist yet: their nearest existing ancestor is
+        # watched, and creating a folder on the way triggers a rescan.
+        self._missing_dirs: frozenset[str] = frozenset()
+        self._rescan = False
         self._cond = threading.Condition()
         self._pending: dict[str, bool] = {}  # path → its content is complete
         self._last_event = 0.0
@@ -178,7 +182,15 @@ class Watcher:
     def dispatch(self, event: Any) -> None:
         """watchdog handler entry point: note which watched files were touched, nothing more."""
         kind = event.event_type
-        if kind not in _WATCHED_TYPES or event.is_directory:
+        if event.is_directory:
+            if kind in ("created", "moved") and self._missing_dirs:
+                made = os.fsdecode(event.dest_path if kind == "moved" else event.src_path)
+                if any(m == made or m.startswith(made + os.sep) for m in self._missing_dirs):
+                    with self._cond:
+                        self._rescan = True
+                        self._cond.notify()
+            return
+        if kind not in _WATCHED_TYPES:
             return
         files = self._files
         hits: list[tuple[str, bool]] = []
@@ -215,7 +227,15 @@ class Watcher:
         observer = self._observer
         if observer is None:
             return
-        wanted = {os.path.dirname(f) for f in files}
+        wanted: set[str] = set()
+        missing: set[str] = set()
+        for folder in {os.path.dirname(f) for f in files}:
+            if not os.path.isdir(folder):
+                missing.add(folder)
+                while folder != os.path.dirname(folder) and not os.path.isdir(folder):
+                    folder = os.path.dirname(folder)
+            wanted.add(folder)
+        self._missing_dirs = frozenset(missing)
         for folder in list(self._watches):
             if folder not in wanted:
                 try:
@@ -223,8 +243,6 @@ class Watcher:
                 except (KeyError, OSError):
                     pass
         for folder in wanted - set(self._watches):
-            if not os.path.isdir(folder):
-                continue  # an include in a folder that does not exist yet
             try:
                 self._watches[folder] = observer.schedule(self, folder, recursive=False)
             except OSError as exc:
@@ -234,8 +252,16 @@ class Watcher:
     def _work(self) -> None:
         while True:
             with self._cond:
-                while not self._pending and not self._stopping:
+                while not self._pending and not self._rescan and not self._stopping:
                     self._cond.wait()
+                if self._stopping:
+                    return
+                rescan, self._rescan = self._rescan, False
+            if rescan:
+                self._found_folders()
+            with self._cond:
+                if not self._pending:
+                    continue
                 while not self._stopping:
                     quiet = self.settle if all(self._pending.values()) else self.debounce
                     remaining = self._last_event + quiet - time.monotonic()
@@ -250,6 +276,17 @@ class Watcher:
                 self._reload([Path(p) for p in changed])
             except Exception:  # the watcher must survive anything a reload throws
                 log.exception("hot reload failed unexpectedly")
+
+    def _found_folders(self) -> None:
+        """A missing folder appeared: watch it, and count files already in it as changed."""
+        missing = self._missing_dirs
+        self.refresh(keep=True)
+        arrived = [f for f in self._files if os.path.dirname(f) in missing and os.path.exists(f)]
+        if arrived:
+            with self._cond:
+                for f in arrived:
+                    self._pending.setdefault(f, False)  # maybe still being written: debounce
+                self._last_event = time.monotonic()
 
     def _reload(self, changed: list[Path]) -> None:
         started = time.perf_counter()

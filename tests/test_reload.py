@@ -171,6 +171,16 @@ def test_included_file_edit_reloads(project, live, mod):
     assert w.names() == ["inc1", "inc2"]
 
 
+def test_creating_a_missing_include_reloads(project, live, mod):
+    path = project.write("hooks.yaml", manifest(mod, "a"))
+    w = live(path)
+    path.write_text("version: 1\ninclude: [later/more.yaml]\n" + manifest(mod, "a")[11:])
+    report = w.next_report()
+    assert not report.ok and "included file 'later/more.yaml' not found" in str(report.problems)
+    project.write("later/more.yaml", manifest(mod, "inc"))  # a new folder, then the file
+    wait_for(lambda: w.names() == ["inc", "a"])
+
+
 # --------------------------------------------------------------------------- invalid edits
 
 

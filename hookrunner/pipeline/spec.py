@@ -136,6 +136,7 @@ def hook_manifest(
                 )
                 continue
         loader.add_file(p)
+    loader.add_plugins()
     bad = [p.path for p in shape or []]
     loader.m.files.append(doc)
     if not any(b[:1] == ("forget",) for b in bad):
