@@ -12,7 +12,8 @@ So directories are watched (a rename replaces the inode a file watch would follo
 are filtered by path. A file whose last event says its content is complete (``closed``, moved
 into place) reloads after a very short settle; any other last event (a write still open, a
 deletion that may be followed by a create) waits for the debounce to pass quietly. Reading
-happens on a worker thread, never on watchdog's.
+happens on a worker thread, never on watchdog's. A file in a folder that does not exist yet
+(a new include) is watched through its nearest existing ancestor until the folder appears.
 """
 
 from __future__ import annotations
