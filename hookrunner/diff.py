@@ -16,9 +16,9 @@ from .registry import Hook, Registry
 from .resolve import ResolveError, split_target
 
 # Hook settings compared between generations (``source`` moves with every edit above a hook).
-_FIELDS = ("kind", "target", "mode", "priority", "order", "enabled", "on_error", "timeout")
+_FIELDS = ("kind", "target", "mode", "priority", "order", "enabled", "on_error", "timeout", "where")
 # Settings whose values are safe to print (a target or command may carry an env secret).
-_SHOWN = ("kind", "mode", "priority", "order", "enabled", "on_error", "timeout")
+_SHOWN = ("kind", "mode", "priority", "order", "enabled", "on_error", "timeout", "where")
 # Manifest keys that change behaviour without showing in ``Hook.describe()``.
 _ENTRY_KEYS = ("with", "when", "args", "error_handler", "command")
 

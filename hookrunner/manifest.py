@@ -130,7 +130,7 @@ class Loader:
                         "remove one of the includes",
                     )
                 )
-            elif not target.is_file():
+            elif not self._is_file(target):
                 m.problems.append(
                     doc.problem(("include", i), f"included file {inc!r} not found ({target})")
                 )
@@ -149,6 +149,10 @@ class Loader:
         if not _under(("forget",), bad):
             self.forget(doc, ("forget",))
         self.add_hooks(doc, ("hooks",), bad)
+
+    def _is_file(self, path: FsPath) -> bool:
+        """Whether an include exists (a loader reading shipped texts knows more than the disk)."""
+        return path.is_file()
 
     # ------------------------------------------------------------------ sections
     def _settings(self, doc: Document) -> None:

@@ -64,6 +64,8 @@ class Hook:
     takes: tuple[str, ...] = ()
     overrides: str | None = None
     off: bool = False  # switched on by the `disable` policy (a circuit breaker)
+    # Where a node/dataset hook runs under a distributed runner: "worker" or "driver".
+    where: str = "worker"
 
     @property
     def order_key(self) -> tuple[int, int, int]:
@@ -83,6 +85,7 @@ class Hook:
             "on_error": self.on_error,
             "timeout": self.timeout,
             "overrides": self.overrides,
+            "where": self.where,
         }
 
 
@@ -530,6 +533,7 @@ class _Builder:
                 overrides=decl.overrides,
                 seq=self.seq,
                 off=hook_name in self.state.disabled,
+                where=e.get("where", "worker"),
                 **common,
             )
         )

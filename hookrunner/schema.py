@@ -94,6 +94,12 @@ def hook_entry_schema() -> dict[str, Any]:
             "error_handler": {"type": "string", "pattern": _DOTTED},
             "timeout": _duration(),
             "enabled": {"type": "boolean", "default": True},
+            "where": {
+                "description": "distributed runs: a node/dataset hook runs on the worker "
+                "that runs the node (default) or in the driver",
+                "enum": ["worker", "driver"],
+                "default": "worker",
+            },
         },
     }
 

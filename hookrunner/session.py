@@ -94,8 +94,15 @@ CREATE TABLE IF NOT EXISTS hook_calls (
     ok INTEGER NOT NULL,
     error TEXT,
     duration_ms REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS hook_call_workers (
+    call INTEGER PRIMARY KEY,
+    worker INTEGER NOT NULL
 )
 """
+# hook_call_workers: the worker (a name id) of each hook call that ran in another process (a
+# distributed run). A table of its own keeps older stores and older writers valid: local calls,
+# the bulk, pay nothing for it.
 
 
 def new_session_id() -> str:
@@ -216,28 +223,35 @@ class Store:
             )
 
     def flush(self, calls: list[tuple], checkpoints: list[tuple]) -> None:
-        """Write hook calls ``(session_id, ts, event, hook, ok, error, duration_ms)`` and
-        checkpoints ``(session_id, ts, node, data_json)`` in one transaction."""
+        """Write hook calls ``(session_id, ts, event, hook, ok, error, duration_ms[, worker])``
+        and checkpoints ``(session_id, ts, node, data_json)`` in one transaction."""
         if not calls and not checkpoints:
             return
         with self.transaction() as c:
             nums = self._session_nums(c, {r[0] for r in calls} | {r[0] for r in checkpoints})
             counters: dict[int, list[int]] = {}
             if calls:
-                names = self._name_ids(c, {r[2] for r in calls} | {r[3] for r in calls})
+                used = {r[2] for r in calls} | {r[3] for r in calls}
+                used |= {r[7] for r in calls if len(r) > 7 and r[7] is not None}
+                names = self._name_ids(c, used)
                 next_id = (c.execute("SELECT MAX(id) FROM hook_calls").fetchone()[0] or 0) + 1
                 rows = []
-                for sid, ts, event, hook, ok, error, ms in calls:
+                workers = []
+                for sid, ts, event, hook, ok, error, ms, *where in calls:
                     num = nums.get(sid)
                     if num is None:
                         continue  # a session that never began (an invalid run)
                     rows.append((next_id, num, ts, names[event], names[hook], ok, error, ms))
+                    if where and where[0] is not None:
+                        workers.append((next_id, names[where[0]]))
                     k = counters.setdefault(num, [0, 0, next_id, next_id, 0, 0, 0])
                     k[0] += 1
                     k[1] += not ok
                     k[3] = next_id
                     next_id += 1
                 c.executemany("INSERT INTO hook_calls VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                if workers:
+                    c.executemany("INSERT INTO hook_call_workers VALUES (?, ?)", workers)
             if checkpoints:
                 next_id = (c.execute("SELECT MAX(id) FROM checkpoints").fetchone()[0] or 0) + 1
                 rows = []
@@ -369,7 +383,10 @@ class Store:
             return []
         rows = self._rows(
             "SELECT h.ts AS ts, e.name AS event, k.name AS hook, h.ok AS ok, h.error AS error,"
-            f" h.duration_ms AS duration_ms {self._CALLS} ORDER BY h.id",
+            " h.duration_ms AS duration_ms, w.name AS worker"
+            " FROM hook_calls h JOIN names e ON e.id = h.event JOIN names k ON k.id = h.hook"
+            " LEFT JOIN hook_call_workers x ON x.call = h.id LEFT JOIN names w ON w.id = x.worker"
+            " WHERE h.id BETWEEN ? AND ? AND h.session = ? ORDER BY h.id",
             (span[1], span[2], span[0]),
         )
         return [dict(r) | {"ok": bool(r["ok"])} for r in rows]
@@ -455,7 +472,7 @@ class Session:
         self.resumed_from = resumed_from
         self.status = "new"
         self.flush_interval = flush_interval
-        self._emits: list[tuple[float, EmitResult]] = []
+        self._emits: list[tuple[float, Any]] = []  # EmitResults, or rows of remote calls
         self._checkpoints: list[tuple] = []
         self._last_flush = time.monotonic()
         self._flush_lock = threading.Lock()
@@ -471,10 +488,18 @@ class Session:
         if self._previous_observer is not None:
             self._previous_observer(result)
 
-    def _call_rows(self, emits: list[tuple[float, EmitResult]]) -> list[tuple]:
+    def record_remote(self, calls: list[tuple], worker: str) -> None:
+        """Hook calls made in another process (``(ts, event, hook, ok, error, duration_ms)``,
+        a distributed runner's worker): stored like local ones, with the worker's name."""
+        self._emits.append((0.0, [(self.id, *row, worker) for row in calls]))
+
+    def _call_rows(self, emits: list[tuple[float, Any]]) -> list[tuple]:
         sid = self.id
         rows = []
         for now, result in emits:
+            if isinstance(result, list):  # remote calls, rows already made
+                rows.extend(result)
+                continue
             event = result.event
             for r in result.results:
                 error = None if r.ok else f"{type(r.error).__name__}: {r.error}"

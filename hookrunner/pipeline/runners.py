@@ -151,6 +151,11 @@ class Runner(ABC):
         self.workers = workers
         self.options = options
 
+    @classmethod
+    def unavailable(cls) -> str | None:
+        """Why this runner cannot run here (an optional dependency is missing), or None."""
+        return None
+
     @abstractmethod
     def run(self, job: Job) -> None:
         """Run every node after its upstream nodes; raise the first NodeFailed."""
@@ -220,6 +225,11 @@ RUNNERS: dict[str, type[Runner]] = {
     SequentialRunner.name: SequentialRunner,
     ThreadRunner.name: ThreadRunner,
 }
+
+# Registered here, imported at once: the module imports Dask only when it runs.
+from .dask_runner import DaskRunner  # noqa: E402
+
+RUNNERS[DaskRunner.name] = DaskRunner
 
 
 def make_runner(name: str, workers: int | None = None, **options: Any) -> Runner:

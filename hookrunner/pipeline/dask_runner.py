@@ -1,0 +1,308 @@
+"""``--runner dask``: nodes run on a Dask cluster, each with its own hooks where it runs.
+
+The driver (the ``hookrunner run`` process) schedules like the thread runner: a node is
+submitted once its upstream nodes finished, at most as many at a time as the cluster has
+worker threads, so that after a failure nothing new starts and the nodes still running
+finish. Scheduling stays in the driver, the data does not: a memory dataset is a Dask future
+that lives on the worker that made it and goes straight to the worker that needs it; file and
+``s3://`` datasets are loaded and saved by the worker itself. The driver receives per node only
+a ``NodeReport`` (hook calls, failures, the arguments its ``where: driver`` hooks need), and
+at the end the free outputs kept in memory (the run result).
+
+Node and dataset hooks run on the worker from a registry rebuilt there (``remote``); pipeline
+and session events (``before_pipeline_run``, checkpoints, ``on_pipeline_error``…) fire in the
+driver. ``dask.distributed`` is imported only when this runner runs (``hookrunner[dask]``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import os
+import re
+from typing import Any, ClassVar
+
+from .datasets import MemoryDataset
+from .graph import Node
+from .remote import (
+    NODE_EVENTS,
+    NodeFailedRemotely,
+    NodeReport,
+    RunPayload,
+    RunSource,
+    add_paths,
+    pick,
+    report_of,
+    run_remote,
+)
+from .runners import Job, NodeFailed, Runner
+
+EXTRA_HINT = "install it with: pip install 'hookrunner[dask]'"
+_ADDRESS = re.compile(r"^(tcp|tls|inproc|ucx|ws|wss)://\S+$")
+_run_ids = itertools.count()
+
+
+def missing() -> str | None:
+    """Why the Dask runner cannot run here (``dask.distributed`` not installed), or None."""
+    try:
+        import distributed  # noqa: F401
+    except ImportError as exc:
+        return f"--runner dask needs dask.distributed ({exc}); {EXTRA_HINT}"
+    return None
+
+
+def check_address(address: str | None) -> str | None:
+    """A problem with ``--address``, or None."""
+    if address is not None and not _ADDRESS.match(address):
+        return (
+            f"--address {address!r}: expected a scheduler address such as tcp://HOST:8786 "
+            "(the address `dask scheduler` prints)"
+        )
+    return None
+
+
+class DaskRunner(Runner):
+    """Nodes on a Dask cluster: ``address`` (an existing scheduler) or a ``LocalCluster`` of
+    ``workers`` processes (one thread each) started and shut down by the run."""
+
+    name: ClassVar[str] = "dask"
+
+    def __init__(self, workers: int | None = None, address: str | None = None, **options: Any):
+        super().__init__(workers=workers, **options)
+        self.address = address
+
+    @classmethod
+    def unavailable(cls) -> str | None:
+        return missing()
+
+    # ------------------------------------------------------------------ cluster
+    def _connect(self) -> tuple[Any, Any]:
+        problem = missing()
+        if problem:
+            raise RuntimeError(problem)
+        from distributed import Client, LocalCluster
+
+        if self.address is not None:
+            try:
+                return Client(self.address, timeout="10s"), None
+            except (OSError, TimeoutError) as exc:
+                raise ConnectionError(
+                    f"cannot reach the Dask scheduler at {self.address}: {exc}"
+                ) from None
+        n = self.workers or os.cpu_count() or 1
+        cluster = LocalCluster(
+            n_workers=n,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",
+            silence_logs=logging.WARNING,
+        )
+        try:
+            return Client(cluster), cluster
+        except BaseException:
+            cluster.close()
+            raise
+
+    # ------------------------------------------------------------------ the run
+    def run(self, job: Job) -> None:
+        payload, driver_plans = self._prepare(job)
+        client, cluster = self._connect()
+        try:
+            # The project's folders on every worker's import path (same machine or shared
+            # filesystem; on a real cluster install the project there instead).
+            client.run(add_paths, payload.paths)
+            self._schedule(job, client, payload, driver_plans)
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+
+    def _prepare(self, job: Job) -> tuple[RunPayload, dict[str, Any]]:
+        from ..registry import Plan
+
+        session = job.session
+        runner = getattr(session, "runner", None)
+        if runner is None:
+            raise RuntimeError(
+                "the dask runner rebuilds the hooks on its workers from the run's files: "
+                "start it with `hookrunner run` or `run_pipeline`"
+            )
+        registry = runner.registry
+        source = RunSource.of(registry)
+        driver_plans: dict[str, Any] = {}
+        for name in NODE_EVENTS:
+            plan = job.plans[name]
+            mine = tuple(h for h in plan.hooks if h.where == "driver")
+            if mine:
+                driver_plans[name] = Plan(plan.spec, mine, plan.generation, plan.state)
+        catalog = job.catalog
+        datasets = {
+            name: ds
+            for name in catalog.keys()
+            if not isinstance(ds := catalog.get(name), MemoryDataset)
+            and not name.startswith("params:")
+            and name != "parameters"
+        }
+        dirs = {os.path.dirname(p) for p, _ in source.texts}
+        dirs |= {
+            os.path.dirname(os.path.abspath(f))
+            for node in job.pipeline.nodes
+            if (f := getattr(_module_of(node.func), "__file__", None))
+        }
+        payload = RunPayload(
+            source=source,
+            run_id=job.run_id,
+            params=dict(catalog.params),
+            datasets=datasets,
+            driver_events=frozenset(driver_plans),
+            paths=tuple(sorted(dirs)),
+        )
+        return payload, driver_plans
+
+    def _schedule(self, job: Job, client: Any, payload: RunPayload, driver: dict) -> None:
+        from distributed import as_completed
+
+        pipeline = job.pipeline
+        catalog = job.catalog
+        selected = {n.name for n in pipeline.nodes}
+        waiting = {
+            n.name: {u for u in pipeline.upstream[n.name] if u in selected} for n in pipeline.nodes
+        }
+        ready = [n for n in pipeline.nodes if not waiting[n.name]]
+        consumers: dict[str, int] = {}
+        for n in pipeline.nodes:
+            for name in n.inputs:
+                consumers[name] = consumers.get(name, 0) + 1
+        free = pipeline.outputs()
+        in_memory = {
+            name
+            for n in pipeline.nodes
+            for name in (*n.inputs, *n.outputs)
+            if isinstance(catalog.get(name), MemoryDataset)
+        }
+        produced = {o for n in pipeline.nodes for o in n.outputs}
+        # In-memory inputs this run does not produce but the driver holds (a hook put them
+        # in the catalog): sent once to the cluster.
+        futures: dict[str, Any] = {}
+        preset = {
+            name: catalog.load(name)
+            for name in in_memory
+            if name not in produced and consumers.get(name) and catalog.exists(name)
+        }
+        if preset:
+            futures.update(client.scatter(preset))
+        capacity = max(1, sum(client.nthreads().values()))
+        tag = f"{os.getpid()}-{next(_run_ids)}"
+        running: dict[Any, Node] = {}
+        done = as_completed()
+        failure: NodeFailed | None = None
+        try:
+            while ready or running:
+                while ready and failure is None and len(running) < capacity:
+                    node = ready.pop(0)
+                    memory = {i: futures[i] for i in node.inputs if i in futures}
+                    key = f"hookrunner-{node.name}-{tag}"
+                    task = client.submit(
+                        run_remote, payload, node, memory, key=key, pure=False, retries=0
+                    )
+                    for out in node.outputs:
+                        if out in in_memory:
+                            futures[out] = client.submit(pick, task, out, key=f"{key}-{out}")
+                    report = client.submit(report_of, task, key=f"{key}-report")
+                    running[report] = node
+                    done.add(report)
+                    if job.progress is not None:
+                        job.progress("start", node, 0.0)
+                if not running:
+                    break
+                fut = next(done)
+                node = running.pop(fut)
+                try:
+                    self._finished(job, node, fut, driver)
+                except NodeFailed as exc:
+                    failure = failure or exc
+                    continue
+                finally:
+                    for name in node.inputs:
+                        consumers[name] -= 1
+                        if not consumers[name] and name not in free:
+                            futures.pop(name, None)  # the workers may drop it now
+                for child in pipeline.downstream[node.name]:
+                    if child in waiting:
+                        waiting[child].discard(node.name)
+                        if not waiting[child]:
+                            ready.append(pipeline[child])
+            if failure is not None:
+                raise failure
+            keep = {name: futures[name] for name in free if name in futures}
+            for name, data in client.gather(keep).items():
+                catalog.get(name).save(data)  # hooks fired where it was saved
+        except BaseException:
+            client.cancel(list(running) + list(futures.values()), force=True)
+            raise
+
+    def _finished(self, job: Job, node: Node, fut: Any, driver: dict) -> None:
+        """Record a node's report in the driver; fire its driver-side hooks and checkpoint."""
+        session = job.session
+        status = fut.status
+        if status == "finished":
+            report: NodeReport = fut.result()
+            error: BaseException | None = None
+        else:
+            try:
+                exc = fut.exception()
+            except BaseException as cancelled:  # noqa: BLE001 - a cancelled future raises
+                exc = cancelled
+            if isinstance(exc, NodeFailedRemotely):
+                report, error = exc.report, exc.error
+            else:  # the worker died, the task could not be sent or was cancelled
+                report, error = None, exc
+        if report is not None:
+            if session is not None:
+                session.record_remote(report.calls, report.worker)
+                for info, err in report.post_errors:
+                    session.emit("post_error", error_info=info, error=err)
+            seconds = report.ended - report.started
+        else:
+            seconds = 0.0
+        try:
+            if report is not None:
+                for event, kw in report.trace:
+                    plan = driver.get(event)
+                    if plan is not None:
+                        plan.emit({**kw, "node": node, "catalog": job.catalog})
+            elif job.plans["on_node_error"].hooks:
+                # The node never reported: its worker-side hooks could not run, so every
+                # on_node_error hook hears of it here.
+                job.plans["on_node_error"].emit(
+                    {
+                        "error": error,
+                        "node": node,
+                        "catalog": job.catalog,
+                        "inputs": {},
+                        "is_async": False,
+                        "run_id": job.run_id,
+                    }
+                )
+            if error is not None:
+                raise error
+            if session is not None:
+                data = {"node": node.name, "outputs": node.outputs}
+                encoded = job.encoded.get(node.name)
+                if encoded is None:
+                    encoded = job.encoded[node.name] = json.dumps(data)
+                session.checkpoint(data, node=node.name, encoded=encoded)
+        except Exception as exc:
+            if job.progress is not None:
+                job.progress("failed", node, seconds)
+            raise NodeFailed(node, exc) from exc
+        job.done.append(node.name)
+        if job.progress is not None:
+            job.progress("done", node, seconds)
+
+
+def _module_of(func: Any) -> Any:
+    import sys
+
+    return sys.modules.get(getattr(func, "__module__", "") or "")

@@ -1,0 +1,376 @@
+"""Running one node in another process: the run shipped as text, hooks rebuilt where the node runs.
+
+A distributed runner cannot send a registry (it holds imported functions and per-process
+state), but it can send what the registry was built from. ``RunSource`` carries the text of
+every manifest and of the pipeline file, the order they were loaded in and the driver's
+registry generation; a worker rebuilds the same registry from it once and caches it under a
+digest of that content. ``run_remote`` then runs the node with the ordinary per-node protocol
+(``run_node``) and returns a ``NodeReport``: every hook call made on the worker, the failures
+that must become ``post_error`` in the driver, and the arguments of the events that also have
+``where: driver`` hooks, so that the driver can fire those in the node's own order.
+
+Nothing here imports Dask: any executor that can call a function in another process with
+picklable arguments can use it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import socket
+import sys
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..document import Document, interpolate_env, load_text
+from ..errors import ValidationError
+from ..manifest import Loader
+from .catalog import Catalog
+from .datasets import MemoryDataset
+from .graph import Node
+from .runners import _PIPELINE_EVENTS, Job, NodeFailed, run_node
+
+#: Node and dataset events: fired where the node runs, unless a hook says ``where: driver``.
+NODE_EVENTS = _PIPELINE_EVENTS
+
+
+class RemoteError(Exception):
+    """An exception from a worker that could not travel back as itself (not picklable)."""
+
+
+@dataclass(frozen=True)
+class RunSource:
+    """The hooks of a run as text: enough to rebuild its registry in another process.
+
+    ``manifests`` are the top-level manifest files in load order (includes are found through
+    their includers); ``texts`` maps every file read, the pipeline file too, to its content.
+    All paths are absolute, so a worker with another working directory reads the same files.
+    """
+
+    pipeline: str
+    manifests: tuple[str, ...]
+    texts: tuple[tuple[str, str], ...]
+    generation: int
+    key: str = ""
+
+    @classmethod
+    def of(cls, registry: Any) -> RunSource:
+        """The source of a pipeline run's registry (its last file is the pipeline file)."""
+        files: list[Document] = list(registry.manifest.files)
+        if not files:
+            raise ValueError("the registry was not loaded from files")
+        tops = _top_level(files)
+        pipeline = str(Path(tops[-1].file).resolve())
+        texts = []
+        for doc in files:
+            real = str(Path(doc.file).resolve())
+            texts.append((real, Path(real).read_text(encoding="utf-8")))
+        manifests = tuple(str(Path(d.file).resolve()) for d in tops[:-1])
+        digest = hashlib.sha256()
+        for part in (pipeline, *manifests, *(p + "\0" + t for p, t in texts)):
+            digest.update(part.encode() + b"\0")
+        digest.update(str(registry.generation).encode())
+        return cls(pipeline, manifests, tuple(texts), registry.generation, digest.hexdigest())
+
+
+def _top_level(files: list[Document]) -> list[Document]:
+    """The files loaded directly, in order: a loader appends a file, then its includes."""
+    i = 0
+    tops: list[Document] = []
+
+    def take() -> Document:
+        nonlocal i
+        doc = files[i]
+        i += 1
+        includes = doc.data.get("include") if isinstance(doc.data, dict) else None
+        for inc in includes if isinstance(includes, list) else []:
+            target = (doc.directory / str(inc)).resolve()
+            if i < len(files) and Path(files[i].file).resolve() == target:
+                take()
+        return doc
+
+    while i < len(files):
+        tops.append(take())
+    return tops
+
+
+@dataclass
+class RunPayload:
+    """What every node task of one run receives (small: datasets are configured objects)."""
+
+    source: RunSource
+    run_id: str
+    params: dict[str, Any]
+    # Datasets that are not in memory, as the driver's catalog holds them; each worker loads
+    # and saves through its own copy.
+    datasets: dict[str, Any]
+    # Node/dataset events that also have `where: driver` hooks: their arguments come back.
+    driver_events: frozenset[str] = frozenset()
+    paths: tuple[str, ...] = ()
+
+
+@dataclass
+class NodeReport:
+    """What happened to one node on a worker."""
+
+    node: str
+    worker: str
+    started: float = 0.0
+    ended: float = 0.0
+    # (ts, event, hook, ok, error, duration_ms) per hook call.
+    calls: list[tuple] = field(default_factory=list)
+    # (error_info, error) for each hook failure absorbed by its `continue` policy.
+    post_errors: list[tuple[dict[str, Any], BaseException]] = field(default_factory=list)
+    # (event, arguments without node and catalog) for events with driver-side hooks.
+    trace: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+
+class NodeFailedRemotely(Exception):
+    """Raised by a node task so that the executor marks it failed (and never starts what
+    depends on it); carries the report and the node's own error back to the driver."""
+
+    def __init__(self, report: NodeReport, error: BaseException):
+        super().__init__(report, error)
+        self.report = report
+        self.error = error
+
+    def __str__(self) -> str:
+        return f"node {self.report.node!r} failed: {type(self.error).__name__}: {self.error}"
+
+
+# --------------------------------------------------------------------------- worker side
+
+
+class _Context:
+    """One rebuilt registry on a worker, cached by the content it was built from.
+
+    While cached it also fills this process's S3 client slot when the manifests do (the
+    slot looks for ``.registry`` on attached objects), so datasets on the worker use it."""
+
+    def __init__(self, registry: Any, plans: dict[str, Any]):
+        self.registry = registry
+        self.plans = plans
+
+
+_cache: OrderedDict[str, _Context] = OrderedDict()
+_cache_lock = threading.Lock()
+_CACHE_SIZE = 4
+_local = threading.local()
+
+
+def add_paths(paths: tuple[str, ...] | list[str]) -> None:
+    """Make the project importable here (folders that do not exist here are skipped)."""
+    for p in reversed(list(paths)):
+        if p not in sys.path and os.path.isdir(p):
+            sys.path.insert(0, p)
+
+
+class _ShippedLoader(Loader):
+    """A manifest loader that reads the shipped texts before the local disk."""
+
+    def __init__(self, texts: dict[str, str]):
+        super().__init__()
+        self.texts = texts
+
+    def add_file(self, path: str | os.PathLike[str], stack: tuple[str, ...] = ()) -> None:
+        real = str(Path(path).resolve())
+        text = self.texts.get(real)
+        if text is None:
+            super().add_file(path, stack)
+            return
+        try:
+            doc = load_text(text, real)
+        except ValidationError as exc:
+            self.m.problems.extend(exc.problems)
+            return
+        self.add_document(doc, stack + (real,))
+
+    def _is_file(self, path: Path) -> bool:
+        return str(path) in self.texts or path.is_file()
+
+
+def _observe(result: Any) -> None:
+    calls = getattr(_local, "calls", None)
+    if calls is not None:
+        calls.append((time.time(), result))
+
+
+def _post_error(**kw: Any) -> None:
+    errors = getattr(_local, "post_errors", None)
+    if errors is not None:
+        errors.append((kw.get("error_info") or {}, _portable(kw.get("error"))))
+
+
+def build_plans(source: RunSource) -> tuple[Any, dict[str, Any]]:
+    """``source``'s registry, and its node and dataset plans without ``where: driver`` hooks."""
+    from .. import schema
+    from ..registry import Plan, State, build
+
+    texts = dict(source.texts)
+    doc = load_text(texts[source.pipeline], source.pipeline)
+    shape = interpolate_env(doc) + schema.check(doc, "pipeline")
+    loader = _ShippedLoader(texts)
+    for p in source.manifests:
+        loader.add_file(p)
+    bad = [p.path for p in shape]
+    loader.m.files.append(doc)
+    if not any(b[:1] == ("forget",) for b in bad):
+        loader.forget(doc, ("forget",))
+    loader.add_hooks(doc, ("hooks",), bad)
+    manifest = loader.result()
+    if shape:
+        manifest.problems.extend(p for p in shape if p not in manifest.problems)
+    state = State(observer=_observe, post_error=_post_error)
+    registry = build(manifest, state, generation=source.generation)
+    return registry, {
+        name: Plan(
+            registry.plans[name].spec,
+            tuple(h for h in registry.plans[name].hooks if h.where != "driver"),
+            registry.generation,
+            state,
+        )
+        for name in NODE_EVENTS
+    }
+
+
+def context_for(source: RunSource) -> _Context:
+    """The cached context for ``source`` on this worker, rebuilt when its content changed."""
+    with _cache_lock:
+        ctx = _cache.get(source.key)
+        if ctx is not None:
+            _cache.move_to_end(source.key)
+            return ctx
+        from .. import hooks as s3_slot
+
+        ctx = _Context(*build_plans(source))
+        _cache[source.key] = ctx
+        s3_slot.attach(ctx)  # type: ignore[arg-type]
+        while len(_cache) > _CACHE_SIZE:
+            s3_slot.detach(_cache.popitem(last=False)[1])  # type: ignore[arg-type]
+        return ctx
+
+
+class _Tee:
+    """A plan stand-in that also records the event's arguments for the driver's hooks."""
+
+    def __init__(self, plan: Any, trace: list[tuple[str, dict[str, Any]]]):
+        self.plan = plan
+        self.trace = trace
+        self.name = plan.spec.name
+        self.hooks = (True,)  # always called: the driver needs the arguments
+
+    def emit(self, kw: dict[str, Any], operation: Any = None) -> Any:
+        self.trace.append(
+            (self.name, {k: v for k, v in kw.items() if k not in ("node", "catalog")})
+        )
+        if self.plan.hooks:
+            return self.plan.emit(kw)
+        return self.plan.empty
+
+
+def _portable(error: Any) -> BaseException:
+    """``error`` if it survives pickling, else a RemoteError with its type and message."""
+    if not isinstance(error, BaseException):
+        return RemoteError(str(error))
+    try:
+        pickle.loads(pickle.dumps(error))
+        return error
+    except Exception:
+        return RemoteError(f"{type(error).__name__}: {error}")
+
+
+def _worker_name() -> str:
+    try:
+        from distributed import get_worker
+
+        return str(get_worker().address)
+    except Exception:  # not inside a Dask worker (another executor, or a test)
+        return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _rows(calls: list[tuple[float, Any]]) -> list[tuple]:
+    rows = []
+    for ts, result in calls:
+        for r in result.results:
+            error = None if r.ok else f"{type(r.error).__name__}: {r.error}"
+            rows.append((ts, result.event, r.name, r.ok, error, r.duration_ms))
+    return rows
+
+
+def run_remote(payload: RunPayload, node: Node, memory: dict[str, Any]) -> dict[str, Any]:
+    """Run ``node`` here with its node and dataset hooks; return its outputs kept in memory.
+
+    ``memory`` holds the node's in-memory inputs (the executor resolved them). The report
+    goes back through ``report_of``: on failure, ``NodeFailedRemotely`` carries it.
+    """
+    add_paths(payload.paths)
+    report = NodeReport(node.name, _worker_name(), started=time.time())
+    _local.calls = []
+    _local.post_errors = []
+    try:
+        try:
+            ctx = context_for(payload.source)
+        except ValidationError as exc:
+            raise RemoteError(
+                "the hooks could not be rebuilt on this worker (do the manifests or the "
+                f"environment differ from the driver's?):\n{exc}"
+            ) from None
+        datasets: dict[str, Any] = dict(payload.datasets)
+        for name, data in memory.items():
+            datasets[name] = MemoryDataset(data)
+        catalog = Catalog(datasets, payload.params)
+        plans = ctx.plans
+        if payload.driver_events:
+            plans = {
+                name: _Tee(plan, report.trace) if name in payload.driver_events else plan
+                for name, plan in plans.items()
+            }
+        job = Job(pipeline=None, catalog=catalog, plans=plans, run_id=payload.run_id)  # type: ignore[arg-type]
+        try:
+            run_node(job, node)
+        except NodeFailed as failed:
+            error = failed.error
+            raise NodeFailedRemotely(_finish(report), _portable(error)) from None
+        except Exception as exc:
+            raise NodeFailedRemotely(_finish(report), _portable(exc)) from None
+        outputs = {}
+        for name in node.outputs:
+            ds = catalog.get(name)
+            if isinstance(ds, MemoryDataset):
+                outputs[name] = ds.load()
+        return {"outputs": outputs, "report": _finish(report)}
+    except NodeFailedRemotely:
+        raise
+    except Exception as exc:  # the context could not be built: the node never started
+        raise NodeFailedRemotely(_finish(report), _portable(exc)) from None
+    finally:
+        _local.calls = None
+        _local.post_errors = None
+
+
+def _finish(report: NodeReport) -> NodeReport:
+    report.ended = time.time()
+    report.calls = _rows(getattr(_local, "calls", None) or [])
+    report.post_errors = list(getattr(_local, "post_errors", None) or [])
+    report.trace = [(e, {k: _keep(v) for k, v in kw.items()}) for e, kw in report.trace]
+    return report
+
+
+def _keep(value: Any) -> Any:
+    """Exceptions in traced arguments (``on_node_error``'s ``error``) must travel back."""
+    return _portable(value) if isinstance(value, BaseException) else value
+
+
+def pick(result: dict[str, Any], name: str) -> Any:
+    """One in-memory output of a finished node (runs beside the data)."""
+    return result["outputs"][name]
+
+
+def report_of(result: dict[str, Any]) -> NodeReport:
+    """The report of a finished node (small: the only thing the driver waits for)."""
+    return result["report"]
