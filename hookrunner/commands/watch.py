@@ -28,8 +28,8 @@ def command(
 ) -> None:
     """Watch manifests, includes and hook modules; reload on every save and print the diff.
 
-    Runs until Ctrl-C (exit 130). An invalid edit is printed with file:line:col and the last
-    good registry stays live. With --format json, one JSON object per reload on stdout.
+    An invalid edit is printed with file:line:col; the last good registry stays live.
+    --format json prints one JSON object per reload. Runs until Ctrl-C (exit 130).
     """
     check_format(fmt)
     runner = load_runner(hooks)
