@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import signal
@@ -454,3 +455,33 @@ def test_run_watch_reruns_after_each_valid_change(project):
             proc.wait()
     assert proc.returncode == 130
     assert "Traceback" not in err
+
+
+def test_watch_command_json_lines(project, mod):
+    path = project.write("hooks.yaml", manifest(mod, "a"))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hookrunner", "watch", "--format", "json"],
+        cwd=project.root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    out_lines = Lines(proc.stdout)
+    try:
+        first = json.loads(out_lines.next())
+        assert first["generation"] == 1 and str(path.resolve()) in first["watching"]
+        path.write_text(manifest(mod, "a", "b", priority={"a": 700}))
+        report = json.loads(out_lines.next())
+        assert report["ok"] and report["generation"] == 2
+        assert report["diff"]["added"] == [{"event": "session_start", "name": "b", "detail": ""}]
+        assert report["diff"]["changed"][0]["detail"] == "priority 500 → 700"
+        path.write_text("version: 1\nhooks: {}\n")
+        report = json.loads(out_lines.next())
+        assert not report["ok"] and report["generation"] == 2
+        assert report["problems"][0]["line"] == 2 and report["problems"][0]["path"] == "hooks"
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=WAIT) == 130
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
