@@ -365,11 +365,17 @@ class PipelineFiles:
 
     def reload(self, changed: Iterable[str | os.PathLike[str]] = ()) -> None:
         from .modules import forget, project_modules
-        from .pipeline.spec import validate_pipeline
+        from .pipeline.spec import build_hooks, load_document, validate_pipeline
 
         dirs = {str(p.parent) for p in self.watched_files()}
         forget(list(changed), project_modules(dirs))
         _, problems = validate_pipeline(self.pipeline)
+        if self.hooks and not problems:  # the --hooks manifests come on top of the file's own
+            doc, shape = load_document(self.pipeline)
+            try:
+                build_hooks(doc, list(self.hooks), shape).close()
+            except ValidationError as exc:
+                problems = exc.problems
         if problems:
             raise ValidationError(problems)
         self._generation += 1
