@@ -269,6 +269,10 @@ def test_cli_local_cluster_and_usage_errors(project, cli):
     result = cli("run", str(path), "--runner", "dask", "--workers", "2", "--quiet")
     assert result.returncode == 0, result.stderr
     assert (project.root / "out/r.json").read_text() == "15\n"
+    store = project.root / ".hookrunner/sessions.db"
+    sid = Store(store).sessions()[0]["id"]
+    shown = cli("sessions", "show", sid, "--calls", "--store", str(store))
+    assert shown.returncode == 0 and "worker" in shown.stdout and "tcp://127.0.0.1:" in shown.stdout
     bad = cli("run", str(path), "--runner", "dask", "--address", "localhost")
     assert bad.returncode == 2 and "tcp://HOST:8786" in bad.stderr
     assert "Traceback" not in bad.stderr
@@ -347,3 +351,47 @@ def test_s3_datasets_load_and_save_on_the_workers_through_the_manifest_slot(proj
     assert json.loads(body) == 5
     pids = {json.loads(line) for line in log.read_text().splitlines()}
     assert pids and os.getpid() not in pids  # the worker built its own client from the slot
+
+
+def test_worker_registry_rebuilt_from_shipped_texts_cached_by_content_and_generation(project):
+    from hookrunner.pipeline import remote
+    from hookrunner.pipeline.spec import hook_manifest, load_document
+    from hookrunner.registry import State, build
+
+    state = project.module(STATEFUL, "state")
+    project.write(
+        "common/base.yaml",
+        f"""
+        version: 1
+        hooks:
+          - {{name: base, event: after_node_run, call: "{state}:remember"}}
+          - {{name: up_there, event: after_node_run, call: "{state}:remember", where: driver}}
+        """,
+    )
+    project.write("hooks.yaml", "version: 1\ninclude: [common/base.yaml]\n")
+    nodes = project.module(NODES, "nodes")
+    path = project.write(
+        "pipeline.yaml",
+        f"""
+        version: 1
+        hooks:
+          - {{name: local, event: before_node_run, call: "{state}:double_s"}}
+        nodes:
+          - {{name: A, func: "{nodes}:add", inputs: [x, y], outputs: s}}
+        """,
+    )
+    doc, shape = load_document(path)
+    source = remote.RunSource.of(build(hook_manifest(doc, shape=shape), State(), generation=1))
+    reloaded = remote.RunSource.of(build(hook_manifest(doc, shape=shape), State(), generation=2))
+    assert source.pipeline == str(path.resolve())
+    assert source.manifests == (str((project.root / "hooks.yaml").resolve()),)
+    assert reloaded.texts == source.texts and reloaded.key != source.key
+    # The worker needs only the shipped texts: not even the files are left on disk.
+    for name in ("hooks.yaml", "common/base.yaml", "pipeline.yaml"):
+        (project.root / name).unlink()
+    ctx = remote.context_for(source)
+    assert [h.name for h in ctx.plans["after_node_run"].hooks] == ["base"]  # not up_there
+    assert [h.name for h in ctx.plans["before_node_run"].hooks] == ["local"]
+    assert remote.context_for(source) is ctx  # cached
+    newer = remote.context_for(reloaded)  # a new generation: built again
+    assert newer is not ctx and newer.plans["after_node_run"].generation == 2

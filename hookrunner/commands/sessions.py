@@ -188,7 +188,9 @@ def show_session(
         console.print(f"[red]{c['event']} / {c['hook']}: {c['error']}[/]")
     if calls:
         t = Table(title="every hook call", title_justify="left")
-        for col in ("event", "hook", "ok", "ms", "error"):
+        # A distributed run's calls name the worker they ran on (blank: the driver).
+        remote = any(c.get("worker") for c in data["calls"])
+        for col in ("event", "hook", "ok", "ms", "error") + (("worker",) if remote else ()):
             t.add_column(col)
         for c in data["calls"]:
             t.add_row(
@@ -197,5 +199,6 @@ def show_session(
                 "yes" if c["ok"] else "no",
                 f"{c['duration_ms']:.3f}",
                 c["error"] or "",
+                *((c.get("worker") or "",) if remote else ()),
             )
         console.print(t)
