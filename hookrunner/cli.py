@@ -49,16 +49,26 @@ app.command("init")(init.command)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Console entry point; returns the exit code (0 ok, 1 failed, 2 invalid, 130 interrupted)."""
+    """Console entry point; returns the exit code (0 ok, 1 failed, 2 invalid, 130 interrupted).
+
+    Commands that loaded manifests fired ``before_command_run``; ``after_command_run`` fires
+    here, once the exit code is known (``hookrunner.command_hooks``)."""
+    from .command_hooks import finish, set_argv
+
+    set_argv(sys.argv[1:] if argv is None else argv)
+    code = 0
     try:
         app(args=argv, prog_name="hookrunner", standalone_mode=True)
     except SystemExit as exc:
-        code = exc.code
-        return code if isinstance(code, int) else (0 if code is None else 1)
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
-    return 0
+        code = 130
+    try:
+        finish(code)
+    except KeyboardInterrupt:  # a second Ctrl-C while the after hooks run
+        code = 130
+    return code
 
 
 def run() -> None:

@@ -6,7 +6,14 @@ from pathlib import Path
 
 import typer
 
-from ._common import FORMAT_OPTION, HOOKS_OPTION, check_format, dump_json, load_runner
+from ._common import (
+    FORMAT_OPTION,
+    HOOKS_OPTION,
+    check_format,
+    dump_json,
+    load_pipeline_runner,
+    load_runner,
+)
 
 
 def command(
@@ -14,13 +21,19 @@ def command(
     hooks: list[Path] = HOOKS_OPTION,
     fmt: str = FORMAT_OPTION,
     events: bool = typer.Option(False, "--events", help="List the event catalogue instead."),
+    pipeline: Path = typer.Option(
+        None,
+        "--pipeline",
+        help="The hooks a run of this pipeline file uses: its manifests, plugins and local "
+        "hooks (--hooks files first, as for run).",
+    ),
 ) -> None:
     """Show hooks in effective order: tryfirst, then by priority, then trylast."""
     check_format(fmt)
     if events:
         _events(fmt)
         return
-    runner = load_runner(hooks)
+    runner = load_runner(hooks) if pipeline is None else load_pipeline_runner(pipeline, hooks)
     if event is not None and event not in runner.registry.events:
         from ..errors import did_you_mean
         from ._common import fail_usage

@@ -23,13 +23,13 @@ from typing import Any
 
 import yaml
 
-from .. import __version__
+from .. import __version__, command_hooks
 from ..errors import Problem, ValidationError, did_you_mean
 from ..session import Session, Store, StoreError, open_store
 from .catalog import Catalog
 from .graph import Pipeline
 from .runners import RUNNERS, Job, NodeFailed, Progress
-from .spec import PipelineSpec, build_hooks, load_document
+from .spec import PipelineSpec, build_hooks, load_document, manifest_paths
 
 OK, FAILED, INVALID, INTERRUPTED = 0, 1, 2, 130
 
@@ -303,38 +303,53 @@ def run(
     """Run a pipeline file through the whole lifecycle; never raises for user mistakes or
     failed runs (the result carries the exit code, problems or error)."""
     t0 = perf_counter()
+    extra_hooks = list(base_hooks or []) + list(options.hooks)
+    command_args = command_hooks.command_args(["run", str(options.pipeline), *options.extra_args])
+    doc: Any = None
+
+    def invalid(error: str | None = None, problems: list[Problem] | None = None) -> RunResult:
+        """Exit 2 before the run's hooks exist: after_command_run still fires, from the
+        manifests that are valid on their own."""
+        paths = manifest_paths(doc, extra_hooks) if doc is not None else extra_hooks
+        runner = command_hooks.partial_runner(paths)
+        if runner is not None:
+            meta = command_hooks.project_metadata(paths)
+            meta["pipeline"] = str(Path(options.pipeline).resolve())
+            command_hooks.after(runner, meta, command_args, INVALID)
+            runner.close()
+        return RunResult(INVALID, "invalid", error=error, problems=list(problems or []))
+
+    doc, shape = load_document(options.pipeline)
     if options.runner not in RUNNERS:
         hint = did_you_mean(options.runner, RUNNERS)
-        return RunResult(
-            INVALID,
-            "invalid",
-            error=f"unknown runner {options.runner!r} (choose from: {', '.join(RUNNERS)})"
-            + (f"; {hint}" if hint else ""),
+        return invalid(
+            f"unknown runner {options.runner!r} (choose from: {', '.join(RUNNERS)})"
+            + (f"; {hint}" if hint else "")
         )
     if options.workers is not None and options.workers < 1:
-        return RunResult(INVALID, "invalid", error="--workers must be at least 1")
+        return invalid("--workers must be at least 1")
     unavailable = RUNNERS[options.runner].unavailable()
     if unavailable:
-        return RunResult(INVALID, "invalid", error=unavailable)
+        return invalid(unavailable)
     if options.address is not None:
         from .dask_runner import check_address
 
         if options.runner != "dask":
-            return RunResult(INVALID, "invalid", error="--address needs --runner dask")
+            return invalid("--address needs --runner dask")
         problem = check_address(options.address)
         if problem:
-            return RunResult(INVALID, "invalid", error=problem)
-    doc, shape = load_document(options.pipeline)
+            return invalid(problem)
     if doc is None or shape:
-        return RunResult(INVALID, "invalid", problems=shape)
+        return invalid(problems=shape)
     try:
-        hooks = build_hooks(doc, list(base_hooks or []) + list(options.hooks), shape)
+        hooks = build_hooks(doc, extra_hooks, shape)
     except ValidationError as exc:
-        return RunResult(INVALID, "invalid", problems=exc.problems)
+        return invalid(problems=exc.problems)
     try:
         store = open_store(options.store, doc.directory)
     except StoreError as exc:
-        return RunResult(INVALID, "invalid", error=str(exc))
+        hooks.close()
+        return invalid(str(exc))
     session = Session(
         hooks,
         store,
@@ -352,7 +367,6 @@ def run(
         "pipeline": str(Path(doc.file).resolve()),
         "hookrunner_version": __version__,
     }
-    command_args = ["run", str(options.pipeline), *options.extra_args]
     session.start_recording()
     try:
         try:
