@@ -6,6 +6,7 @@ round (A B A B ...) so that a noisy neighbour on a shared machine hurts all side
 
 from __future__ import annotations
 
+import gc
 import os
 import statistics
 import subprocess
@@ -28,6 +29,7 @@ def interleave(sides: dict[str, Sample], rounds: int, warmup: int = 1) -> dict[s
     out: dict[str, list[float]] = {name: [] for name in sides}
     for r in range(rounds + warmup):
         for name, sample in sides.items():
+            gc.collect()  # no side pays for the garbage another one left behind
             value = sample()
             if r >= warmup:
                 out[name].append(value)

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from . import dispatch, fastpath
+from .document import bulk
 from .errors import HookTimeout, Problem, UnknownEvent, ValidationError, did_you_mean
 from .events import EventSpec, hook_args
 from .manifest import Decl, Manifest, parse_duration
@@ -551,4 +552,5 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
 
 def build(manifest: Manifest, state: State | None = None, generation: int = 1) -> Registry:
     """Resolve and compile a manifest; raise ValidationError listing every problem."""
-    return _Builder(manifest, state or State(), generation).build()
+    with bulk():
+        return _Builder(manifest, state or State(), generation).build()
