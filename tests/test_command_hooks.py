@@ -125,3 +125,26 @@ def test_a_failing_run_reports_exit_1_with_its_command_line(project, cli):
     assert r.returncode == 1
     args = ["run", "pipeline.yaml", "-q"]
     assert _log(log) == [["before", args, project.root.name], ["after", args, 1]]
+
+
+def test_watch_stopped_by_ctrl_c_reports_exit_130(project):
+    import signal
+    import subprocess
+    import sys
+
+    _, log = _setup(project)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hookrunner", "watch"],
+        cwd=project.root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout.readline().startswith("watching ")  # set up; Ctrl-C is handled
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=60) == 130
+    finally:
+        proc.kill()
+        proc.communicate()
+    assert _log(log) == [["before", ["watch"], project.root.name], ["after", ["watch"], 130]]
