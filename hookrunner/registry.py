@@ -392,6 +392,7 @@ class _Builder:
                 )
             )
             return
+        label = getattr(cls, "__name__", type(cls).__name__)  # a plugin's object has none
         only = e.get("event")
         if only is not None and self._spec(decl, only) is None:
             return
@@ -411,7 +412,7 @@ class _Builder:
                 self.problems.append(
                     decl.problem(
                         "class",
-                        f"{cls.__name__}.{attr} is a pluggy hookwrapper",
+                        f"{label}.{attr} is a pluggy hookwrapper",
                         "hookrunner wraps with `mode: wrap` hooks instead",
                     )
                 )
@@ -427,7 +428,7 @@ class _Builder:
             self.problems.append(
                 decl.problem(
                     "class",
-                    f"{cls.__name__} has no method named after an event",
+                    f"{label} has no method named after an event",
                     "name methods after events, e.g. before_node_run",
                 )
             )

@@ -222,3 +222,22 @@ def test_list_shows_plugin_sources_from_a_subprocess(project, site):
         ("shipped_edit", "plugin:shipped"),
         ("zeta.post_file_edit", "plugin:zeta"),
     ]
+
+
+def test_a_plugin_object_without_event_methods_is_a_located_problem(project, tmp_path, monkeypatch):
+    name = f"hkplug_empty_{os.getpid()}_{next(_ids)}"
+    site = tmp_path / "site_empty"
+    site.mkdir()
+    (site / f"{name}.py").write_text(
+        "class _Nothing:\n    def hello(self):\n        pass\n\nhooks = _Nothing()\n"
+    )
+    _dist(site, "hk-empty", "0.1", {"empty": f"{name}:hooks"})
+    monkeypatch.syspath_prepend(str(site))
+    path = project.write("hooks.yaml", "version: 1\nplugins:\n  discover: true\n")
+    with pytest.raises(ValidationError) as err:
+        HookRunner.from_files(path)
+    [problem] = [p for p in err.value.problems if "'empty'" in p.message]
+    assert (problem.line, problem.message) == (
+        3,
+        "plugin 'empty': _Nothing has no method named after an event",
+    )
