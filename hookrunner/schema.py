@@ -325,6 +325,10 @@ def _best_context(error: Any) -> Any:
     ctx = list(getattr(error, "context", None) or [])
     if not ctx:
         return None
+    # A branch that looked inside the value (a list's item) matched its type: it explains best.
+    deeper = [e for e in ctx if len(e.relative_path) > 0]
+    if deeper:
+        return max(deeper, key=lambda e: len(e.relative_path))
     # A value of the wrong type (an integer event name) is best told so, not matched to an enum.
     if all(e.validator in ("type", "enum") for e in ctx) and not isinstance(error.instance, str):
         typed_only = [e for e in ctx if e.validator == "type"]
@@ -333,6 +337,18 @@ def _best_context(error: Any) -> Any:
     # Prefer a sub-error from the branch whose type matched the instance.
     typed = [e for e in ctx if e.validator != "type"]
     return (typed or ctx)[0]
+
+
+def _leaf(error: Any) -> Any:
+    """The sub-error that explains an anyOf/oneOf failure (not the call/class/command choice)."""
+    while error.validator in ("anyOf", "oneOf") and "call" not in (error.schema or {}).get(
+        "properties", {}
+    ):
+        best = _best_context(error)
+        if best is None:
+            break
+        error = best
+    return error
 
 
 def _json_type(value: Any) -> str:
@@ -408,7 +424,9 @@ def check(doc: Document, name: str, base: tuple[str | int, ...] = ()) -> list[Pr
     for error, rel in zip(errors, paths, strict=True):
         if error.validator != "type" and rel in wrong_type:
             continue
-        path = base + rel
+        leaf = _leaf(error)
+        path = base + rel + tuple(leaf.absolute_path)[len(error.absolute_path) :]
+        error = leaf
         message, hint = _expected(error)
         key = False
         if error.validator == "additionalProperties" and isinstance(error.instance, dict):

@@ -223,6 +223,26 @@ CASES = [
         "did you mean 'node'?",
     ),
     (
+        "matcher_item_wrong_type",
+        "version: 1\nhooks:\n  - name: a\n    event: before_node_run\n    call: {mod}:log_start\n"
+        "    when: {node: [clean, [x]]}\n",
+        "6:26: hooks[0] 'a' → when.node[1]: expected a string or number or boolean, got a list",
+        None,
+    ),
+    (
+        "command_item_wrong_type",
+        "version: 1\nhooks:\n  - name: a\n    event: before_node_run\n    command: [echo, 3]\n",
+        "5:21: hooks[0] 'a' → command[1]: expected a string, got an integer",
+        None,
+    ),
+    (
+        "timeout_bad_format",
+        "version: 1\nhooks:\n  - name: a\n    event: before_node_run\n    call: {mod}:log_start\n"
+        "    timeout: soon\n",
+        "6:14: hooks[0] 'a' → timeout: has an invalid format",
+        None,
+    ),
+    (
         "import_outside_allowed_modules",
         "version: 1\nsettings: {allowed_modules: [myproject]}\nhooks:\n  - name: a\n"
         "    event: before_node_run\n    call: {mod}:log_start\n",
