@@ -29,12 +29,14 @@ from .remote import (
     NODE_EVENTS,
     NodeFailedRemotely,
     NodeReport,
+    NotStarted,
     RunPayload,
     RunSource,
     add_paths,
     pick,
     report_of,
     run_remote,
+    stop,
 )
 from .runners import Job, NodeFailed, Runner
 
@@ -157,6 +159,7 @@ class DaskRunner(Runner):
             datasets=datasets,
             driver_events=frozenset(driver_plans),
             paths=tuple(sorted(dirs)),
+            tag=f"{os.getpid()}-{next(_run_ids)}-{job.run_id}",
         )
         return payload, driver_plans
 
@@ -192,10 +195,13 @@ class DaskRunner(Runner):
         }
         if preset:
             futures.update(client.scatter(preset))
-        capacity = max(1, sum(client.nthreads().values()))
-        tag = f"{os.getpid()}-{next(_run_ids)}"
+        # Up to two nodes per worker thread in flight: one running, one queued behind it so
+        # the thread never waits for the driver. After a failure the queued ones are stopped.
+        capacity = 2 * max(1, sum(client.nthreads().values()))
+        tag = payload.tag
         running: dict[Any, Node] = {}
-        done = as_completed()
+        # Reports are fetched as they finish, in the background (not one round trip each).
+        done = as_completed(with_results=True, raise_errors=False)
         failure: NodeFailed | None = None
         try:
             while ready or running:
@@ -216,12 +222,16 @@ class DaskRunner(Runner):
                         job.progress("start", node, 0.0)
                 if not running:
                     break
-                fut = next(done)
+                fut, outcome = next(done)
                 node = running.pop(fut)
+                if _not_started(outcome):
+                    continue  # queued when the run stopped: never started, nothing to record
                 try:
-                    self._finished(job, node, fut, driver)
+                    self._finished(job, node, fut, outcome, driver)
                 except NodeFailed as exc:
-                    failure = failure or exc
+                    if failure is None:
+                        failure = exc
+                        _stop(client, tag)  # what is queued on the workers must not start
                     continue
                 finally:
                     for name in node.inputs:
@@ -239,21 +249,22 @@ class DaskRunner(Runner):
             for name, data in client.gather(keep).items():
                 catalog.get(name).save(data)  # hooks fired where it was saved
         except BaseException:
+            _stop(client, tag)
             client.cancel(list(running) + list(futures.values()), force=True)
             raise
 
-    def _finished(self, job: Job, node: Node, fut: Any, driver: dict) -> None:
-        """Record a node's report in the driver; fire its driver-side hooks and checkpoint."""
+    def _finished(self, job: Job, node: Node, fut: Any, outcome: Any, driver: dict) -> None:
+        """Record a node's report in the driver; fire its driver-side hooks and checkpoint.
+
+        ``outcome`` is the report, or the exception the task raised."""
         session = job.session
-        status = fut.status
-        if status == "finished":
-            report: NodeReport = fut.result()
+        if fut.status == "finished" and isinstance(outcome, NodeReport):
+            report: NodeReport | None = outcome
             error: BaseException | None = None
         else:
-            try:
-                exc = fut.exception()
-            except BaseException as cancelled:  # noqa: BLE001 - a cancelled future raises
-                exc = cancelled
+            if isinstance(outcome, tuple) and len(outcome) == 3:  # (type, error, traceback)
+                outcome = outcome[1]
+            exc = outcome if isinstance(outcome, BaseException) else RuntimeError(str(outcome))
             if isinstance(exc, NodeFailedRemotely):
                 report, error = exc.report, exc.error
             else:  # the worker died, the task could not be sent or was cancelled
@@ -300,6 +311,21 @@ class DaskRunner(Runner):
         job.done.append(node.name)
         if job.progress is not None:
             job.progress("done", node, seconds)
+
+
+def _stop(client: Any, tag: str) -> None:
+    """Tell every worker to start no more nodes of this run (a lost worker is no reason to
+    hide the failure being handled)."""
+    try:
+        client.run(stop, tag)
+    except Exception as exc:  # noqa: BLE001
+        logging.getLogger("hookrunner").warning("could not stop queued nodes: %s", exc)
+
+
+def _not_started(outcome: Any) -> bool:
+    if isinstance(outcome, tuple) and len(outcome) == 3:
+        outcome = outcome[1]
+    return isinstance(outcome, NotStarted)
 
 
 def _module_of(func: Any) -> Any:

@@ -112,6 +112,8 @@ class RunPayload:
     # Node/dataset events that also have `where: driver` hooks: their arguments come back.
     driver_events: frozenset[str] = frozenset()
     paths: tuple[str, ...] = ()
+    # Names this run for ``stop``: its nodes queued on a worker then never start.
+    tag: str = ""
 
 
 @dataclass
@@ -128,6 +130,10 @@ class NodeReport:
     post_errors: list[tuple[dict[str, Any], BaseException]] = field(default_factory=list)
     # (event, arguments without node and catalog) for events with driver-side hooks.
     trace: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+
+class NotStarted(Exception):
+    """A queued node task saw its run stopped (an earlier node failed) and did nothing."""
 
 
 class NodeFailedRemotely(Exception):
@@ -161,6 +167,13 @@ _cache: OrderedDict[str, _Context] = OrderedDict()
 _cache_lock = threading.Lock()
 _CACHE_SIZE = 4
 _local = threading.local()
+_stopped: set[str] = set()
+
+
+def stop(tag: str) -> None:
+    """Stop a run here: its node tasks that have not started yet will not start. Runs on the
+    worker's event loop, so it takes effect even while the worker's threads are busy."""
+    _stopped.add(tag)
 
 
 def add_paths(paths: tuple[str, ...] | list[str]) -> None:
@@ -308,6 +321,8 @@ def run_remote(payload: RunPayload, node: Node, memory: dict[str, Any]) -> dict[
     ``memory`` holds the node's in-memory inputs (the executor resolved them). The report
     goes back through ``report_of``: on failure, ``NodeFailedRemotely`` carries it.
     """
+    if payload.tag in _stopped:
+        raise NotStarted(node.name)
     add_paths(payload.paths)
     report = NodeReport(node.name, _worker_name(), started=time.time())
     _local.calls = []
