@@ -397,6 +397,7 @@ class _Builder:
         if only is not None and self._spec(decl, only) is None:
             return
         found = 0
+        methods: list[Any] = []
         for attr in dir(cls):
             if attr.startswith("_"):
                 continue
@@ -423,13 +424,36 @@ class _Builder:
             elif mark.get("trylast"):
                 opts["rank"] = 2
             found += 1
+            methods.append(method)
             self._add(decl, spec, method, handler, opts, name=f"{decl.name}.{event}")
+        self._unused_with(decl, methods)
         if not found:
             self.problems.append(
                 decl.problem(
                     "class",
                     f"{label} has no method named after an event",
                     "name methods after events, e.g. before_node_run",
+                )
+            )
+
+    def _unused_with(self, decl: Decl, methods: list[Any]) -> None:
+        """A class's `with:` keys are bound per method; one that no method takes is a typo."""
+        bound = decl.entry.get("with")
+        if not methods or not isinstance(bound, dict):
+            return
+        names: set[str] = set()
+        for method in methods:
+            try:
+                names.update(inspect.signature(method).parameters)
+            except (TypeError, ValueError):
+                return
+        unused = [k for k in bound if k not in names]
+        if unused:
+            self.problems.append(
+                decl.problem(
+                    "with",
+                    f"`with:` key {unused[0]!r} is not a parameter of any of its hook methods",
+                    did_you_mean(unused[0], sorted(names)),
                 )
             )
 

@@ -29,6 +29,10 @@ def wrapper(original_func, action):
 
 NOT_CALLABLE = 5
 
+class Leveled:
+    def before_node_run(self, node, level=1):
+        pass
+
 class Broken:
     def __init__(self, threshold):
         raise RuntimeError("cannot connect")
@@ -260,6 +264,13 @@ CASES = [
         "version: 1\nhooks:\n  - name: a\n    class: {mod}:Broken\n",
         "4:12: hooks[0] 'a' → class: constructing Broken failed: TypeError",
         "check `args:`",
+    ),
+    (
+        "class_with_key_no_method_takes",
+        "version: 1\nhooks:\n  - name: a\n    class: {mod}:Leveled\n    with: {levle: 2}\n",
+        "5:11: hooks[0] 'a' → with: `with:` key 'levle' is not a parameter of any of its hook "
+        "methods",
+        "did you mean 'level'?",
     ),
     (
         "missing_call_class_command",
