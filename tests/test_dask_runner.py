@@ -395,3 +395,42 @@ def test_worker_registry_rebuilt_from_shipped_texts_cached_by_content_and_genera
     assert remote.context_for(source) is ctx  # cached
     newer = remote.context_for(reloaded)  # a new generation: built again
     assert newer is not ctx and newer.plans["after_node_run"].generation == 2
+
+
+def test_after_a_failure_queued_nodes_never_start(project, cluster):
+    rec = project.module(RECORDER, "rec")
+    nodes = project.module(
+        """
+        import time
+
+        def boom(x):
+            raise RuntimeError("boom")
+
+        def nap(x):
+            time.sleep(1)
+            return x
+        """,
+        "naps",
+    )
+    log = project.root / "events.jsonl"
+    project.write(
+        "hooks.yaml",
+        f"version: 1\nhooks: [{{name: rec, class: '{rec}:Recorder', args: {{log: '{log}'}}}}]\n",
+    )
+    naps = "\n".join(
+        f'  - {{name: s{i}, func: "{nodes}:nap", inputs: "params:x", outputs: o{i}}}'
+        for i in range(6)
+    )
+    path = project.write(
+        "pipeline.yaml",
+        f'version: 1\nparams: {{x: 1}}\nnodes:\n  - {{name: f, func: "{nodes}:boom", '
+        f'inputs: "params:x", outputs: z}}\n{naps}\n',
+    )
+    result = run_pipeline(path, runner="dask", address=cluster.scheduler_address)
+    assert result.exit_code == 1 and result.nodes_failed == ["f"]
+    entries = [e[0] for e in _log(log)]
+    started = {e[1] for e in entries if e[0] == "before_dataset_loaded"} - {"f"}
+    finished = {e[1] for e in entries if e[0] == "after_dataset_saved"}
+    # Four went to the two workers at once (one running and one queued on each). The queued
+    # ones were stopped; at most one per worker had started, and what started finished.
+    assert len(started) <= 2 and started == finished == set(result.nodes_run)
