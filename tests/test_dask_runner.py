@@ -65,6 +65,10 @@ def remember(node):
     SEEN.append((node.name, os.getpid()))
 
 
+def flaky(node):
+    raise ValueError(f"flaky on {node.name}")
+
+
 def double_s(node, inputs):
     if node.name == "B":
         return {"s": inputs["s"] * 10}
@@ -247,6 +251,10 @@ def test_driver_hooks_keep_state_in_the_driver_and_overrides_work(project, clust
           - name: override
             event: before_node_run
             call: {state}:double_s
+          - name: flaky
+            event: after_node_run
+            call: {state}:flaky
+            on_error: continue
         """,
     )
     result = run_pipeline(path, runner="dask", address=cluster.scheduler_address)
@@ -262,6 +270,12 @@ def test_driver_hooks_keep_state_in_the_driver_and_overrides_work(project, clust
         by_hook.setdefault(c["hook"], []).append(c["worker"])
     assert by_hook["remember"] == [None, None, None]
     assert len(by_hook["on_worker"]) == 3 and None not in by_hook["on_worker"]
+    # A worker hook failing under `continue`: recorded there, post_error fired in the driver.
+    failed = [c for c in calls if c["hook"] == "flaky"]
+    assert [c["ok"] for c in failed] == [False] * 3 and None not in by_hook["flaky"]
+    assert failed[0]["error"] == "ValueError: flaky on A"
+    post = [e for e in _log(log) if e[0][0] == "post_error"]
+    assert len(post) == 3 and {e[1] for e in post} == {os.getpid()}
 
 
 def test_cli_local_cluster_and_usage_errors(project, cli):
