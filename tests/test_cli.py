@@ -191,6 +191,12 @@ def test_emit_exit_codes(features, cli):
     for data in ("{", "[1, 2]"):
         bad = cli("emit", "session_end", "--data", data, cwd=project.root)
         assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    typo = cli("emit", "model_promoted", "--data", '{"model": "m"}', cwd=project.root)
+    assert typo.returncode == 2
+    assert "model_promoted has no argument 'model' (did you mean 'model_name'?)" in typo.stderr
+    # Session events accept extra keyword data (hooks see it through **kwargs).
+    extra = cli("emit", "session_end", "--data", '{"anything": 1}', cwd=project.root)
+    assert extra.returncode == 0, extra.stderr
     missing = cli("emit", "session_end", "--hooks", "nope.yaml", cwd=project.root)
     assert missing.returncode == 2 and "nope.yaml:0:0: file not found" in missing.stderr
 

@@ -36,6 +36,24 @@ def _data(raw: str | None) -> dict:
     return data
 
 
+def _check_arguments(runner, event: str, kwargs: dict) -> None:
+    """A misspelled argument would silently reach no hook: refuse it with a suggestion."""
+    from ..errors import did_you_mean
+    from ..events import RESERVED_ARGS
+
+    spec = runner.registry.events.get(event)
+    if spec is None:
+        return  # emit reports the unknown event
+    known = [a for a in spec.all_args if a not in RESERVED_ARGS]
+    for key in kwargs:
+        if key in RESERVED_ARGS or (key not in known and not spec.open_args):
+            hint = did_you_mean(key, known)
+            fail_usage(
+                f"{event} has no argument {key!r}"
+                + (f" ({hint})" if hint else f"; its arguments: {', '.join(known) or 'none'}")
+            )
+
+
 def command(
     event: str = typer.Argument(..., help="The event to emit."),
     session: str = typer.Option(None, "--session", help="Session id (fills session_id)."),
@@ -51,6 +69,7 @@ def command(
     if session is not None:
         kwargs["session_id"] = session
     runner = load_runner(hooks)
+    _check_arguments(runner, event, kwargs)
     try:
         result = runner.emit(event, **kwargs)
     except UnknownEvent as exc:
