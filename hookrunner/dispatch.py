@@ -533,6 +533,8 @@ def slot(plan: Plan, kw: dict[str, Any]) -> EmitResult:
             if h.is_async:
                 v = run_coroutine(v, h.timeout)
         except Exception as exc:
+            if isinstance(exc, TimeoutError) and not isinstance(exc, HookTimeout):
+                exc = _timeout_error(h)  # an async slot hook cancelled at its timeout
             results.append(HookResult(h.name, False, exc, (perf_counter() - t0) * 1e3, None))
             _failed(plan, h, exc, kw, results)
             continue

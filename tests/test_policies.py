@@ -303,3 +303,28 @@ def test_operation_errors_reach_the_emitter_unchanged(project):
 
     with pytest.raises(OSError, match="disk full"):
         runner.wrap("session_metadata", store, action="update", session_id="s")
+
+
+def test_async_slot_and_wrap_hooks_time_out_as_hook_timeouts(project):
+    m = project.module(
+        "import asyncio\n"
+        "async def slow_slot(session_kwargs, client_kwargs):\n    await asyncio.sleep(30)\n"
+        "def fallback(session_kwargs, client_kwargs):\n    return 'fallback'\n"
+        "async def slow_wrap(original_func, action):\n    await asyncio.sleep(30)\n"
+    )
+    project.write(
+        "hooks.yaml",
+        f"""
+        version: 1
+        hooks:
+          - {{name: slow, event: build_s3_client, call: "{m}:slow_slot", timeout: 0.1}}
+          - {{name: fallback, event: build_s3_client, call: "{m}:fallback"}}
+          - {{name: slow_wrap, event: session_metadata, call: "{m}:slow_wrap", timeout: 0.1}}
+        """,
+    )
+    runner = HookRunner.from_files(project.root / "hooks.yaml")
+    r = runner.emit("build_s3_client", session_kwargs={}, client_kwargs={})
+    assert r.value == "fallback"
+    assert isinstance(r.results[0].error, HookTimeout)
+    r = runner.wrap("session_metadata", lambda **_: "done", action="get", session_id="s")
+    assert r.vetoed and "HookTimeout" in r.reason
