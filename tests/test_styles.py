@@ -613,3 +613,37 @@ def test_matchers_on_arguments_and_well_known_attributes(project):
     for tool in ("git", "python", "bash"):
         runner.emit("post_tool_execution", tool_name=tool)
     assert mod.seen == [clean, "raw_1", "raw_12", "git", "python"]
+
+
+def test_command_hooks_get_json_stdin_env_and_placeholders(project):
+    script = (
+        "import json, os, sys; d = json.load(sys.stdin); "
+        "print(json.dumps({'argv': sys.argv[1:], 'event': os.environ['HOOKRUNNER_EVENT'], "
+        "'sid': os.environ['HOOKRUNNER_SESSION_ID'], 'stdin_file': d['file_path'], "
+        "'meta': d['metadata']}))"
+    )
+    project.write(
+        "hooks.yaml",
+        f"""
+        version: 1
+        hooks:
+          - name: lint
+            event: post_file_edit
+            command: [{sys.executable!r}, -c, {script!r}, "{{file_path}}", "x-{{session_id}}"]
+          - name: failing
+            event: post_file_edit
+            command: [{sys.executable!r}, -c, "import sys; sys.stderr.write('lint failed'); sys.exit(3)"]
+        """,
+    )
+    runner = HookRunner.from_files(project.root / "hooks.yaml")
+    r = runner.emit("post_file_edit", session_id="s7", file_path="src/a.py", metadata={"n": 1})
+    assert r.results[0].ok
+    assert dict(r.changes) == {
+        "argv": ["src/a.py", "x-s7"],
+        "event": "post_file_edit",
+        "sid": "s7",
+        "stdin_file": "src/a.py",
+        "meta": {"n": 1},
+    }
+    failed = r.results[1]
+    assert not failed.ok and str(failed.error) == "command exited with 3: lint failed"
