@@ -147,11 +147,7 @@ class DaskRunner(Runner):
             and name != "parameters"
         }
         dirs = {os.path.dirname(p) for p, _ in source.texts}
-        dirs |= {
-            os.path.dirname(os.path.abspath(f))
-            for node in job.pipeline.nodes
-            if (f := getattr(_module_of(node.func), "__file__", None))
-        }
+        dirs |= {root for node in job.pipeline.nodes if (root := _import_root(node.func))}
         payload = RunPayload(
             source=source,
             run_id=job.run_id,
@@ -328,7 +324,16 @@ def _not_started(outcome: Any) -> bool:
     return isinstance(outcome, NotStarted)
 
 
-def _module_of(func: Any) -> Any:
+def _import_root(func: Any) -> str | None:
+    """The folder ``func``'s module is imported from (``/x`` for ``/x/pkg/mod.py``)."""
     import sys
 
-    return sys.modules.get(getattr(func, "__module__", "") or "")
+    name = getattr(func, "__module__", None) or ""
+    file = getattr(sys.modules.get(name), "__file__", None)
+    if not name or not isinstance(file, str):
+        return None
+    path = os.path.dirname(os.path.abspath(file))
+    depth = name.count(".") + (os.path.basename(file) == "__init__.py")
+    for _ in range(depth):
+        path = os.path.dirname(path)
+    return path
