@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from hookrunner import HookRunner, Veto
+from hookrunner import HookRunner
 
 HOOKS = """
 import asyncio, threading
@@ -575,10 +575,6 @@ def test_each_style_through_the_cli(styles, cli):
     par = emit("fanout", {"x": 1})
     assert par.returncode == 1  # par_fail failed under continue
     assert [r["ok"] for r in json.loads(par.stdout)["results"]] == [True, False, True]
-
-
-def test_veto_exception_is_public():
-    assert Veto("why").reason == "why"
 
 
 def test_matchers_on_arguments_and_well_known_attributes(project):
