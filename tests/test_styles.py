@@ -643,3 +643,44 @@ def test_command_hooks_get_json_stdin_env_and_placeholders(project):
     }
     failed = r.results[1]
     assert not failed.ok and str(failed.error) == "command exited with 3: lint failed"
+
+
+def test_concurrent_emits_do_not_mix(project):
+    """Emits from many threads each see only their own arguments and changes."""
+    import threading
+
+    m = project.module(
+        "def one(session_id, metadata):\n    return {'one': session_id}\n"
+        "def quiet(session_id):\n    return None\n"
+        "def two(session_id, metadata):\n    return {'two': metadata['one'] + '!'}\n"
+    )
+    project.write(
+        "hooks.yaml",
+        f"""
+        version: 1
+        hooks:
+          - {{name: one, event: session_start, call: "{m}:one"}}
+          - {{name: quiet, event: session_start, call: "{m}:quiet"}}
+          - {{name: two, event: session_start, call: "{m}:two"}}
+          - {{name: quiet2, event: session_end, call: "{m}:quiet"}}
+        """,
+    )
+    runner = HookRunner.from_files(project.root / "hooks.yaml")
+    errors: list[str] = []
+
+    def worker(t: int) -> None:
+        for i in range(200):
+            sid = f"{t}-{i}"
+            r = runner.emit("session_start", session_id=sid, metadata={})
+            if dict(r.changes) != {"one": sid, "two": sid + "!"}:
+                errors.append(f"{sid}: {dict(r.changes)}")
+            r = runner.emit("session_end", session_id=sid)
+            if [h.name for h in r.results] != ["quiet2"] or not r.ok:
+                errors.append(f"{sid}: {r.results}")
+
+    threads = [threading.Thread(target=worker, args=(t,)) for t in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
