@@ -27,12 +27,17 @@ if TYPE_CHECKING:
 Emit = Callable[..., Any]
 
 
+# Compiling costs about 60 µs per hook; past this many hooks on one event the per-hook work
+# dominates anyway and the general loop serves.
+MAX_HOOKS = 1000
+
+
 def eligible(plan: Plan) -> bool:
     """Sequential sync styles only; everything else keeps its own dispatcher."""
     spec = plan.spec
     if spec.style not in ("notify", "veto", "firstresult") or spec.parallel:
         return False
-    return not any(h.is_async for h in plan.hooks)
+    return len(plan.hooks) <= MAX_HOOKS and not any(h.is_async for h in plan.hooks)
 
 
 def _call(h: Any, i: int, local: dict[str, str]) -> str:

@@ -263,3 +263,16 @@ def test_veto_on_the_fast_path(project):
         with HookRunner.from_files(path, lean=lean) as runner:
             r = runner.emit("pre_tool_execution", tool_name="rm")
             assert r.vetoed and r.reason == "not rm"
+
+
+def test_very_large_plans_use_the_general_loop(project, monkeypatch):
+    from hookrunner import fastpath
+
+    monkeypatch.setattr(fastpath, "MAX_HOOKS", 2)
+    mod = project.module("def h(x):\n    pass\n")
+    hooks = "".join(f"  - {{name: h{i}, event: ev, call: {mod}:h}}\n" for i in range(3))
+    path = project.write("hooks.yaml", f"version: 1\nevents:\n  ev: {{args: [x]}}\nhooks:\n{hooks}")
+    with HookRunner.from_files(path) as runner:
+        plan = runner.registry.plans["ev"]
+        assert [r.name for r in plan.emit({"x": 1}).results] == ["h0", "h1", "h2"]
+        assert plan.emit == plan._emit
