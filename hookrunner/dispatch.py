@@ -3,7 +3,9 @@
 Everything here takes a ``Plan`` built by the registry, whose hooks already carry their
 invoker, matcher and policy. The loop does no introspection and builds no per-hook dicts.
 Sequential styles are one generator that yields only when an async hook hands back an
-awaitable, so ``emit`` (sync) and ``aemit`` (async) drive the same code.
+awaitable, so ``emit`` (sync) and ``aemit`` (async) drive the same code. Sync plans usually
+run compiled straight-line code first (``fastpath``), which hands over to this generator
+(``resume``) at the first hook that returns something or raises.
 """
 
 from __future__ import annotations
