@@ -1,7 +1,8 @@
 """Dask runner: 8 independent CPU-bound nodes on a 2-worker local cluster vs the sequential runner.
 
-Each node burns the CPU in pure Python for about 0.5 s (calibrated on this machine at start;
-``--quick`` uses about 20 ms so CI only checks the benchmark still runs). Both runners run the
+Each node burns 0.5 s of its own thread's CPU time in pure Python (``time.thread_time``, so
+the work is the same whatever else the machine runs; ``--quick`` burns 20 ms so CI only
+checks the benchmark still runs). Both runners run the
 same pipeline file through ``run_pipeline`` with a hooks class on the node events and the
 session store on; the figure is the run phase (from the plan to the return), interleaved
 round by round. The cluster is started once, outside the timing, and reached with
@@ -24,10 +25,15 @@ from timeit import default_timer
 from harness import Row, interleave, measure, ratio
 
 NODES_SOURCE = """
-def burn(n):
+import time
+
+
+def burn(seconds):
+    start = time.thread_time()
     total = 0
-    for i in range(n):
-        total += i * i % 7
+    while time.thread_time() - start < seconds:
+        for i in range(1000):
+            total += i * i % 7
     return total
 
 
@@ -50,23 +56,8 @@ class Hooks:
 '''
 
 
-def _calibrate(seconds: float) -> int:
-    """Loop iterations of ``burn`` that take about ``seconds`` here."""
-    sys.path.insert(0, _calibrate.root)  # type: ignore[attr-defined]
-    from bench_dask_nodes import burn
-
-    n = 200_000
-    while True:
-        t0 = default_timer()
-        burn(n)
-        took = default_timer() - t0
-        if took > 0.05:
-            return max(1, int(n * seconds / took))
-        n *= 4
-
-
-def _write(root: Path, name: str, func: str, count: int, n: int) -> Path:
-    lines = ["version: 1", "manifests: [hooks.yaml]", f"params: {{n: {n}}}", "nodes:"]
+def _write(root: Path, name: str, func: str, count: int, work: float) -> Path:
+    lines = ["version: 1", "manifests: [hooks.yaml]", f"params: {{n: {work}}}", "nodes:"]
     for i in range(count):
         lines.append(
             f"  - {{name: w{i}, func: bench_dask_nodes:{func}, inputs: 'params:n', outputs: r{i}}}"
@@ -108,10 +99,8 @@ def run(quick: bool) -> list[Row]:
         (root / "hooks.yaml").write_text(
             "version: 1\nhooks:\n  - {name: project, class: bench_dask_hooks:Hooks}\n"
         )
-        _calibrate.root = tmp  # type: ignore[attr-defined]
         work = 0.02 if quick else 0.5
-        n = _calibrate(work)
-        burn = _write(root, "burn", "burn", 8, n)
+        burn = _write(root, "burn", "burn", 8, work)
         noop = _write(root, "noop", "noop", 16, 0)
         cluster = LocalCluster(
             n_workers=2,

@@ -69,6 +69,8 @@ class DaskRunner(Runner):
     ``workers`` processes (one thread each) started and shut down by the run."""
 
     name: ClassVar[str] = "dask"
+    # Nodes in flight per worker thread: one running and one queued behind it.
+    in_flight: ClassVar[int] = 2
 
     def __init__(self, workers: int | None = None, address: str | None = None, **options: Any):
         super().__init__(workers=workers, **options)
@@ -193,7 +195,7 @@ class DaskRunner(Runner):
             futures.update(client.scatter(preset))
         # Up to two nodes per worker thread in flight: one running, one queued behind it so
         # the thread never waits for the driver. After a failure the queued ones are stopped.
-        capacity = 2 * max(1, sum(client.nthreads().values()))
+        capacity = self.in_flight * max(1, sum(client.nthreads().values()))
         tag = payload.tag
         running: dict[Any, Node] = {}
         # Reports are fetched as they finish, in the background (not one round trip each).
