@@ -8,6 +8,7 @@ this parser does not recognise, goes to the typer app, which has the final word.
 
 from __future__ import annotations
 
+import os
 import sys
 
 
@@ -34,7 +35,8 @@ def plain_validate(args: list[str]) -> tuple[list[str], str] | None:
 
 def run() -> None:
     args = sys.argv[1:]
-    plain = plain_validate(args[1:]) if args[:1] == ["validate"] else None
+    completing = "_HOOKRUNNER_COMPLETE" in os.environ  # shell completion is typer's job
+    plain = plain_validate(args[1:]) if args[:1] == ["validate"] and not completing else None
     if plain is not None:
         from pathlib import Path
 

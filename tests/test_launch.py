@@ -81,3 +81,15 @@ def test_plain_validate_parsing():
     assert plain_validate(["--format", "xml"]) is None
     assert plain_validate(["--format"]) is None
     assert plain_validate(["--quiet", "a.yaml"]) is None
+
+
+def test_shell_completion_is_left_to_typer(files, monkeypatch):
+    import hookrunner.cli
+    import hookrunner.launch
+
+    called = []
+    monkeypatch.setattr(hookrunner.cli, "run", lambda: called.append(True))
+    monkeypatch.setattr(sys, "argv", ["hookrunner", "validate", "hooks.yaml"])
+    monkeypatch.setenv("_HOOKRUNNER_COMPLETE", "complete_bash")
+    hookrunner.launch.run()
+    assert called == [True]
