@@ -301,6 +301,11 @@ def load_file(path: str | os.PathLike[str]) -> Document:
         raise ValidationError([Problem(name, 1, 1, (), f"not UTF-8 text ({exc.reason})")]) from None
     except IsADirectoryError:
         raise ValidationError([Problem(name, 0, 0, (), "is a directory, not a file")]) from None
+    except (OSError, ValueError) as exc:  # permissions, a name too long, a NUL in the name
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise ValidationError(
+            [Problem(name, 0, 0, (), f"cannot read the file: {reason}")]
+        ) from None
     return load_text(text, name)
 
 

@@ -120,7 +120,13 @@ class Loader:
         for i, inc in enumerate(includes if isinstance(includes, list) else []):
             if not isinstance(inc, str) or _under(("include", i), bad):
                 continue
-            target = (doc.directory / inc).resolve()
+            try:
+                target = (doc.directory / inc).resolve()
+                exists = self._is_file(target)
+            except (OSError, ValueError) as exc:  # a name too long, a NUL byte...
+                reason = getattr(exc, "strerror", None) or str(exc)
+                m.problems.append(doc.problem(("include", i), f"bad include path: {reason}"))
+                continue
             if str(target) in stack:
                 chain = " → ".join(FsPath(s).name for s in stack[stack.index(str(target)) :])
                 m.problems.append(
@@ -130,7 +136,7 @@ class Loader:
                         "remove one of the includes",
                     )
                 )
-            elif not self._is_file(target):
+            elif not exists:
                 m.problems.append(
                     doc.problem(("include", i), f"included file {inc!r} not found ({target})")
                 )

@@ -304,6 +304,12 @@ CASES = [
         None,
     ),
     (
+        "include_name_too_long",
+        "version: 1\ninclude: [" + "a" * 300 + ".yaml]\n",
+        "2:11: include[0]: bad include path: File name too long",
+        None,
+    ),
+    (
         "command_placeholder",
         "version: 1\nhooks:\n  - name: a\n    event: post_file_edit\n"
         "    command: [echo, '{{file_pth}}']\n",
@@ -509,6 +515,9 @@ def test_not_utf8_and_missing_file(project, cli):
     result = cli("validate", "nowhere.yaml", cwd=project.root)
     _assert_clean(result)
     assert "nowhere.yaml" in result.stderr and "file not found" in result.stderr
+    result = cli("validate", "x" * 300 + ".yaml", cwd=project.root)
+    _assert_clean(result)
+    assert ".yaml:0:0: cannot read the file: File name too long" in result.stderr
 
 
 def test_secrets_from_env_stay_out_of_errors_and_listings(bad_project, cli, monkeypatch):
