@@ -108,7 +108,7 @@ WORDS = [
     "notify", "veto", "wrap", "slot", "firstresult", "continue", "raise", "disable", "10s",
     "-1", "1001", "greet", "MODULE:notify", "MODULE:Hooks", "MODULE:wrapper", "MODULE.nope",
     "nope:nope", "MODULE:node_hook", "${env:HOOKRUNNER_FUZZ_UNSET}", "${env:HOME,x}", "clean_*", "",
-    "hooks.yaml", "other.yaml", "echo", "a b c", "\t", "*",
+    "hooks.yaml", "other.yaml", "echo", "a b c", "\t", "*", "x" * 300, "a\x00b", "../" * 40,
 ]  # fmt: skip
 
 scalars = st.one_of(
