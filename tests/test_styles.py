@@ -684,3 +684,18 @@ def test_concurrent_emits_do_not_mix(project):
     for t in threads:
         t.join()
     assert errors == []
+
+
+def test_missing_arguments_default_to_none_even_with_extra_ones(project):
+    """An emit that leaves out an argument (but passes as many others) still fills it."""
+    m = project.module("got = []\ndef h(node, run_id):\n    got.append((node, run_id))\n")
+    project.write(
+        "hooks.yaml",
+        f"version: 1\nhooks:\n  - {{name: h, event: before_node_run, call: '{m}:h'}}\n",
+    )
+    runner = HookRunner.from_files(project.root / "hooks.yaml")
+    mod = importlib.import_module(m)
+    r = runner.emit("before_node_run", node="n", catalog=1, inputs={}, is_async=False, extra=5)
+    assert r.ok, r.results
+    runner.emit("before_node_run", node="n2")
+    assert mod.got == [("n", None), ("n2", None)]
