@@ -237,12 +237,17 @@ class Loader:
         for i, name in enumerate(names):
             pos = self._index.get(name)
             if pos is None:
+                own = doc.get(path[:-1] + ("hooks",))
+                own_names = (
+                    [h.get("name") for h in own if isinstance(h, dict)]
+                    if isinstance(own, list)
+                    else []
+                )
+                hint = did_you_mean(name, list(self._index))
+                if hint is None and name in own_names:
+                    hint = "forget removes hooks loaded before this file; delete its entry instead"
                 self.m.problems.append(
-                    doc.problem(
-                        path + (i,),
-                        f"forget: no earlier hook is named {name!r}",
-                        did_you_mean(name, list(self._index)),
-                    )
+                    doc.problem(path + (i,), f"forget: no earlier hook is named {name!r}", hint)
                 )
                 continue
             del self.m.decls[pos]

@@ -298,6 +298,13 @@ CASES = [
         None,
     ),
     (
+        "forget_own_hook",
+        "version: 1\nhooks:\n  - {name: log, event: before_node_run, call: '{mod}:log_start'}\n"
+        "forget: [log]\n",
+        "4:10: forget[0]: forget: no earlier hook is named 'log'",
+        "forget removes hooks loaded before this file; delete its entry instead",
+    ),
+    (
         "include_missing",
         "version: 1\ninclude: [common/missing.yaml]\n",
         "2:11: include[0]: included file 'common/missing.yaml' not found",
