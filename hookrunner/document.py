@@ -296,7 +296,8 @@ def load_file(path: str | os.PathLike[str]) -> Document:
         with open(name, encoding="utf-8") as fh:
             text = fh.read()
     except FileNotFoundError:
-        raise ValidationError([Problem(name, 0, 0, (), "file not found")]) from None
+        hint = "check the path (relative to the current directory) or run `hookrunner init`"
+        raise ValidationError([Problem(name, 0, 0, (), "file not found", hint)]) from None
     except UnicodeDecodeError as exc:
         raise ValidationError([Problem(name, 1, 1, (), f"not UTF-8 text ({exc.reason})")]) from None
     except IsADirectoryError:

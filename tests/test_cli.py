@@ -198,7 +198,10 @@ def test_emit_exit_codes(features, cli):
     extra = cli("emit", "session_end", "--data", '{"anything": 1}', cwd=project.root)
     assert extra.returncode == 0, extra.stderr
     missing = cli("emit", "session_end", "--hooks", "nope.yaml", cwd=project.root)
-    assert missing.returncode == 2 and "nope.yaml:0:0: file not found" in missing.stderr
+    assert (
+        missing.returncode == 2
+        and "nope.yaml:0:0: file not found (check the path" in missing.stderr
+    )
 
     # A failing hook: continue policy → exit 1; raise policy → exit 1 with the error.
     project.write(
