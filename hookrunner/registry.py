@@ -488,6 +488,10 @@ class _Builder:
         try:
             match = compile_matcher(e.get("when"), args)
         except ResolveError as exc:
+            if name is not None:  # a class's `when:` applies to each method: say which one
+                where = f"event {spec.name!r} (method {fn.__name__})"
+                hint = "; ".join(filter(None, [exc.hint, "`event:` limits a class to one event"]))
+                exc = ResolveError(exc.message.replace("this event", where), hint)
             self._fail(decl, "when", exc)
             return
         hook_name = name or decl.name

@@ -33,6 +33,9 @@ class Leveled:
     def before_node_run(self, node, level=1):
         pass
 
+    def session_start(self, session_id):
+        pass
+
 class Broken:
     def __init__(self, threshold):
         raise RuntimeError("cannot connect")
@@ -271,6 +274,13 @@ CASES = [
         "5:11: hooks[0] 'a' → with: `with:` key 'levle' is not a parameter of any of its hook "
         "methods",
         "did you mean 'level'?",
+    ),
+    (
+        "class_matcher_for_one_of_its_events",
+        "version: 1\nhooks:\n  - name: a\n    class: {mod}:Leveled\n    when: {node: 'x*'}\n",
+        "5:11: hooks[0] 'a' → when: matcher key 'node' is not an argument of event "
+        "'session_start' (method session_start)",
+        "`event:` limits a class to one event",
     ),
     (
         "missing_call_class_command",
