@@ -59,6 +59,11 @@ STATEFUL = """
 import os
 
 SEEN = []
+SAVED = []
+
+
+def saved(dataset_name, data):
+    SAVED.append((dataset_name, data))
 
 
 def remember(node):
@@ -255,15 +260,21 @@ def test_driver_hooks_keep_state_in_the_driver_and_overrides_work(project, clust
             event: after_node_run
             call: {state}:flaky
             on_error: continue
+          - name: saved
+            event: after_dataset_saved
+            call: {state}:saved
+            where: driver
         """,
     )
     result = run_pipeline(path, runner="dask", address=cluster.scheduler_address)
     assert result.ok, result.error
     # B's input s = 3 became 30: r = 30*2 + 30*3
     assert json.loads((project.root / "out/r.json").read_text()) == 150
-    seen = importlib.import_module(state).SEEN
+    module = importlib.import_module(state)
     # Only the driver-side hook ran in this process, once per node, in node order.
-    assert seen == [("A", os.getpid()), ("B", os.getpid()), ("C", os.getpid())]
+    assert module.SEEN == [("A", os.getpid()), ("B", os.getpid()), ("C", os.getpid())]
+    # A driver-side dataset hook gets the data the worker saved.
+    assert module.SAVED == [("s", 3), ("p", 60), ("q", 90), ("r", 150)]
     calls = Store(project.root / ".hookrunner/sessions.db").hook_calls(result.session_id)
     by_hook = {}
     for c in calls:
