@@ -492,14 +492,14 @@ class _Builder:
                 where = f"event {spec.name!r} (method {fn.__name__})"
                 hint = "; ".join(filter(None, [exc.hint, "`event:` limits a class to one event"]))
                 exc = ResolveError(exc.message.replace("this event", where), hint)
-            self._fail(decl, "when", exc)
+            self._fail(decl, "when", _naming(exc, spec))
             return
         hook_name = name or decl.name
         if command is not None:
             try:
                 invoke = compile_command(command, spec.name, args, spec.style == "veto", timeout)
             except ResolveError as exc:
-                self._fail(decl, "command", exc)
+                self._fail(decl, "command", _naming(exc, spec))
                 return
             takes: tuple[str, ...] = ("**",)
             asynchronous = False
@@ -528,6 +528,7 @@ class _Builder:
                     fn, args, bound, mode == "wrap", bool(name and _marker(fn))
                 )
             except ResolveError as exc:
+                exc = _naming(exc, spec)
                 key = "with" if exc.message.startswith("`with:`") else ("class" if name else "call")
                 prefix = f"{fn.__qualname__}: " if name else ""
                 self.problems.append(decl.problem(key, prefix + exc.message, exc.hint))
@@ -567,6 +568,11 @@ class _Builder:
                 **common,
             )
         )
+
+
+def _naming(exc: ResolveError, spec: EventSpec) -> ResolveError:
+    """The resolver speaks of "this event"; the user reads better with its name."""
+    return ResolveError(exc.message.replace("this event", f"event {spec.name!r}"), exc.hint)
 
 
 def _dedupe(problems: list[Problem]) -> list[Problem]:

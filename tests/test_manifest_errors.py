@@ -164,14 +164,14 @@ CASES = [
     (
         "parameter_not_provided",
         "version: 1\nhooks:\n  - name: a\n    event: before_node_run\n    call: {mod}:typo\n",
-        "5:11: hooks[0] 'a' → call: parameter 'nod' is neither an argument of this event",
+        "5:11: hooks[0] 'a' → call: parameter 'nod' is neither an argument of event 'before_node_run'",
         "did you mean 'node'?",
     ),
     (
         "parameter_neither_event_nor_with",
         "version: 1\nhooks:\n  - name: a\n    event: before_node_run\n"
         "    call: {mod}:needs_level\n",
-        "5:11: hooks[0] 'a' → call: parameter 'level' is neither an argument of this event "
+        "5:11: hooks[0] 'a' → call: parameter 'level' is neither an argument of event 'before_node_run' "
         "nor given under `with:`",
         "bind it with `with: {level: ...}`",
     ),
@@ -226,7 +226,7 @@ CASES = [
         "matcher_unknown_argument",
         "version: 1\nhooks:\n  - name: a\n    event: before_node_run\n    call: {mod}:log_start\n"
         "    when: {nod: 'clean_*'}\n",
-        "6:11: hooks[0] 'a' → when: matcher key 'nod' is not an argument of this event",
+        "6:11: hooks[0] 'a' → when: matcher key 'nod' is not an argument of event 'before_node_run'",
         "did you mean 'node'?",
     ),
     (
@@ -330,7 +330,7 @@ CASES = [
         "command_placeholder",
         "version: 1\nhooks:\n  - name: a\n    event: post_file_edit\n"
         "    command: [echo, '{{file_pth}}']\n",
-        "5:14: hooks[0] 'a' → command: placeholder {file_pth} is not an argument of this event",
+        "5:14: hooks[0] 'a' → command: placeholder {file_pth} is not an argument of event 'post_file_edit'",
         "did you mean 'file_path'?",
     ),
 ]
