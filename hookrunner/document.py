@@ -254,7 +254,15 @@ def _load_text(text: str, file: str) -> Document:
         finally:
             loader.dispose()
     except yaml.YAMLError as exc:
-        raise ValidationError([_yaml_problem(file, exc, text)]) from None
+        problem = _yaml_problem(file, exc, text)
+        # A constructor error (a tag) comes after the walk: name the node's document path too.
+        at = [p for p, pos in doc.positions.items() if pos == (problem.line, problem.column)]
+        if at:
+            path = max(at, key=len)
+            problem = Problem(
+                file, problem.line, problem.column, path, problem.message, problem.hint
+            )
+        raise ValidationError([problem]) from None
     except RecursionError:
         raise ValidationError(
             [Problem(file, 1, 1, (), "the document nests too deeply", None)]

@@ -198,13 +198,13 @@ CASES = [
     (
         "python_object_tag",
         "version: 1\nhooks:\n  - name: !!python/object/apply:os.system [echo hi]\n",
-        "3:11: YAML tags are not allowed",
+        "3:11: hooks[0] → name: YAML tags are not allowed",
         "remove the '!' tag",
     ),
     (
         "custom_tag",
         "version: 1\nsettings: !include other.yaml\n",
-        "2:11: YAML tags are not allowed",
+        "2:11: settings: YAML tags are not allowed",
         "remove the '!' tag",
     ),
     (
