@@ -284,7 +284,9 @@ def _expected(error: Any) -> tuple[str, str | None]:
         )
     if v == "required":
         missing = [k for k in val if isinstance(inst, dict) and k not in inst]
-        return f"missing required key {missing[0]!r}" if missing else error.message, None
+        if not missing:
+            return error.message, None
+        return f"missing required key {missing[0]!r}", _REQUIRED_HINTS.get(missing[0])
     if v == "type":
         want = val if isinstance(val, str) else " or ".join(val)
         return f"expected {_article(want)}, got {_json_type(inst)}", None
@@ -319,6 +321,12 @@ def _expected(error: Any) -> tuple[str, str | None]:
         if best is not None:
             return _expected(best)
     return error.message, None
+
+
+_REQUIRED_HINTS = {
+    "version": "start the file with `version: 1`",
+    "name": "every hook needs a name, unique within its file",
+}
 
 
 def _best_context(error: Any) -> Any:

@@ -73,6 +73,18 @@ CASES = [
     ("empty_file", "", "1:1: the file is empty", None),
     ("only_comments", "# nothing here\n", "1:1: the file is empty", None),
     (
+        "missing_version",
+        "hooks: []\n",
+        "1:1: missing required key 'version'",
+        "start the file with `version: 1`",
+    ),
+    (
+        "hook_without_name",
+        "version: 1\nhooks:\n  - {event: before_node_run, call: '{mod}:log_start'}\n",
+        "3:5: hooks[0]: missing required key 'name'",
+        "every hook needs a name",
+    ),
+    (
         "unknown_key",
         "version: 1\nhookz: []\n",
         "2:1: hookz: unknown key 'hookz'",
