@@ -235,7 +235,7 @@ def test_command_timeout_kills_the_process(project):
           - name: slow_cmd
             event: post_file_edit
             command: [{sys.executable!r}, -c, {script!r}]
-            timeout: 1s
+            timeout: 3s
         """,
     )
     runner = HookRunner.from_files(project.root / "hooks.yaml")
