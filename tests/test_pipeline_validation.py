@@ -243,3 +243,26 @@ def test_validate_accepts_a_good_pipeline(project, cli):
     r = cli("validate", "pipeline.yaml", cwd=project.root)
     assert r.returncode == 0, r.stderr
     assert "pipeline.yaml: ok (pipeline, 1 node)" in r.stdout
+
+
+def test_manifests_that_are_not_paths_are_schema_errors_only(project, cli):
+    mod, _ = _write(
+        project,
+        f"""
+        version: 1
+        manifests: [[1, 2], "{"x" * 5000}"]
+        params: {{p: 1}}
+        nodes:
+          - {{name: a, func: "M:one", inputs: "params:p", outputs: y}}
+        """,
+    )
+    r = cli("validate", "pipeline.yaml", "--format", "json", cwd=project.root)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    [report] = json.loads(r.stdout)
+    messages = [(p["path"], p["message"].split(" (")[0][:30]) for p in report["problems"]]
+    # A non-string item is only a type error (no bogus "not found" path); a name too long for
+    # the file system is reported as not found instead of crashing.
+    assert messages == [
+        ("manifests[0]", "expected a string, got a list"),
+        ("manifests[1]", "manifest 'xxxxxxxxxxxxxxxxxxxx"),
+    ]

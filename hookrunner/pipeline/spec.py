@@ -113,10 +113,18 @@ def manifest_paths(doc: Document, extra: list[PathLike] | None = None) -> list[P
     out: list[Path] = [Path(p).resolve() for p in extra or []]
     declared = doc.get(("manifests",))
     if isinstance(declared, list):
-        out += [(doc.directory / str(p)).resolve() for p in declared]
+        # Non-strings are reported by the schema; they name no file.
+        out += [(doc.directory / p).resolve() for p in declared if isinstance(p, str)]
     elif (doc.directory / "hooks.yaml").is_file():
         out.append((doc.directory / "hooks.yaml").resolve())
     return list(dict.fromkeys(out))
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:  # a name too long for the file system, a NUL byte...
+        return False
 
 
 def hook_manifest(
@@ -126,9 +134,14 @@ def hook_manifest(
     loader = Loader()
     declared = doc.get(("manifests",))
     for p in manifest_paths(doc, extra):
-        if not p.is_file() and isinstance(declared, list):
+        if not _is_file(p) and isinstance(declared, list):
             i = next(
-                (i for i, d in enumerate(declared) if (doc.directory / str(d)).resolve() == p), None
+                (
+                    i
+                    for i, d in enumerate(declared)
+                    if isinstance(d, str) and (doc.directory / d).resolve() == p
+                ),
+                None,
             )
             if i is not None:
                 loader.m.problems.append(
