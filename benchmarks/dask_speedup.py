@@ -23,6 +23,7 @@ from pathlib import Path
 from timeit import default_timer
 
 from harness import Row, interleave, measure, ratio
+from pipeline import HOOKS_SOURCE  # the same hooks class as the pipeline benchmark
 
 NODES_SOURCE = """
 import time
@@ -40,20 +41,6 @@ def burn(seconds):
 def noop(x):
     return x
 """
-
-HOOKS_SOURCE = '''
-class Hooks:
-    """Counts nodes (on whichever process runs them)."""
-
-    def __init__(self):
-        self.nodes = 0
-
-    def before_node_run(self, node, inputs):
-        self.nodes += 1
-
-    def after_node_run(self, node, outputs):
-        pass
-'''
 
 
 def _write(root: Path, name: str, func: str, count: int, work: float) -> Path:
