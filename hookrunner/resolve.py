@@ -141,8 +141,9 @@ def make_invoker(
 
     With ``wrap`` the invoker takes ``(original_func, kw)`` and the callable must name
     ``original_func`` as its first parameter. With ``pluggy`` (a method carrying a pluggy
-    marker) the call copies pluggy's: only parameters without a default are passed, and
-    ``**kwargs`` receives nothing, so a Kedro hook sees exactly what Kedro would give it.
+    marker) the call copies pluggy's (1.7 and later): named parameters receive the event's
+    values, defaulted ones included, and ``**kwargs`` receives nothing, so a Kedro hook sees
+    exactly what Kedro would give it.
     """
     bound = dict(bound or {})
     try:
@@ -171,9 +172,6 @@ def make_invoker(
     gap = False
     for p in params:
         if p.kind is p.VAR_KEYWORD:
-            continue
-        if pluggy and p.default is not p.empty:
-            gap = True
             continue
         if p.kind is p.VAR_POSITIONAL:
             gap = True

@@ -68,7 +68,7 @@ class ProjectHooks:
 
     @hook_impl
     def after_dataset_saved(self, dataset_name, data, node=None):
-        # pluggy passes only parameters without a default: node keeps its default here
+        # pluggy (>= 1.7) passes a defaulted parameter too when the event provides it
         calls.append(("after_dataset_saved", {"dataset_name": dataset_name, "data": data,
                       "node": node}))
 
@@ -161,9 +161,9 @@ def test_class_receives_exactly_what_pluggy_passes(kedro_project):
         assert mine.keys() == theirs.keys(), event
         for key in theirs:
             assert mine[key] is theirs[key] or mine[key] == theirs[key], (event, key)
-    # The defaulted parameter kept its default in both, and *args/**kwargs got nothing.
+    # The defaulted parameter received the event's node in both, and *args/**kwargs got nothing.
     saved = dict(via_hookrunner)["after_dataset_saved"]
-    assert saved["node"] is None
+    assert saved["node"] is arguments["after_dataset_saved"]["node"]
     assert dict(via_hookrunner)["on_pipeline_error"]["args"] == ()
     assert dict(via_hookrunner)["on_pipeline_error"]["kwargs"] == {}
     # Return values: pluggy collects them, hookrunner merges a mapping into the inputs.
