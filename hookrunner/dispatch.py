@@ -325,6 +325,20 @@ class QuietResult(EmitResult):
             self._built = timed_results(self._plan.hooks, self._ts, len(self._ts) - 1)
         return self._built
 
+    def durations(self) -> list[tuple[str, float]]:
+        """``(hook name, duration_ms)`` of each hook that ran, straight from the stamps: a
+        recorder (the session store) needs no ``HookResult`` objects."""
+        hooks = self._plan.hooks
+        ts = self._ts
+        out = []
+        last = ts[0]
+        for i in range(len(ts) - 1):
+            t = ts[i + 1]
+            if t is not None:
+                out.append((hooks[i].name, (t - last) * 1e3))
+                last = t
+        return out
+
 
 def _timeout_error(h: Hook) -> HookTimeout:
     return HookTimeout(f"hook {h.name!r} timed out after {h.timeout:g}s")

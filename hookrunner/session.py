@@ -11,8 +11,10 @@ records. Metadata and feedback (explicit user actions) are written at once.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import re
 import secrets
 import sqlite3
 import threading
@@ -24,6 +26,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import delivery
+from .dispatch import QuietResult
+from .document import bulk
 from .errors import Veto
 from .events import CATALOGUE
 from .process import json_safe
@@ -100,6 +104,12 @@ CREATE TABLE IF NOT EXISTS hook_call_workers (
     worker INTEGER NOT NULL
 )
 """
+# Tables and indexes of the layout: a store that has them all needs no write to be opened
+# (version 2 gained hook_call_workers after it was first written).
+_OBJECTS = re.findall(r"CREATE (?:TABLE|INDEX) IF NOT EXISTS (\w+)", _SCHEMA)
+_COUNT_OBJECTS = "SELECT COUNT(*) FROM sqlite_master WHERE name IN ({})".format(
+    ", ".join(f"'{name}'" for name in _OBJECTS)
+)
 # hook_call_workers: the worker (a name id) of each hook call that ran in another process (a
 # distributed run). A table of its own keeps older stores and older writers valid: local calls,
 # the bulk, pay nothing for it.
@@ -122,6 +132,115 @@ class StoreError(Exception):
     """The store cannot be opened or a session is not in it."""
 
 
+# Connections of closed stores, kept open for the next Store on the same file in this
+# process: opening a store costs about 2 ms and closing the last connection to it more (SQLite
+# then checkpoints its write-ahead log, syncing two files, and deletes it). A process that runs
+# many sessions (a host application, a test suite, repeated runs) pays that once per file;
+# the connections are closed at exit. An idle connection is taken by one Store at a time (no
+# sharing, so locking is unchanged), is used only by the process that opened it (never across
+# a fork), and only while the path still names the same file (not moved, deleted or replaced;
+# the open connection keeps the old inode number from being reused). It carries its cache of
+# name ids along: names are never deleted, so the ids stay valid for that file.
+_IDLE: dict[str, tuple[int, sqlite3.Connection, tuple[int, int], dict[str, int]]] = {}
+_IDLE_LOCK = threading.Lock()
+_MAX_IDLE = 8
+
+
+def _identity(path: Path) -> tuple[int, int]:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return (0, 0)
+    return (st.st_dev, st.st_ino)
+
+
+def _take_idle(path: Path) -> tuple[sqlite3.Connection, tuple[int, int], dict[str, int]] | None:
+    key = os.path.abspath(path)
+    with _IDLE_LOCK:
+        entry = _IDLE.pop(key, None)
+    if entry is None:
+        return None
+    pid, conn, file, names = entry
+    if pid != os.getpid():
+        _FOREIGN.append(conn)  # a forked child's copy: never used, never closed here
+        return None
+    try:
+        if (
+            file != (0, 0)
+            and _identity(path) == file
+            and conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        ):
+            return conn, file, names
+    except sqlite3.Error:
+        pass
+    _close_quietly(conn)
+    return None
+
+
+def _put_idle(
+    path: Path, conn: sqlite3.Connection, file: tuple[int, int], names: dict[str, int]
+) -> None:
+    if conn.in_transaction or file == (0, 0):
+        _close_quietly(conn)
+        return
+    conn.row_factory = None
+    key = os.path.abspath(path)
+    evicted = []
+    with _IDLE_LOCK:
+        previous = _IDLE.pop(key, None)
+        if previous is not None:
+            evicted.append(previous)
+        while len(_IDLE) >= _MAX_IDLE:
+            evicted.append(_IDLE.pop(next(iter(_IDLE))))  # the longest idle
+        _IDLE[key] = (os.getpid(), conn, file, names)
+    for pid, old, _, _ in evicted:
+        if pid == os.getpid():
+            _close_quietly(old)
+        else:
+            _FOREIGN.append(old)
+
+
+def _use_wal(conn: sqlite3.Connection, timeout: float = 30.0) -> None:
+    """Switch to WAL. SQLite answers "database is locked" at once, without waiting, while
+    another process is switching the same new file: two runs that create a store together
+    must both succeed, so retry for as long as the busy timeout would wait."""
+    deadline = time.monotonic() + timeout
+    delay = 0.001
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            busy = exc.sqlite_errorcode in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+            if not busy or time.monotonic() > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.05)
+
+
+def _close_quietly(conn: sqlite3.Connection) -> None:
+    try:
+        conn.close()
+    except sqlite3.Error:
+        pass
+
+
+def close_idle() -> None:
+    """Close this process's idle store connections (at exit; tests may call it too)."""
+    with _IDLE_LOCK:
+        entries = list(_IDLE.values())
+        _IDLE.clear()
+    for pid, conn, _, _ in entries:
+        if pid == os.getpid():
+            _close_quietly(conn)
+        else:
+            _FOREIGN.append(conn)
+
+
+_FOREIGN: list[sqlite3.Connection] = []
+atexit.register(close_idle)
+
+
 class Store:
     """The session store: one SQLite file, WAL mode, one transaction per write."""
 
@@ -130,13 +249,20 @@ class Store:
         self._lock = threading.Lock()
         # Connected on first use: a run that stops at validation leaves no empty store behind.
         self._db: sqlite3.Connection | None = None
+        self._file: tuple[int, int] = (0, 0)  # (st_dev, st_ino) of the file connected to
         self._names: dict[str, int] = {}
         self._sessions: dict[str, int] = {}
 
     @property
     def _conn(self) -> sqlite3.Connection:
         if self._db is None:
-            self._db = self._open()
+            idle = _take_idle(self.path)
+            if idle is not None:
+                self._db, self._file, self._names = idle
+            else:
+                self._db = self._open()
+                self._file = _identity(self.path)
+                self._names = {}
         return self._db
 
     def _open(self) -> sqlite3.Connection:
@@ -146,8 +272,12 @@ class Store:
                 self.path, timeout=30, isolation_level=None, check_same_thread=False
             )
             conn.execute("PRAGMA busy_timeout = 30000")
-            conn.execute("PRAGMA journal_mode = WAL")
+            _use_wal(conn)
             conn.execute("PRAGMA synchronous = NORMAL")
+            if conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION and conn.execute(
+                _COUNT_OBJECTS
+            ).fetchone()[0] == len(_OBJECTS):
+                return conn  # the usual case: all there, no write transaction just to open
             conn.execute("BEGIN IMMEDIATE")
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             if (
@@ -189,10 +319,12 @@ class Store:
             c.execute("COMMIT")
 
     def close(self) -> None:
+        """Done with the store: the connection stays open for the process's next session on
+        this file (see ``_IDLE``); it is really closed at exit."""
         with self._lock:
-            if self._db is not None:
-                self._db.close()
-                self._db = None
+            db, self._db = self._db, None
+            if db is not None:
+                _put_idle(self.path, db, self._file, self._names)
 
     # ------------------------------------------------------------------ writes
     def begin(
@@ -222,61 +354,87 @@ class Store:
                 (status, time.time(), _dumps(summary or {}), session_id),
             )
 
-    def flush(self, calls: list[tuple], checkpoints: list[tuple]) -> None:
-        """Write hook calls ``(session_id, ts, event, hook, ok, error, duration_ms[, worker])``
-        and checkpoints ``(session_id, ts, node, data_json)`` in one transaction."""
+    def flush(self, session_id: str, calls: list[tuple], checkpoints: list[tuple]) -> None:
+        """Write hook calls and checkpoints of one session in one transaction, in order.
+
+        A call is ``(ts, event, hook, duration_ms)`` when it went well in this process (the
+        bulk), else ``(ts, event, hook, ok, error, duration_ms, worker)``; a checkpoint is
+        ``(ts, node, data_json)``. The bulk binds no None and no bool: sqlite3 passes those
+        through its adapter lookup, which doubles the cost of a row."""
         if not calls and not checkpoints:
             return
         with self.transaction() as c:
-            nums = self._session_nums(c, {r[0] for r in calls} | {r[0] for r in checkpoints})
-            counters: dict[int, list[int]] = {}
+            num = self._session_nums(c, {session_id}).get(session_id)
+            if num is None:
+                return  # a session that never began (an invalid run)
+            first_call = last_call = first_cp = last_cp = None
+            failures = 0
             if calls:
-                used = {r[2] for r in calls} | {r[3] for r in calls}
-                used |= {r[7] for r in calls if len(r) > 7 and r[7] is not None}
-                names = self._name_ids(c, used)
-                next_id = (c.execute("SELECT MAX(id) FROM hook_calls").fetchone()[0] or 0) + 1
-                rows = []
-                workers = []
-                for sid, ts, event, hook, ok, error, ms, *where in calls:
-                    num = nums.get(sid)
-                    if num is None:
-                        continue  # a session that never began (an invalid run)
-                    rows.append((next_id, num, ts, names[event], names[hook], ok, error, ms))
-                    if where and where[0] is not None:
-                        workers.append((next_id, names[where[0]]))
-                    k = counters.setdefault(num, [0, 0, next_id, next_id, 0, 0, 0])
-                    k[0] += 1
-                    k[1] += not ok
-                    k[3] = next_id
-                    next_id += 1
-                c.executemany("INSERT INTO hook_calls VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
-                if workers:
-                    c.executemany("INSERT INTO hook_call_workers VALUES (?, ?)", workers)
+                first_call = (c.execute("SELECT MAX(id) FROM hook_calls").fetchone()[0] or 0) + 1
+                last_call = first_call + len(calls) - 1
+
+                def bulk_rows(ids: dict[str, int]) -> list[tuple]:
+                    return [
+                        (i, num, r[0], ids[r[1]], ids[r[2]], r[3])
+                        for i, r in enumerate(calls, first_call)
+                        if len(r) == 4
+                    ]
+
+                ids = self._names
+                try:
+                    plain = bulk_rows(ids)
+                except KeyError:  # a name this store has not seen yet
+                    ids = self._name_ids(c, {r[1] for r in calls} | {r[2] for r in calls})
+                    plain = bulk_rows(ids)
+                c.executemany(
+                    "INSERT INTO hook_calls (id, session, ts, event, hook, ok, duration_ms)"
+                    " VALUES (?, ?, ?, ?, ?, 1, ?)",
+                    plain,
+                )
+                if len(plain) < len(calls):
+                    other = [(i, r) for i, r in enumerate(calls, first_call) if len(r) > 4]
+                    missing = {n for _, r in other for n in (r[1], r[2], r[6])} - ids.keys()
+                    missing.discard(None)
+                    if missing:
+                        ids = self._name_ids(c, missing)
+                    c.executemany(
+                        "INSERT INTO hook_calls VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        [
+                            (i, num, ts, ids[event], ids[hook], int(ok), error, ms)
+                            for i, (ts, event, hook, ok, error, ms, _) in other
+                        ],
+                    )
+                    c.executemany(
+                        "INSERT INTO hook_call_workers VALUES (?, ?)",
+                        [(i, ids[r[6]]) for i, r in other if r[6] is not None],
+                    )
+                    failures = sum(1 for _, r in other if not r[3])
             if checkpoints:
-                next_id = (c.execute("SELECT MAX(id) FROM checkpoints").fetchone()[0] or 0) + 1
-                rows = []
-                for sid, ts, node, data in checkpoints:
-                    num = nums.get(sid)
-                    if num is None:
-                        continue
-                    rows.append((next_id, num, ts, node, data))
-                    k = counters.setdefault(num, [0, 0, None, None, 0, next_id, next_id])
-                    if not k[4]:
-                        k[5] = next_id
-                    k[4] += 1
-                    k[6] = next_id
-                    next_id += 1
-                c.executemany("INSERT INTO checkpoints VALUES (?, ?, ?, ?, ?)", rows)
-            c.executemany(
+                first_cp = (c.execute("SELECT MAX(id) FROM checkpoints").fetchone()[0] or 0) + 1
+                last_cp = first_cp + len(checkpoints) - 1
+                c.executemany(
+                    "INSERT INTO checkpoints VALUES (?, ?, ?, ?, ?)",
+                    [
+                        (i, num, ts, node, data)
+                        for i, (ts, node, data) in enumerate(checkpoints, first_cp)
+                    ],
+                )
+            c.execute(
                 "UPDATE sessions SET calls = calls + ?, failures = failures + ?,"
                 " first_call = COALESCE(first_call, ?), last_call = COALESCE(?, last_call),"
                 " checkpoints = checkpoints + ?,"
                 " first_checkpoint = COALESCE(first_checkpoint, ?),"
                 " last_checkpoint = COALESCE(?, last_checkpoint) WHERE rowid = ?",
-                [
-                    (n, f, a, b, kn, ka if kn else None, kb if kn else None, num)
-                    for num, (n, f, a, b, kn, ka, kb) in counters.items()
-                ],
+                (
+                    len(calls),
+                    failures,
+                    first_call,
+                    last_call,
+                    len(checkpoints),
+                    first_cp,
+                    last_cp,
+                    num,
+                ),
             )
 
     def _session_nums(self, c: sqlite3.Connection, ids: set[str]) -> dict[str, int]:
@@ -491,19 +649,27 @@ class Session:
     def record_remote(self, calls: list[tuple], worker: str) -> None:
         """Hook calls made in another process (``(ts, event, hook, ok, error, duration_ms)``,
         a distributed runner's worker): stored like local ones, with the worker's name."""
-        self._emits.append((0.0, [(self.id, *row, worker) for row in calls]))
+        self._emits.append((0.0, [(*row, worker) for row in calls]))
 
     def _call_rows(self, emits: list[tuple[float, Any]]) -> list[tuple]:
-        sid = self.id
-        rows = []
+        """The rows ``Store.flush`` takes, in the order the calls were made."""
+        rows: list[tuple] = []
+        add = rows.append
         for now, result in emits:
             if isinstance(result, list):  # remote calls, rows already made
                 rows.extend(result)
                 continue
             event = result.event
+            if type(result) is QuietResult:  # every hook returned None: stamps, no objects
+                for name, ms in result.durations():
+                    add((now, event, name, ms))
+                continue
             for r in result.results:
-                error = None if r.ok else f"{type(r.error).__name__}: {r.error}"
-                rows.append((sid, now, event, r.name, r.ok, error, r.duration_ms))
+                if r.ok:
+                    add((now, event, r.name, r.duration_ms))
+                else:
+                    error = f"{type(r.error).__name__}: {r.error}"
+                    add((now, event, r.name, False, error, r.duration_ms, None))
         return rows
 
     def start_recording(self) -> None:
@@ -520,12 +686,16 @@ class Session:
             self._recording = False
 
     def flush(self) -> None:
-        """Write buffered hook calls and checkpoints in one transaction."""
-        with self._flush_lock:
+        """Write buffered hook calls and checkpoints in one transaction.
+
+        The rows are tuples of strings and numbers, never cycles: the garbage collector is
+        paused while they are made, or its passes over everything the run holds would cost
+        more than the rows (``document.bulk``)."""
+        with self._flush_lock, bulk():
             emits, self._emits = self._emits, []
             checkpoints, self._checkpoints = self._checkpoints, []
             self._last_flush = time.monotonic()
-            self.store.flush(self._call_rows(emits), checkpoints)
+            self.store.flush(self.id, self._call_rows(emits), checkpoints)
 
     def _maybe_flush(self) -> None:
         if time.monotonic() - self._last_flush >= self.flush_interval:
@@ -575,8 +745,8 @@ class Session:
             f"{failure.service} to {failure.target}: {failure.error} "
             f"({failure.attempts} attempt(s))"
         )
-        row = (self.id, time.time(), "delivery", failure.hook or failure.service, False, error, 0.0)
-        self.store.flush([row], [])
+        row = (time.time(), "delivery", failure.hook or failure.service, False, error, 0.0, None)
+        self.store.flush(self.id, [row], [])
 
     def _drain_deliveries(self) -> None:
         """Wait (bounded) for queued notifications so their failures land in this session."""
@@ -693,7 +863,7 @@ class Session:
             and self.emit("pre_checkpoint", checkpoint_data=data).vetoed
         ):
             return False
-        self._checkpoints.append((self.id, time.time(), node, encoded or _dumps(data)))
+        self._checkpoints.append((time.time(), node, encoded or _dumps(data)))
         if plans["post_checkpoint"].hooks:
             self.emit("post_checkpoint", checkpoint_data=data)
         self._maybe_flush()
@@ -701,7 +871,7 @@ class Session:
 
     def carry_checkpoint(self, data: dict[str, Any], node: str | None = None) -> None:
         """Copy a checkpoint from a resumed session (no hooks: the work was done before)."""
-        self._checkpoints.append((self.id, time.time(), node, _dumps(data)))
+        self._checkpoints.append((time.time(), node, _dumps(data)))
 
     def hook_stats(self) -> list[dict[str, Any]]:
         """Per hook: calls, failures, total and slowest duration (slowest total first)."""

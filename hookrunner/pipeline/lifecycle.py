@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from .. import __version__, command_hooks
+from .. import __version__, command_hooks, heap
 from ..errors import Problem, ValidationError, did_you_mean
 from ..session import Session, Store, StoreError, open_store
 from .catalog import Catalog
@@ -103,6 +103,8 @@ class Invocation:
     job: Job | None = None
     # The pipeline file as already parsed and schema-checked (default_config reuses it).
     document: Any = None
+    # Whether the run froze the loaded objects (``heap.freeze``); thawed when it ends.
+    frozen: bool = False
 
     def run_params(self, context: RunContext) -> dict[str, Any]:
         """Kedro's ``run_params``: the run's settings plus ``run_id``/``session_id``."""
@@ -445,6 +447,7 @@ def run(
             result.session_id = None
         store.close()
         hooks.close()
+        heap.thaw(command.frozen)
     result.duration_s = perf_counter() - t0
     return result
 
@@ -523,6 +526,8 @@ def _lifecycle(command: Invocation, result: RunResult) -> None:
         raise ValidationError(problems)
     configs["selected"] = select_nodes(spec.pipeline, options)
     result.nodes_total = len(configs["selected"])
+    # Loading is over: what it built lives as long as the run (see hookrunner.heap).
+    command.frozen = heap.freeze()
     if command.progress is not None:
         command.progress("plan", None, float(result.nodes_total))
     if options.resume:
