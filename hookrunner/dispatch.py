@@ -325,17 +325,20 @@ class QuietResult(EmitResult):
             self._built = timed_results(self._plan.hooks, self._ts, len(self._ts) - 1)
         return self._built
 
-    def durations(self) -> list[tuple[str, float]]:
-        """``(hook name, duration_ms)`` of each hook that ran, straight from the stamps: a
-        recorder (the session store) needs no ``HookResult`` objects."""
+    def calls(self, ts: float) -> list[tuple[str, float, str, float]]:
+        """``(ts, event, hook name, duration_ms)`` for each hook that ran, straight from the
+        stamps: what a recorder (the session store) keeps, without ``HookResult`` objects."""
         hooks = self._plan.hooks
-        ts = self._ts
+        event = self._plan.spec.name
+        stamps = self._ts
+        if len(stamps) == 2 and stamps[1] is not None:  # one hook: the common shape
+            return [(ts, event, hooks[0].name, (stamps[1] - stamps[0]) * 1e3)]
         out = []
-        last = ts[0]
-        for i in range(len(ts) - 1):
-            t = ts[i + 1]
+        last = stamps[0]
+        for i in range(len(stamps) - 1):
+            t = stamps[i + 1]
             if t is not None:
-                out.append((hooks[i].name, (t - last) * 1e3))
+                out.append((ts, event, hooks[i].name, (t - last) * 1e3))
                 last = t
         return out
 

@@ -603,6 +603,12 @@ class Store:
 # --------------------------------------------------------------------------- sessions
 
 
+# Checkpoints buffered before a flush even within the interval: a transaction of a few
+# thousand rows costs less per row than one of tens of thousands (its pages stay in
+# SQLite's cache).
+_FLUSH_BATCH = 1000
+
+
 class Session:
     """One session on a HookRunner: emits with session fields filled, records every hook call.
 
@@ -659,11 +665,10 @@ class Session:
             if isinstance(result, list):  # remote calls, rows already made
                 rows.extend(result)
                 continue
-            event = result.event
             if type(result) is QuietResult:  # every hook returned None: stamps, no objects
-                for name, ms in result.durations():
-                    add((now, event, name, ms))
+                rows.extend(result.calls(now))
                 continue
+            event = result.event
             for r in result.results:
                 if r.ok:
                     add((now, event, r.name, r.duration_ms))
@@ -698,7 +703,10 @@ class Session:
             self.store.flush(self.id, self._call_rows(emits), checkpoints)
 
     def _maybe_flush(self) -> None:
-        if time.monotonic() - self._last_flush >= self.flush_interval:
+        if (
+            len(self._checkpoints) >= _FLUSH_BATCH
+            or time.monotonic() - self._last_flush >= self.flush_interval
+        ):
             self.flush()
 
     # ------------------------------------------------------------------ lifecycle

@@ -183,6 +183,41 @@ def test_failed_calls_keep_their_place_among_the_calls_that_went_well(project):
     assert store.session("o")["failures"] == 1
 
 
+def test_a_hook_its_when_skipped_leaves_no_row_and_the_others_keep_their_own_time(project):
+    mod = project.module(
+        """
+        import time
+
+        def slow(file_path):
+            time.sleep(0.02)
+
+        def fast(file_path):
+            pass
+        """
+    )
+    path = project.write(
+        "hooks.yaml",
+        f"""
+        version: 1
+        hooks:
+          - {{name: slow, event: post_file_edit, call: "{mod}:slow"}}
+          - {{name: only_md, event: post_file_edit, call: "{mod}:fast", when: {{file_path: "*.md"}}}}
+          - {{name: fast, event: post_file_edit, call: "{mod}:fast"}}
+        """,
+    )
+    db = project.root / "s.db"
+    with HookRunner.from_files(path) as runner, runner.session(session_id="w", store=db) as s:
+        s.emit("post_file_edit", file_path="a.py")
+        s.emit("post_file_edit", file_path="b.md")
+    edits = [c for c in Store(db).hook_calls("w") if c["event"] == "post_file_edit"]
+    assert [c["hook"] for c in edits] == ["slow", "fast", "slow", "only_md", "fast"]
+    by_hook = {}
+    for c in edits:
+        by_hook.setdefault(c["hook"], []).append(c["duration_ms"])
+    assert min(by_hook["slow"]) >= 15  # each call's own time, not the time since the emit began
+    assert max(by_hook["fast"] + by_hook["only_md"]) < 15
+
+
 def test_the_checkpoint_text_is_what_json_dumps_writes():
     for outputs in ([], ["d1"], ["a", 'b"é\n\\'], {"key": "ds"}):
         node = Node('n"ö\t', len, None, outputs)
