@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING, Any
 
 from . import delivery
 from .dispatch import QuietResult
-from .document import bulk
 from .errors import Veto
 from .events import CATALOGUE
 from .process import json_safe
@@ -691,12 +690,8 @@ class Session:
             self._recording = False
 
     def flush(self) -> None:
-        """Write buffered hook calls and checkpoints in one transaction.
-
-        The rows are tuples of strings and numbers, never cycles: the garbage collector is
-        paused while they are made, or its passes over everything the run holds would cost
-        more than the rows (``document.bulk``)."""
-        with self._flush_lock, bulk():
+        """Write buffered hook calls and checkpoints in one transaction."""
+        with self._flush_lock:
             emits, self._emits = self._emits, []
             checkpoints, self._checkpoints = self._checkpoints, []
             self._last_flush = time.monotonic()
