@@ -5,8 +5,10 @@ feedback, checkpoints and a row for every hook call. The store is one SQLite fil
 every write is a transaction, so the thread runner and several processes can share it.
 
 Hook-call rows and checkpoints are buffered in memory and written in one transaction at most
-once a second and when the session ends: recording must not cost more than the hooks it
-records. Metadata and feedback (explicit user actions) are written at once.
+once a second (or every 1,000 checkpoints) and when the session ends: recording must not cost
+more than the hooks it records. Metadata and feedback (explicit user actions) are written at
+once. A closed store's connection stays open for the process's next store on the same file
+(``_IDLE``).
 """
 
 from __future__ import annotations
