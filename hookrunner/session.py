@@ -163,7 +163,7 @@ def _take_idle(path: Path) -> tuple[sqlite3.Connection, tuple[int, int], dict[st
         return None
     pid, conn, file, names = entry
     if pid != os.getpid():
-        _FOREIGN.append(conn)  # a forked child's copy: never used, never closed here
+        _FOREIGN.append(conn)  # the parent's, inherited by a fork: the child never uses it
         return None
     try:
         if (
@@ -238,6 +238,8 @@ def close_idle() -> None:
             _FOREIGN.append(conn)
 
 
+# Inherited connections a forked child set aside: kept referenced so that the child does not
+# close them (and checkpoint the parent's log) while it runs.
 _FOREIGN: list[sqlite3.Connection] = []
 atexit.register(close_idle)
 
