@@ -21,6 +21,7 @@ import secrets
 import sqlite3
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -639,8 +640,10 @@ class Session:
         self.resumed_from = resumed_from
         self.status = "new"
         self.flush_interval = flush_interval
-        self._emits: list[tuple[float, Any]] = []  # EmitResults, or rows of remote calls
-        self._checkpoints: list[tuple] = []
+        # Appended from any thread without a lock (deque appends are atomic); only flush()
+        # takes items out, under its lock, so nothing appended during a flush is lost.
+        self._emits: deque[tuple[float, Any]] = deque()  # EmitResults, or rows of remote calls
+        self._checkpoints: deque[tuple] = deque()
         self._last_flush = time.monotonic()
         self._flush_lock = threading.Lock()
         self._previous_observer: Callable[[EmitResult], None] | None = None
@@ -696,8 +699,8 @@ class Session:
     def flush(self) -> None:
         """Write buffered hook calls and checkpoints in one transaction."""
         with self._flush_lock:
-            emits, self._emits = self._emits, []
-            checkpoints, self._checkpoints = self._checkpoints, []
+            emits = _drain(self._emits)
+            checkpoints = _drain(self._checkpoints)
             self._last_flush = time.monotonic()
             self.store.flush(self.id, self._call_rows(emits), checkpoints)
 
@@ -884,6 +887,12 @@ class Session:
         """Per hook: calls, failures, total and slowest duration (slowest total first)."""
         self.flush()
         return self.store.hook_stats(self.id)
+
+
+def _drain(items: deque[Any]) -> list[Any]:
+    """Take what ``items`` holds now; what other threads append meanwhile stays for later."""
+    popleft = items.popleft
+    return [popleft() for _ in range(len(items))]
 
 
 _SESSION_EVENTS = frozenset(e.name for e in CATALOGUE if e.group == "session")

@@ -155,6 +155,21 @@ def test_get_metadata_raises_when_refused(project):
 
 
 def test_threads_share_one_session_safely(project, runner):
+    # Tiny switch slices make threads interleave inside flush(): an append that lands in a
+    # buffer while it is being written must survive.
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        _threads_share_one_session(runner)
+    finally:
+        sys.setswitchinterval(interval)
+    store = Store(project.root / ".hookrunner" / "sessions.db")
+    assert len(store.checkpoints("t1")) == 300
+    edits = [c for c in store.hook_calls("t1") if c["event"] == "post_file_edit"]
+    assert len(edits) == 600  # two hooks x 300 edits, none lost
+
+
+def _threads_share_one_session(runner):
     with runner.session(session_id="t1") as s:
         s.flush_interval = 0  # flush on every checkpoint: maximum contention
 
@@ -168,10 +183,6 @@ def test_threads_share_one_session_safely(project, runner):
             t.start()
         for t in threads:
             t.join()
-    store = Store(project.root / ".hookrunner" / "sessions.db")
-    assert len(store.checkpoints("t1")) == 300
-    edits = [c for c in store.hook_calls("t1") if c["event"] == "post_file_edit"]
-    assert len(edits) == 600  # two hooks x 300 edits, none lost
 
 
 WRITER = """
