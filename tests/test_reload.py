@@ -355,7 +355,8 @@ def test_emits_during_hundreds_of_flips_each_see_one_generation(project, live):
             assert names in (versions["A"], versions["B"])  # never a mix
             assert set(values) == {"A" if names == versions["A"] else "B"}
             assert seen.setdefault(generation, names) == names  # one generation, one hook set
-    assert len(seen) >= 20, f"only {len(seen)} generations served emits"
+    # Proof that reloads happened while the emitters ran (the count depends on machine load).
+    assert len(seen) >= 5, f"only {len(seen)} generations served emits"
 
 
 def test_close_leaves_no_watcher_thread(project, mod):
