@@ -7,9 +7,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import click
 import typer
-from typer.core import TyperCommand
+from typer.core import TyperCommand, TyperOption
 
 from ._common import INVALID, print_problems
 
@@ -144,13 +143,13 @@ class RunCommand(TyperCommand):
     """``run``'s click command: ``hookrunner run PIPELINE --help`` also lists the options the
     pipeline's ``parser_hook`` hooks add (they exist only once the pipeline's hooks load)."""
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
         words = args[: args.index("--")] if "--" in args else args
         if "--help" in words or "-h" in words:
             takes_value = {
                 opt
                 for p in self.params
-                if isinstance(p, click.Option) and not p.is_flag
+                if isinstance(p, TyperOption) and not p.is_flag
                 for opt in p.opts
             }
             skip = False
@@ -164,7 +163,7 @@ class RunCommand(TyperCommand):
                     break
         return super().parse_args(ctx, args)
 
-    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+    def format_help(self, ctx: typer.Context, formatter: Any) -> None:
         super().format_help(ctx, formatter)
         pipeline = ctx.meta.get("hookrunner.pipeline")
         if pipeline is None:
