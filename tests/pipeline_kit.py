@@ -7,9 +7,11 @@ from pathlib import Path
 
 # A hooks class with one method per non-slot event of the catalogue; every call is recorded
 # as (event, node name, dataset name) in EVENTS, and as a JSON line in `log` when given
-# (for runs in a subprocess). after_command_run also records the exit code.
+# (for runs in a subprocess). after_command_run also records the exit code. With
+# `stamped: true` each log line also carries the process id and the time (for runs whose hooks
+# fire in several processes).
 RECORDER = """
-import json, threading
+import json, os, threading, time
 from hookrunner.events import CATALOGUE
 
 EVENTS = []
@@ -17,8 +19,9 @@ _lock = threading.Lock()
 
 
 class Recorder:
-    def __init__(self, log=None):
+    def __init__(self, log=None, stamped=False):
         self.log = log
+        self.stamped = stamped
 
     def _rec(self, event, kw):
         node = kw.get("node")
@@ -28,8 +31,9 @@ class Recorder:
         with _lock:
             EVENTS.append(tuple(entry))
             if self.log:
+                line = [entry, os.getpid(), time.time()] if self.stamped else entry
                 with open(self.log, "a") as fh:
-                    fh.write(json.dumps(entry) + "\\n")
+                    fh.write(json.dumps(line) + "\\n")
 
 
 def _make(name, style):

@@ -10,49 +10,10 @@ import subprocess
 import sys
 
 import pytest
-from pipeline_kit import HEAD, NODES, node_events, tail, three_node_pipeline
+from pipeline_kit import HEAD, NODES, RECORDER, node_events, tail, three_node_pipeline
 
 from hookrunner.pipeline.lifecycle import run_pipeline
 from hookrunner.session import Store
-
-# Like pipeline_kit.RECORDER, plus the process id and the time of each call, always to a log
-# file (the calls happen in several processes).
-RECORDER = """
-import json, os, threading, time
-from hookrunner.events import CATALOGUE
-
-_lock = threading.Lock()
-
-
-class Recorder:
-    def __init__(self, log):
-        self.log = log
-
-    def _rec(self, event, kw):
-        node = kw.get("node")
-        entry = [event, getattr(node, "name", None), kw.get("dataset_name")]
-        if event == "after_command_run":
-            entry.append(kw["exit_code"])
-        with _lock, open(self.log, "a") as fh:
-            fh.write(json.dumps([entry, os.getpid(), time.time()]) + "\\n")
-
-
-def _make(name, style):
-    if style == "wrap":
-        def method(self, original_func, **kw):
-            self._rec(name, kw)
-            return original_func()
-    else:
-        def method(self, **kw):
-            self._rec(name, kw)
-    method.__name__ = name
-    return method
-
-
-for _spec in CATALOGUE:
-    if _spec.style != "slot":
-        setattr(Recorder, _spec.name, _make(_spec.name, _spec.style))
-"""
 
 # Hooks that keep state in the process they run in.
 STATEFUL = """
@@ -135,7 +96,7 @@ def _setup(project, extra_hooks="", nodes_source=NODES):
         hooks:
           - name: rec
             class: {rec}:Recorder
-            args: {{log: {str(log)!r}}}
+            args: {{log: {str(log)!r}, stamped: true}}
         {extra_hooks}
         """,
     )
@@ -213,7 +174,7 @@ def test_independent_nodes_overlap_on_two_workers(project, cluster):
     log = project.root / "events.jsonl"
     project.write(
         "hooks.yaml",
-        f"version: 1\nhooks: [{{name: rec, class: '{rec}:Recorder', args: {{log: '{log}'}}}}]\n",
+        f"version: 1\nhooks: [{{name: rec, class: '{rec}:Recorder', args: {{log: '{log}', stamped: true}}}}]\n",
     )
     path = project.write(
         "pipeline.yaml",
@@ -440,7 +401,7 @@ def test_after_a_failure_queued_nodes_never_start(project, cluster):
     log = project.root / "events.jsonl"
     project.write(
         "hooks.yaml",
-        f"version: 1\nhooks: [{{name: rec, class: '{rec}:Recorder', args: {{log: '{log}'}}}}]\n",
+        f"version: 1\nhooks: [{{name: rec, class: '{rec}:Recorder', args: {{log: '{log}', stamped: true}}}}]\n",
     )
     naps = "\n".join(
         f'  - {{name: s{i}, func: "{nodes}:nap", inputs: "params:x", outputs: o{i}}}'
