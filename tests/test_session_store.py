@@ -270,6 +270,8 @@ def test_a_run_records_every_node_and_leaves_the_collector_as_it_found_it(projec
     try:
         frozen = gc.get_freeze_count()
         assert run_pipeline(pipeline).ok
-        assert gc.get_freeze_count() == frozen
+        # Not thawed (that would be 0) and nothing more frozen; frozen objects that died
+        # during the run leave the permanent generation, so the count may only shrink a bit.
+        assert 0 < gc.get_freeze_count() <= frozen
     finally:
         gc.unfreeze()
