@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Generator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from time import perf_counter
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -256,21 +256,26 @@ def _no_clock() -> float:
     return 0.0
 
 
-def timed_results(
+def _durations(
     hooks: tuple[Hook, ...], ts: Sequence[float | None], upto: int
-) -> list[HookResult]:
-    """Results of hooks ``[0, upto)`` that returned None, from the fast path's clock stamps.
+) -> Iterator[tuple[str, float]]:
+    """``(hook name, ms)`` of hooks ``[0, upto)`` that ran, from the fast path's clock stamps.
 
     ``ts[0]`` is the emit's start and ``ts[i + 1]`` the end of hook ``i`` (None: skipped).
     """
-    out: list[HookResult] = []
     last = ts[0]
     for i in range(upto):
         t = ts[i + 1]
         if t is not None:
-            out.append(HookResult(hooks[i].name, True, None, (t - last) * 1e3, None))
+            yield hooks[i].name, (t - last) * 1e3
             last = t
-    return out
+
+
+def timed_results(
+    hooks: tuple[Hook, ...], ts: Sequence[float | None], upto: int
+) -> list[HookResult]:
+    """Results of hooks ``[0, upto)`` that returned None (see ``_durations``)."""
+    return [HookResult(name, True, None, ms, None) for name, ms in _durations(hooks, ts, upto)]
 
 
 def resume(
@@ -328,19 +333,12 @@ class QuietResult(EmitResult):
     def calls(self, ts: float) -> list[tuple[str, float, str, float]]:
         """``(ts, event, hook name, duration_ms)`` for each hook that ran, straight from the
         stamps: what a recorder (the session store) keeps, without ``HookResult`` objects."""
-        hooks = self._plan.hooks
         event = self._plan.spec.name
         stamps = self._ts
-        if len(stamps) == 2 and stamps[1] is not None:  # one hook: the common shape
-            return [(ts, event, hooks[0].name, (stamps[1] - stamps[0]) * 1e3)]
-        out = []
-        last = stamps[0]
-        for i in range(len(stamps) - 1):
-            t = stamps[i + 1]
-            if t is not None:
-                out.append((ts, event, hooks[i].name, (t - last) * 1e3))
-                last = t
-        return out
+        return [
+            (ts, event, name, ms)
+            for name, ms in _durations(self._plan.hooks, stamps, len(stamps) - 1)
+        ]
 
 
 def _timeout_error(h: Hook) -> HookTimeout:

@@ -131,19 +131,27 @@ class Plan:
             "timestamp" in h.takes or "**" in h.takes for h in hooks
         )
         self.empty = dispatch.EmitResult(spec.name, [], generation=generation)
-        self.emit: Callable[..., Any] = self._emit
+        self.emit: Callable[..., Any]
         self.refresh()
 
     def refresh(self) -> None:
-        """Choose ``emit``: a constant when nothing runs, else the compiled fast path if the
-        plan allows one (again after the circuit breaker switches a hook off)."""
-        if not self.hooks and self.spec.style not in ("wrap", "slot"):
+        """Choose ``emit`` once, from the style: a constant when nothing runs, else the
+        compiled fast path if the plan allows one (again after the circuit breaker switches a
+        hook off), else the style's dispatcher."""
+        style = self.spec.style
+        if style == "wrap":
+            self.emit = self._wrap
+        elif style == "slot":
+            self.emit = self._slot
+        elif not self.hooks:
             empty = self.empty
             self.emit = lambda kw, operation=None: empty
+        elif self.spec.parallel:
+            self.emit = self._parallel
         elif fastpath.eligible(self):
             self.emit = self._compile_and_emit
         else:
-            self.emit = self._emit
+            self.emit = self._sequence
 
     def _compile_and_emit(self, kw: dict[str, Any], operation: Any = None) -> Any:
         """Compile on first use: loading stays cheap for events that never fire."""
@@ -157,16 +165,16 @@ class Plan:
             kw["timestamp"] = datetime.now(UTC)
         return kw
 
-    def _emit(self, kw: dict[str, Any], operation: Callable[..., Any] | None = None) -> Any:
-        style = self.spec.style
-        if style == "wrap":
-            return dispatch.wrap(self, self._args(kw), operation)
-        if style == "slot":
-            return dispatch.slot(self, self._args(kw))
-        if not self.hooks:
-            return self.empty
-        if self.spec.parallel:
-            return dispatch.parallel(self, self._args(kw))
+    def _wrap(self, kw: dict[str, Any], operation: Callable[..., Any] | None = None) -> Any:
+        return dispatch.wrap(self, self._args(kw), operation)
+
+    def _slot(self, kw: dict[str, Any], operation: Any = None) -> Any:
+        return dispatch.slot(self, self._args(kw))
+
+    def _parallel(self, kw: dict[str, Any], operation: Any = None) -> Any:
+        return dispatch.parallel(self, self._args(kw))
+
+    def _sequence(self, kw: dict[str, Any], operation: Any = None) -> Any:
         return dispatch.drive(dispatch.sequence(self, self._args(kw)))
 
     async def aemit(self, kw: dict[str, Any], operation: Callable[..., Any] | None = None) -> Any:

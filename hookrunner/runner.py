@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from . import hooks as s3_slot
 from .dispatch import EmitResult
 from .manifest import Manifest, load_manifests
-from .registry import Hook, Registry, State, build
+from .registry import Hook, Plan, Registry, State, build
 
 if TYPE_CHECKING:
     from .diff import RegistryDiff
@@ -106,19 +106,18 @@ class HookRunner:
 
     async def aemit(self, event: str, /, **kwargs: Any) -> EmitResult:
         """``emit`` for async code: async hooks are awaited on the caller's loop."""
-        try:
-            plan = self._registry.plans[event]
-        except KeyError:
-            raise self._registry.unknown_event(event) from None
-        return await plan.aemit(kwargs)
+        return await self._plan(event).aemit(kwargs)
 
     def wrap(self, event: str, operation: Callable[..., Any], /, **kwargs: Any) -> EmitResult:
         """Run a wrap event's hooks around ``operation`` (called with the event arguments)."""
+        return self._plan(event).emit(kwargs, operation)
+
+    def _plan(self, event: str) -> Plan:
+        # emit() inlines this lookup: it is the hot path, one call frame matters there.
         try:
-            plan = self._registry.plans[event]
+            return self._registry.plans[event]
         except KeyError:
             raise self._registry.unknown_event(event) from None
-        return plan.emit(kwargs, operation)
 
     def _post_error(self, **kwargs: Any) -> None:
         self.emit("post_error", **kwargs)

@@ -101,7 +101,7 @@ def test_compiled_and_general_paths_agree(runners, event, behaviour):
         fast = _outcome(plan.emit(_kw(event)), mod.CALLS)
         assert plan.emit.__code__.co_filename == f"<hookrunner plan {event}>"  # compiled
         mod.CALLS.clear()
-        general = _outcome(plan._emit(_kw(event)), mod.CALLS)
+        general = _outcome(plan._sequence(_kw(event)), mod.CALLS)
         assert fast == general
 
 
@@ -275,4 +275,4 @@ def test_very_large_plans_use_the_general_loop(project, monkeypatch):
     with HookRunner.from_files(path) as runner:
         plan = runner.registry.plans["ev"]
         assert [r.name for r in plan.emit({"x": 1}).results] == ["h0", "h1", "h2"]
-        assert plan.emit == plan._emit
+        assert plan.emit == plan._sequence
