@@ -173,6 +173,15 @@ CASES = {
         "pipeline.yaml:6:14: nodes[0] 'a' → inputs[0]: parameter 'alpah' does not exist under "
         "params: (did you mean 'alpha'?)",
     ),
+    "param_under_a_scalar": (
+        """
+        version: 1
+        params: {p: 1}
+        nodes:
+          - {name: a, inputs: "params:p.x", func: "M:one", outputs: y}
+        """,
+        "pipeline.yaml:4:23: nodes[0] 'a' → inputs: parameter 'p.x' does not exist under params:",
+    ),
     "schema": (
         """
         version: 1

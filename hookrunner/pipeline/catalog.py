@@ -27,6 +27,25 @@ def lookup_param(params: Mapping[str, Any], dotted: str) -> Any:
     return node
 
 
+def missing_param(params: Mapping[str, Any], dotted: str) -> tuple[str, list[str]] | None:
+    """None when ``a.b`` names a parameter; else the first missing dotted prefix and the
+    dotted names that exist at that level (empty when the walk hit a non-mapping)."""
+    node: Any = params
+    walked: list[str] = []
+    for part in dotted.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            prefix = ".".join(walked)
+            choices = (
+                [f"{prefix}.{k}" if prefix else str(k) for k in node]
+                if isinstance(node, Mapping)
+                else []
+            )
+            return ".".join([*walked, part]), choices
+        walked.append(part)
+        node = node[part]
+    return None
+
+
 def is_param(name: str) -> bool:
     return name == "parameters" or name.startswith(PARAMS_PREFIX)
 

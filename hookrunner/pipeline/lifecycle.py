@@ -26,7 +26,7 @@ import yaml
 from .. import __version__, command_hooks, heap
 from ..errors import Problem, ValidationError, did_you_mean
 from ..session import Session, Store, StoreError, open_store
-from .catalog import Catalog
+from .catalog import Catalog, missing_param
 from .graph import Pipeline
 from .runners import RUNNERS, Job, NodeFailed, Progress
 from .spec import PipelineSpec, build_hooks, load_document, manifest_paths
@@ -224,20 +224,9 @@ def unknown_overrides(
     """(dotted key, suggestion) for each override that names no existing parameter."""
     out = []
     for dotted in overrides:
-        node: Any = params
-        walked: list[str] = []
-        for part in dotted.split("."):
-            if not isinstance(node, Mapping) or part not in node:
-                prefix = ".".join(walked)
-                choices = (
-                    [f"{prefix}.{k}" if prefix else str(k) for k in node]
-                    if isinstance(node, Mapping)
-                    else []
-                )
-                out.append((dotted, did_you_mean(dotted, choices)))
-                break
-            walked.append(part)
-            node = node[part]
+        gap = missing_param(params, dotted)
+        if gap is not None:
+            out.append((dotted, did_you_mean(dotted, gap[1])))
     return out
 
 

@@ -22,7 +22,7 @@ from ..document import Document, interpolate_env, load_file
 from ..errors import Problem, ValidationError, did_you_mean
 from ..manifest import Loader, Manifest
 from ..resolve import ResolveError, import_callable
-from .catalog import PARAMS_PREFIX, Catalog, is_param, lookup_param
+from .catalog import PARAMS_PREFIX, Catalog, is_param, missing_param
 from .datasets import DatasetConfigError, MemoryDataset, dataset_class, make_dataset
 from .graph import Node, Pipeline, topological
 
@@ -61,23 +61,18 @@ class PipelineSpec:
                 if not name.startswith(PARAMS_PREFIX):
                     continue
                 dotted = name[len(PARAMS_PREFIX) :]
-                try:
-                    lookup_param(params, dotted)
-                except KeyError as exc:
-                    missing = exc.args[0]
-                    parent = missing.rpartition(".")[0]
-                    siblings = (
-                        lookup_param(params, parent) if parent else params
-                    )  # exists: the walk got this far
-                    choices = [f"{parent}.{k}" if parent else str(k) for k in siblings]
-                    problems.append(
-                        self.doc.problem(
-                            base + ("inputs",) + ((key,) if key is not None else ()),
-                            f"parameter {dotted!r} does not exist under params:",
-                            did_you_mean(missing, choices)
-                            or "add it under params: or pass --params NAME=VALUE",
-                        )
+                gap = missing_param(params, dotted)
+                if gap is None:
+                    continue
+                missing, choices = gap
+                problems.append(
+                    self.doc.problem(
+                        base + ("inputs",) + ((key,) if key is not None else ()),
+                        f"parameter {dotted!r} does not exist under params:",
+                        did_you_mean(missing, choices)
+                        or "add it under params: or pass --params NAME=VALUE",
                     )
+                )
         return problems
 
 
