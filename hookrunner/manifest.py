@@ -17,7 +17,7 @@ from .document import Document, interpolate_env, load_file
 from .errors import Path, Problem, ValidationError, did_you_mean
 from .events import BUILTIN, RESERVED_ARGS, EventSpec
 
-_DURATION = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)?$")
+_DURATION = re.compile(schema.DURATION)
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
 
 

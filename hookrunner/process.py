@@ -39,7 +39,15 @@ def compile_command(
     timeout: float | None,
 ) -> Callable[[dict[str, Any]], Any]:
     """Check the command once and return an invoker that runs it."""
-    args = shlex.split(argv) if isinstance(argv, str) else list(argv)
+    try:
+        args = shlex.split(argv) if isinstance(argv, str) else list(argv)
+    except ValueError as exc:  # an unclosed quote in the string form
+        raise ResolveError(
+            f"the command cannot be split into arguments: {exc}",
+            "close the quote, or write the command as a list",
+        ) from None
+    if not args or not args[0].strip():
+        raise ResolveError("the command is empty", "name a program, e.g. [ruff, check]")
     for part in args:
         for name in _PLACEHOLDER.findall(part):
             if name not in event_args:

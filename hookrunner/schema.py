@@ -1,8 +1,8 @@
 """JSON Schemas: built from the event catalogue, shipped as files, turned into located problems.
 
-``schemas/hooks.schema.json`` is the output of ``build_hooks_schema()`` (``hookrunner schema
-hooks --generate`` rewrites it); a test keeps the two equal so the file never drifts from the
-catalogue.
+``schemas/hooks.schema.json`` and ``schemas/pipeline.schema.json`` are the output of
+``BUILDERS`` (``python -m hookrunner.schema`` rewrites them); a test keeps them equal so the
+files never drift from the catalogue.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from .document import Document
 from .errors import Problem, did_you_mean, format_path
 from .events import CATALOGUE, POLICIES, STYLES
 
-SCHEMA_NAMES = ("hooks", "pipeline")
-_DURATION = r"^[0-9]+(\.[0-9]+)?(ms|s|m|h)?$"
+# Durations: a number of seconds, or digits with a unit (also parsed by manifest.parse_duration).
+DURATION = r"^([0-9]{1,6}(?:\.[0-9]+)?)(ms|s|m|h)?$"
+MAX_SECONDS = 86400  # a day: anything longer is a mistake (and .inf would overflow the clock)
 _IDENT = r"^[A-Za-z_][A-Za-z0-9_]*$"
 _DOTTED = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*([:.][A-Za-z_][A-Za-z0-9_.]*)?$"
 
@@ -27,8 +28,8 @@ def _duration() -> dict[str, Any]:
     return {
         "description": "seconds as a number, or a string such as 500ms, 10s, 2m",
         "oneOf": [
-            {"type": "number", "exclusiveMinimum": 0},
-            {"type": "string", "pattern": _DURATION},
+            {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_SECONDS},
+            {"type": "string", "pattern": DURATION},
         ],
     }
 
@@ -78,7 +79,11 @@ def hook_entry_schema() -> dict[str, Any]:
                 "additionalProperties": {
                     "anyOf": [
                         {"type": ["string", "number", "boolean"]},
-                        {"type": "array", "items": {"type": ["string", "number", "boolean"]}},
+                        {
+                            "type": "array",
+                            "items": {"type": ["string", "number", "boolean"]},
+                            "minItems": 1,
+                        },
                         {
                             "type": "object",
                             "required": ["regex"],
@@ -230,6 +235,7 @@ def build_pipeline_schema() -> dict[str, Any]:
 
 
 BUILDERS = {"hooks": build_hooks_schema, "pipeline": build_pipeline_schema}
+SCHEMA_NAMES = tuple(BUILDERS)
 
 
 def _schema_dir() -> FsPath | None:
@@ -447,3 +453,11 @@ def check(doc: Document, name: str, base: tuple[str | int, ...] = ()) -> list[Pr
         problems.append(doc.problem(path, message, hint, key=key))
     problems.sort(key=lambda p: (p.line, p.column, format_path(p.path)))
     return problems
+
+
+if __name__ == "__main__":  # python -m hookrunner.schema: regenerate the shipped files
+    base = _schema_dir()
+    if base is None:
+        raise SystemExit("run this from a source checkout (schemas/ not found)")
+    for name, builder in BUILDERS.items():
+        (base / f"{name}.schema.json").write_text(json.dumps(builder(), indent=2) + "\n")

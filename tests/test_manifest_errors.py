@@ -345,6 +345,33 @@ CASES = [
         "5:14: hooks[0] 'a' → command: placeholder {file_pth} is not an argument of event 'post_file_edit'",
         "did you mean 'file_path'?",
     ),
+    (
+        "command_unclosed_quote",
+        'version: 1\nhooks:\n  - name: a\n    event: post_file_edit\n    command: "echo \\"x"\n',
+        "5:14: hooks[0] 'a' → command: the command cannot be split into arguments: "
+        "No closing quotation",
+        "close the quote, or write the command as a list",
+    ),
+    (
+        "command_blank",
+        'version: 1\nhooks:\n  - name: a\n    event: post_file_edit\n    command: "   "\n',
+        "5:14: hooks[0] 'a' → command: the command is empty",
+        "name a program, e.g. [ruff, check]",
+    ),
+    (
+        "timeout_infinite",
+        "version: 1\nhooks:\n  - name: a\n    event: post_file_edit\n    command: [echo]\n"
+        "    timeout: .inf\n",
+        "6:14: hooks[0] 'a' → timeout: must be at most 86400, got inf",
+        None,
+    ),
+    (
+        "matcher_empty_list",
+        "version: 1\nhooks:\n  - name: a\n    event: before_node_run\n    command: [echo]\n"
+        "    when: {tags: []}\n",
+        "6:18: hooks[0] 'a' → when.tags: must not be empty",
+        None,
+    ),
 ]
 
 
