@@ -257,6 +257,12 @@ class Store:
         self._names: dict[str, int] = {}
         self._sessions: dict[str, int] = {}
 
+    def connect(self) -> Store:
+        """Open the database now (it opens on first use otherwise), so that a file that is
+        not a store is reported by the caller that chose it; returns the store."""
+        self._conn  # noqa: B018 - the property opens the connection
+        return self
+
     @property
     def _conn(self) -> sqlite3.Connection:
         if self._db is None:

@@ -261,3 +261,11 @@ def test_extra_manifests_load_before_the_pipeline_hooks(project, cli):
     r = cli("run", "pipeline.yaml", "--hooks", "extra.yaml", "--quiet", cwd=project.root)
     assert r.returncode == 0, r.stderr
     assert r.stdout.index("hello from extra") < r.stdout.index("local after extra")
+
+
+def test_a_file_that_is_no_session_store_is_a_clean_error(project, cli):
+    bogus = project.write("bogus.db", "not a database\n")
+    for args in (("sessions", "list"), ("sessions", "show", "x")):
+        r = cli(*args, "--store", str(bogus), cwd=project.root)
+        assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+        assert f"cannot open session store {bogus}: file is not a database" in r.stderr

@@ -24,17 +24,18 @@ STORE_OPTION = typer.Option(
 
 
 def _open(store: Path | None):  # -> Store
-    from ..session import DEFAULT_STORE, Store, StoreError
+    from ..session import StoreError, open_store
 
-    path = store or DEFAULT_STORE
-    if not Path(path).is_file():
+    db = open_store(store)
+    path = store or db.path.relative_to(Path.cwd())
+    if not db.path.is_file():
         typer.echo(
             f"error: no session store at {path} (run a pipeline first, or pass --store PATH)",
             err=True,
         )
         raise typer.Exit(INVALID)
     try:
-        return Store(path)
+        return db.connect()
     except StoreError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(INVALID) from None

@@ -336,11 +336,8 @@ def run(
         hooks = build_hooks(doc, extra_hooks, shape)
     except ValidationError as exc:
         return invalid(problems=exc.problems)
-    try:
-        store = open_store(options.store, doc.directory)
-    except StoreError as exc:
-        hooks.close()
-        return invalid(str(exc))
+    # Opens on first use: a file that is no store fails inside the lifecycle (exit 2 below).
+    store = open_store(options.store, doc.directory)
     session = Session(
         hooks,
         store,
