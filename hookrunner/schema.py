@@ -238,9 +238,14 @@ BUILDERS = {"hooks": build_hooks_schema, "pipeline": build_pipeline_schema}
 SCHEMA_NAMES = tuple(BUILDERS)
 
 
+def checkout_folder(name: str) -> FsPath | None:
+    """``name`` (e.g. ``schemas``) in the source checkout hookrunner runs from, if it does."""
+    folder = FsPath(__file__).resolve().parent.parent / name
+    return folder if folder.is_dir() else None
+
+
 def _schema_dir() -> FsPath | None:
-    repo = FsPath(__file__).resolve().parent.parent / "schemas"
-    return repo if repo.is_dir() else None
+    return checkout_folder("schemas")
 
 
 @functools.cache

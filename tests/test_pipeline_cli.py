@@ -269,3 +269,12 @@ def test_a_file_that_is_no_session_store_is_a_clean_error(project, cli):
         r = cli(*args, "--store", str(bogus), cwd=project.root)
         assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
         assert f"cannot open session store {bogus}: file is not a database" in r.stderr
+
+
+def test_init_into_a_file_is_a_clean_error(tmp_path, cli):
+    target = tmp_path / "afile"
+    target.write_text("keep me\n")
+    r = cli("init", str(target))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert f"error: {target} is a file; name a folder to create the project in" in r.stderr
+    assert target.read_text() == "keep me\n"

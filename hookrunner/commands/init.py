@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from ..schema import checkout_folder
 from ._common import INVALID
 
 
@@ -17,7 +18,10 @@ def scaffold() -> dict[str, str]:
         if not root.is_dir():
             raise FileNotFoundError(root)
     except (ModuleNotFoundError, FileNotFoundError):
-        root = Path(__file__).resolve().parents[2] / "configs" / "init"
+        folder = checkout_folder("configs")
+        if folder is None:
+            raise
+        root = folder / "init"
     files: dict[str, str] = {}
 
     def walk(folder, prefix: str) -> None:
@@ -40,6 +44,11 @@ def command(
     """Create pipeline.yaml, hooks.yaml, a nodes and a hooks module, and sample data."""
     from ..storage import atomic_write_bytes
 
+    if directory.exists() and not directory.is_dir():
+        typer.echo(
+            f"error: {directory} is a file; name a folder to create the project in", err=True
+        )
+        raise typer.Exit(INVALID)
     files = scaffold()
     existing = [name for name in files if (directory / name).exists()]
     if existing and not force:
@@ -52,15 +61,19 @@ def command(
     schema = _schema_location(directory)
     for name, text in files.items():
         body = text.replace("{schema}", schema).replace("{dir}", str(directory))
-        atomic_write_bytes(directory / name, body.encode())
+        try:
+            atomic_write_bytes(directory / name, body.encode())
+        except OSError as exc:
+            typer.echo(f"error: cannot write {directory / name}: {exc.strerror or exc}", err=True)
+            raise typer.Exit(INVALID) from None
         typer.echo(f"created {directory / name}")
     typer.echo(f"next: hookrunner run {directory / 'pipeline.yaml'}")
 
 
 def _schema_location(directory: Path) -> str:
     """A relative path to the schemas when run inside a hookrunner checkout, else the URL."""
-    repo = Path(__file__).resolve().parents[2] / "schemas"
-    if repo.is_dir():
+    repo = checkout_folder("schemas")
+    if repo is not None:
         import os
 
         try:
