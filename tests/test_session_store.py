@@ -5,6 +5,7 @@ user would see (rows, files, order), not just that the shortcut was taken."""
 from __future__ import annotations
 
 import gc
+import importlib
 import json
 import os
 import sqlite3
@@ -237,7 +238,10 @@ class Hooks:
 
 def _chain(project, k: int):
     hooks = project.module(RUN_HOOKS)
-    nodes = project.module("def step(x):\n    return x + 1\n")
+    nodes = project.module(
+        "import gc\n\nFROZEN = []\n\n"
+        "def step(x):\n    FROZEN.append(gc.get_freeze_count())\n    return x + 1\n"
+    )
     project.write("hooks.yaml", f"version: 1\nhooks:\n  - {{name: h, class: '{hooks}:Hooks'}}\n")
     lines = ["version: 1", "manifests: [hooks.yaml]", "params: {start: 0}", "nodes:"]
     for i in range(k):
@@ -245,6 +249,7 @@ def _chain(project, k: int):
         lines.append(
             f"  - {{name: n{i}, func: '{nodes}:step', inputs: [{source}], outputs: d{i + 1}}}"
         )
+    project.nodes = nodes
     return project.write("pipeline.yaml", "\n".join(lines) + "\n")
 
 
@@ -253,7 +258,9 @@ def test_a_run_records_every_node_and_leaves_the_collector_as_it_found_it(projec
     assert gc.get_freeze_count() == 0
     result = run_pipeline(pipeline)
     assert result.ok and result.outputs == {"d5": 5}
-    assert gc.get_freeze_count() == 0  # frozen for the run, thawed at its end
+    frozen_during = importlib.import_module(project.nodes).FROZEN
+    assert len(frozen_during) == 5 and min(frozen_during) > 0  # frozen while nodes ran
+    assert gc.get_freeze_count() == 0  # thawed at its end
     store = Store(project.root / ".hookrunner" / "sessions.db")
     calls = store.hook_calls(result.session_id)
     node_calls = [(c["event"], c["hook"]) for c in calls if c["event"].endswith("node_run")]
