@@ -93,14 +93,14 @@ def init_factory(
     ``context(ctx)`` given the context to adjust or replace before the events fire."""
 
     def init_hook(command: Any, cli_args: Any = None, configs: Any = None, **_: Any) -> Any:
-        from .pipeline.lifecycle import RunContext, plan_resume, select_nodes
+        from .pipeline.lifecycle import RunContext, plan_resume
 
         spec = configs["pipeline"]
         params = configs["params"]
         session = command.session
         session.start()
         cat = catalog(spec, params) if catalog is not None else spec.make_catalog(params)
-        selected = configs.get("selected") or select_nodes(spec.pipeline, command.options)
+        selected = configs["selected"]  # chosen by the lifecycle after the config hooks
         to_run, skipped = plan_resume(selected, cat, command.resumed_nodes)
         for name in skipped:
             session.carry_checkpoint(

@@ -419,11 +419,11 @@ def _remember_hooks(name: str, instance: Any, keep: list[int] | None, bad: set[i
             known.add(repr(hooks[i]))
 
 
-def check(doc: Document, name: str, base: tuple[str | int, ...] = ()) -> list[Problem]:
-    """Validate ``doc`` (or the sub-document at ``base``) against schema ``name``."""
-    instance = doc.get(base) if base else doc.data
+def check(doc: Document, name: str) -> list[Problem]:
+    """Validate ``doc`` against schema ``name``."""
+    instance = doc.data
     problems: list[Problem] = []
-    checked, keep = _skip_known_hooks(name, instance) if not base else (instance, None)
+    checked, keep = _skip_known_hooks(name, instance)
     valid = _compiled(name)
     if valid is not None and valid(checked):
         errors = []  # the common case, without importing jsonschema
@@ -434,17 +434,16 @@ def check(doc: Document, name: str, base: tuple[str | int, ...] = ()) -> list[Pr
         paths = [
             ("hooks", keep[p[1]]) + p[2:] if len(p) > 1 and p[0] == "hooks" else p for p in paths
         ]
-    if not base:
-        _remember_hooks(
-            name, instance, keep, {p[1] for p in paths if p[:1] == ("hooks",) and len(p) > 1}
-        )
+    _remember_hooks(
+        name, instance, keep, {p[1] for p in paths if p[:1] == ("hooks",) and len(p) > 1}
+    )
     # Where a value has the wrong type, the other complaints about it are noise.
     wrong_type = {p for e, p in zip(errors, paths, strict=True) if e.validator == "type"}
     for error, rel in zip(errors, paths, strict=True):
         if error.validator != "type" and rel in wrong_type:
             continue
         leaf = _leaf(error)
-        path = base + rel + tuple(leaf.absolute_path)[len(error.absolute_path) :]
+        path = rel + tuple(leaf.absolute_path)[len(error.absolute_path) :]
         error = leaf
         message, hint = _expected(error)
         key = False

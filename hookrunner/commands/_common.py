@@ -82,7 +82,7 @@ def load_pipeline_runner(pipeline: Path, hooks: list[Path] | None):  # -> HookRu
     try:
         if doc is None or shape:
             raise ValidationError(shape)
-        runner = build_hooks(doc, extra, shape)
+        runner = build_hooks(doc, extra)
     except ValidationError as exc:
         command_hooks.begin_invalid(paths, args)
         fail_invalid(exc)

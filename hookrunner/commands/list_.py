@@ -35,11 +35,9 @@ def command(
         return
     runner = load_runner(hooks) if pipeline is None else load_pipeline_runner(pipeline, hooks)
     if event is not None and event not in runner.registry.events:
-        from ..errors import did_you_mean
         from ._common import fail_usage
 
-        hint = did_you_mean(event, runner.registry.events)
-        fail_usage(f"unknown event {event!r}" + (f" ({hint})" if hint else ""))
+        fail_usage(str(runner.registry.unknown_event(event)))
     rows = [h.describe() for h in runner.hooks(event)]
     if fmt == "json":
         dump_json(rows)

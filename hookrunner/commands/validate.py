@@ -6,10 +6,8 @@ from pathlib import Path
 
 import typer
 
-from ..validation import is_pipeline, main, validate_file
+from ..validation import main
 from ._common import FORMAT_OPTION, check_format
-
-__all__ = ["command", "is_pipeline", "validate_file"]
 
 
 def command(

@@ -112,12 +112,7 @@ class Catalog:
     def persisted(self, name: str) -> bool:
         """True when ``name`` is stored outside the process and its data exists now."""
         ds = self._datasets.get(name)
-        if ds is None or isinstance(ds, MemoryDataset):
-            return False
-        if isinstance(ds, ParamsDataset):
-            return True
-        persistent = getattr(ds, "persistent", True)
-        return bool(persistent) and self.exists(name)
+        return ds is not None and bool(getattr(ds, "persistent", True)) and self.exists(name)
 
     def __contains__(self, name: object) -> bool:
         return name in self._datasets or (isinstance(name, str) and is_param(name))

@@ -70,7 +70,6 @@ class FileDataset(Dataset):
     """A whole-file dataset at a local path or an ``s3://`` URI."""
 
     type_name: ClassVar[str] = ""
-    options: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, path: str):
         self.path = path
@@ -105,7 +104,6 @@ class FileDataset(Dataset):
 
 class JSONDataset(FileDataset):
     type_name = "json"
-    options = ("indent",)
 
     def __init__(self, path: str, indent: int | None = 2):
         super().__init__(path)
@@ -130,7 +128,6 @@ class YAMLDataset(FileDataset):
 
 class TextDataset(FileDataset):
     type_name = "text"
-    options = ("encoding",)
 
     def __init__(self, path: str, encoding: str = "utf-8"):
         super().__init__(path)
@@ -159,7 +156,6 @@ class CSVDataset(FileDataset):
     """A list of dicts, one per row, keyed by the header row (values stay strings)."""
 
     type_name = "csv"
-    options = ("delimiter",)
 
     def __init__(self, path: str, delimiter: str = ","):
         super().__init__(path)

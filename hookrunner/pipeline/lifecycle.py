@@ -563,12 +563,6 @@ def run_pipeline(
     return result
 
 
-def default_store_path(pipeline: Path) -> Path:
-    from ..session import DEFAULT_STORE
-
-    return Path(pipeline).resolve().parent / DEFAULT_STORE
-
-
 __all__ = [
     "RunContext",
     "RunOptions",
