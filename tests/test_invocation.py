@@ -142,6 +142,29 @@ def test_parser_hook_option_reaches_a_config_factory_and_help_lists_it(project, 
     assert "--env ENV" in r.stdout and "merge conf/ENV.yaml over params" in r.stdout
 
 
+def test_help_lists_parser_options_from_extra_hooks_files(project, cli):
+    mod = project.module(
+        "def add(parser):\n    parser.add_argument('--region', help='where to deploy')\n"
+    )
+    project.write(
+        "extra.yaml", f"version: 1\nhooks: [{{name: r, event: parser_hook, call: '{mod}:add'}}]\n"
+    )
+    nodes = project.module("def f(x):\n    return x\n")
+    project.write(
+        "pipeline.yaml",
+        f"version: 1\nparams: {{a: 1}}\nnodes:\n  - {{name: n, func: '{nodes}:f', inputs: 'params:a', outputs: y}}\n",
+    )
+    for args in (
+        ("pipeline.yaml", "--hooks", "extra.yaml"),
+        ("--hooks=extra.yaml", "pipeline.yaml"),
+    ):
+        r = cli("run", *args, "--help", cwd=project.root)
+        assert r.returncode == 0, r.stderr
+        assert "--region REGION" in r.stdout and "where to deploy" in r.stdout
+    r = cli("run", "pipeline.yaml", "--help", cwd=project.root)
+    assert "--region" not in r.stdout  # only when that manifest is loaded
+
+
 RUN_VARIATION = """
 from hookrunner.invocation import run_factory
 from hookrunner.pipeline.runners import Runner, run_node

@@ -152,15 +152,20 @@ class RunCommand(TyperCommand):
                 if isinstance(p, TyperOption) and not p.is_flag
                 for opt in p.opts
             }
-            skip = False
+            hooks: list[Path] = []
+            option = None  # the value-taking option the next word belongs to
             for word in words:
-                if skip:
-                    skip = False
+                if option is not None:
+                    if option == "--hooks":
+                        hooks.append(Path(word))
+                    option = None
                 elif word in takes_value:
-                    skip = True
+                    option = word
+                elif word.startswith("--hooks="):
+                    hooks.append(Path(word.partition("=")[2]))
                 elif not word.startswith("-") and Path(word).is_file():
-                    ctx.meta["hookrunner.pipeline"] = Path(word)
-                    break
+                    ctx.meta.setdefault("hookrunner.pipeline", Path(word))
+            ctx.meta["hookrunner.hooks"] = hooks
         return super().parse_args(ctx, args)
 
     def format_help(self, ctx: typer.Context, formatter: Any) -> None:
@@ -174,7 +179,7 @@ class RunCommand(TyperCommand):
             return
         from ..pipeline.lifecycle import parser_help
 
-        text = parser_help(pipeline)
+        text = parser_help(pipeline, ctx.meta.get("hookrunner.hooks"))
         if text:
             formatter.write("\n" + text.rstrip() + "\n")
 
