@@ -33,11 +33,14 @@ def validate_file(path: Path) -> tuple[str, int, list[Problem]]:
         from .pipeline.spec import validate_pipeline
 
         return "pipeline", *validate_pipeline(path)
-    from .manifest import load_manifests
+    from .manifest import Loader
     from .registry import build
 
+    loader = Loader()  # the document is parsed already: load it as is, not from disk again
+    loader.add_document(doc, (str(path.resolve()),))
+    loader.add_plugins()
     try:
-        registry = build(load_manifests([path]))
+        registry = build(loader.result())
     except ValidationError as exc:
         return "hooks", 0, exc.problems
     return "hooks", len(registry.hooks), []
