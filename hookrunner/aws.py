@@ -8,13 +8,11 @@ line. boto3 is imported only when AWS is actually used.
 
 from __future__ import annotations
 
-import os
-import threading
 from collections.abc import Mapping
 from typing import Any
 
 from .errors import HookrunnerError
-from .hooks import s3_client
+from .hooks import _environment, cached_client, s3_client
 
 # AWS error codes grouped by what the user has to fix.
 _MISSING_BUCKET = {"NoSuchBucket"}
@@ -150,41 +148,27 @@ def _client(uri: str, args: Mapping[str, Any]) -> Any:
 
 # --------------------------------------------------------------------------- SNS and SQS
 
-_service_lock = threading.Lock()
-_service_clients: dict[tuple[Any, ...], Any] = {}
-
 
 def service_client(service: str, region: str | None = None) -> Any:
-    """A cached boto3 client for SNS/SQS, failing fast: delivery does its own retries."""
-    env = tuple(
-        os.environ.get(k)
-        for k in (
-            "AWS_ENDPOINT_URL",
-            f"AWS_ENDPOINT_URL_{service.upper()}",
-            "AWS_PROFILE",
-            "AWS_DEFAULT_REGION",
-            "AWS_ACCESS_KEY_ID",
-        )
-    )
-    key = (service, region, env)
-    client = _service_clients.get(key)
-    if client is not None:
-        return client
-    with _service_lock:
-        client = _service_clients.get(key)
-        if client is None:
-            import boto3
-            from botocore.config import Config
+    """A cached boto3 client for SNS/SQS, failing fast: delivery does its own retries.
 
-            config = Config(
-                connect_timeout=3,
-                read_timeout=10,
-                retries={"total_max_attempts": 1, "mode": "standard"},
-            )
-            session = boto3.session.Session()
-            client = session.client(service, region_name=region, config=config)
-            _service_clients[key] = client
-    return client
+    Shares ``hooks``' client cache and its AWS environment key (plus the service's own
+    ``AWS_ENDPOINT_URL_<SERVICE>``), so rotated credentials or a changed region build a new one.
+    """
+
+    def build() -> Any:
+        import boto3
+        from botocore.config import Config
+
+        config = Config(
+            connect_timeout=3,
+            read_timeout=10,
+            retries={"total_max_attempts": 1, "mode": "standard"},
+        )
+        return boto3.session.Session().client(service, region_name=region, config=config)
+
+    env = _environment(f"AWS_ENDPOINT_URL_{service.upper()}")
+    return cached_client(("service", service, region, env), build)
 
 
 def region_of(arn_or_url: str) -> str | None:

@@ -14,7 +14,8 @@ that fails falls back to whatever the process would use without the manifest.
 ``s3_client()`` is the single entry point every S3 access of hookrunner uses. Clients are cached
 per (builder, arguments, AWS environment) because building one costs milliseconds and boto3
 clients are safe to share between threads; creating them is serialised under a lock because
-boto3 sessions are not.
+boto3 sessions are not. ``aws.service_client`` (SNS/SQS) shares this cache through
+``cached_client``.
 """
 
 from __future__ import annotations
@@ -118,9 +119,26 @@ def attach(runner: HookRunner) -> None:
 def detach(runner: HookRunner) -> None:
     with _lock:
         _runners[:] = [r for r in _runners if r() is not None and r() is not runner]
-        # Clients built by manifest plans are keyed by the (non-callable) plan: drop them all;
-        # other open runners rebuild theirs on next use.
-        for k in [k for k in _clients if not callable(k[0])]:
+        prune()
+
+
+def _live_plans() -> list[Plan]:
+    """The slot plans of the open runners' current registries."""
+    with _lock:
+        runners = [r() for r in _runners]
+    return [p for r in runners if r is not None and (p := r.registry.plans.get(SLOT)) is not None]
+
+
+def prune() -> None:
+    """Drop clients built by plans no open runner uses any more.
+
+    Manifest-built clients are keyed by their ``Plan``; every reload makes new plans, so a
+    runner calls this whenever it swaps in a new registry (and on close), or a long-running
+    process would keep one client, and the whole old registry, per reload.
+    """
+    with _lock:
+        live = {id(p) for p in _live_plans()}
+        for k in [k for k in _clients if k[0] == "manifest" and id(k[1]) not in live]:
             del _clients[k]
 
 
@@ -155,8 +173,28 @@ def _freeze(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=repr)
 
 
-def _environment() -> tuple[str | None, ...]:
-    return tuple(os.environ.get(k) for k in _ENV_KEYS)
+def _environment(*extra: str) -> tuple[str | None, ...]:
+    """The AWS environment a client depends on (``extra``: e.g. a service's endpoint var)."""
+    return tuple(os.environ.get(k) for k in (*_ENV_KEYS, *extra))
+
+
+def cached_client(key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
+    """The client cached under ``key``, else ``build()``'s (built once, under the lock).
+
+    Keys start with a tag naming who built the client ("manifest", "api", "default",
+    "service"); include ``_environment()`` so a changed AWS environment builds a new client.
+    """
+    client = _clients.get(key)
+    if client is not None:
+        return client
+    with _lock:
+        client = _clients.get(key)
+        if client is None:
+            client = build()
+            # A reload may have retired this plan while it built: use, but do not keep, it.
+            if key[0] != "manifest" or any(p is key[1] for p in _live_plans()):
+                _clients[key] = client
+    return client
 
 
 def s3_client(
@@ -167,25 +205,20 @@ def s3_client(
     sk = dict(session_kwargs or {})
     ck = dict(client_kwargs or {})
     layer, builder = current_builder()
-    key = (builder, _freeze(sk), _freeze(ck), _environment())
-    client = _clients.get(key)
-    if client is not None:
-        return client
-    with _lock:
-        client = _clients.get(key)
+
+    def build() -> Any:
+        if layer == "manifest":
+            client = builder.emit({"session_kwargs": sk, "client_kwargs": ck}).value
+        else:
+            client = builder(sk, ck)
         if client is None:
-            if layer == "manifest":
-                result = builder.emit({"session_kwargs": sk, "client_kwargs": ck})
-                client = result.value
-            else:
-                client = builder(sk, ck)
-            if client is None:
-                raise TypeError(f"the {layer} build_s3_client hook returned None, not a client")
-            _clients[key] = client
-    return client
+            raise TypeError(f"the {layer} build_s3_client hook returned None, not a client")
+        return client
+
+    return cached_client((layer, builder, _freeze(sk), _freeze(ck), _environment()), build)
 
 
 def clear_client_cache() -> None:
-    """Forget cached clients (e.g. after rotating credentials in-process)."""
+    """Forget cached clients, S3 and SNS/SQS (e.g. after rotating credentials in-process)."""
     with _lock:
         _clients.clear()

@@ -188,6 +188,7 @@ class HookRunner:
             self._attempted = manifest
             registry = build(manifest, self._state, generation=old.generation + 1)
             self._registry = registry
+            s3_slot.prune()  # drop S3 clients the old registry's build_s3_client plan built
             return diff_registries(old, registry, modules)
 
     def _project_dirs(self) -> set[str]:

@@ -11,6 +11,8 @@ import boto3
 import pytest
 
 from hookrunner import HookRunner, ValidationError, delivery
+from hookrunner import hooks as s3_hooks
+from hookrunner.aws import service_client
 from hookrunner.builtin import aws as builtin_aws
 
 
@@ -509,3 +511,27 @@ def test_with_values_are_checked_at_load_time_with_positions(project):
             "did you mean 'subject'?",
         ),
     ]
+
+
+def test_service_clients_follow_the_whole_aws_environment(aws, monkeypatch):
+    s3_hooks.clear_client_cache()
+    first = service_client("sns", "us-east-1")
+    assert service_client("sns", "us-east-1") is first
+    assert service_client("sqs", "us-east-1") is not first
+    # Rotated temporary credentials, another region or config file: a new client each time.
+    changes = [
+        ("AWS_SESSION_TOKEN", "token-2"),
+        ("AWS_REGION", "eu-west-1"),
+        ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials"),
+        ("AWS_ENDPOINT_URL_SNS", aws.url),
+    ]
+    clients = [first]
+    for name, value in changes:
+        monkeypatch.setenv(name, value)
+        client = service_client("sns", "us-east-1")
+        assert all(client is not c for c in clients), name
+        assert service_client("sns", "us-east-1") is client
+        clients.append(client)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", aws.url)  # another service's endpoint
+    assert service_client("sns", "us-east-1") is clients[-1]
+    s3_hooks.clear_client_cache()

@@ -270,3 +270,31 @@ def test_a_failing_manifest_builder_falls_back_to_the_process_hook(project, buck
     (result,) = [r for r in seen if r.event == "build_s3_client"]
     assert [(h.name, h.ok, str(h.error)) for h in result.results] == [("broken", False, "no vpn")]
     assert boto3.client("s3").get_object(Bucket=bucket, Key="f.txt")["Body"].read() == b"fallback"
+
+
+def test_reloading_a_manifest_filled_slot_keeps_clients_of_the_live_plan_only(
+    project, bucket, aws, monkeypatch
+):
+    mod = project.module(SLOT_MODULE)
+    monkeypatch.setenv("DEV_S3_ENDPOINT", aws.url)
+    manifest = project.write(
+        "hooks.yaml",
+        f"version: 1\nhooks:\n  - name: dev_s3\n    event: build_s3_client\n    call: {mod}:build\n",
+    )
+
+    def manifest_plans() -> list[object]:
+        return [k[1] for k in s3_hooks._clients if k[0] == "manifest"]
+
+    seen: list[object] = []
+    with HookRunner.from_files(manifest) as runner:
+        for n in range(4):
+            if n:
+                runner.reload()
+            plan = runner.registry.plans["build_s3_client"]
+            assert all(plan is not old for old in seen)  # every reload makes a new plan
+            seen.append(plan)
+            storage.write_bytes(f"s3://{bucket}/r{n}.txt", b"x")
+            assert storage.read_bytes(f"s3://{bucket}/r{n}.txt") == b"x"
+            # One client, built by the live plan; none kept for the retired ones.
+            assert len(manifest_plans()) == 1 and manifest_plans()[0] is plan
+    assert manifest_plans() == []

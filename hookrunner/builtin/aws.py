@@ -65,44 +65,31 @@ def _attributes(values: Mapping[str, Any]) -> dict[str, dict[str, str]]:
     }
 
 
-def _publish(
-    topic_arn: str,
-    message: str,
-    subject: str | None,
-    attributes: Mapping[str, Any],
-    session_id: str | None,
-    hook: str,
-    max_attempts: int,
-    backoff: float,
-) -> None:
-    request: dict[str, Any] = {"TopicArn": topic_arn, "Message": message}
-    if subject:
-        request["Subject"] = " ".join(subject.split())[:SUBJECT_MAX]
-    attrs = _attributes(attributes)
-    if attrs:
-        request["MessageAttributes"] = attrs
-
-    def send() -> None:
-        service_client("sns", region_of(topic_arn)).publish(**request)
-
-    delivery.submit(
-        delivery.Message(
-            "sns", topic_arn, send, session_id, hook, int(max_attempts), float(backoff)
-        )
-    )
+# How each service takes a message: (client method, target key, body key).
+_API = {
+    "sns": ("publish", "TopicArn", "Message"),
+    "sqs": ("send_message", "QueueUrl", "MessageBody"),
+}
 
 
-def _send(
-    queue_url: str,
+def _enqueue(
+    service: str,
+    target: str,
     body: str,
     attributes: Mapping[str, Any],
     session_id: str | None,
     hook: str,
     max_attempts: int,
     backoff: float,
+    *,
+    subject: str | None = None,
     group_id: str | None = None,
 ) -> None:
-    request: dict[str, Any] = {"QueueUrl": queue_url, "MessageBody": body}
+    """Queue one SNS publish (``target`` a topic ARN) or SQS send (a queue URL) for delivery."""
+    method, target_key, body_key = _API[service]
+    request: dict[str, Any] = {target_key: target, body_key: body}
+    if subject:
+        request["Subject"] = " ".join(subject.split())[:SUBJECT_MAX]
     attrs = _attributes(attributes)
     if attrs:
         request["MessageAttributes"] = attrs
@@ -110,12 +97,10 @@ def _send(
         request["MessageGroupId"] = group_id
 
     def send() -> None:
-        service_client("sqs", region_of(queue_url)).send_message(**request)
+        getattr(service_client(service, region_of(target)), method)(**request)
 
     delivery.submit(
-        delivery.Message(
-            "sqs", queue_url, send, session_id, hook, int(max_attempts), float(backoff)
-        )
+        delivery.Message(service, target, send, session_id, hook, int(max_attempts), float(backoff))
     )
 
 
@@ -148,15 +133,16 @@ def feedback_sns(
     if not topic or topic.lower() == DISABLED:
         return result
     comment = feedback.get("comment")
-    _publish(
+    _enqueue(
+        "sns",
         topic,
         f"Session: {session_id}\n\n{'' if comment is None else comment}",
-        f"{subject_prefix} {word} on session {session_id}",
         {"session_id": session_id, "rating": word},
         session_id,
         "feedback_sns",
         max_attempts,
         backoff,
+        subject=f"{subject_prefix} {word} on session {session_id}",
     )
     return result
 
@@ -200,7 +186,8 @@ def metadata_sqs(
         "metadata": json_safe(changed),
         "timestamp": datetime.now(UTC).isoformat(),
     }
-    _send(
+    _enqueue(
+        "sqs",
         queue_url,
         json.dumps(body),
         {"session_id": session_id, "event_type": "metadata_update"},
@@ -222,6 +209,33 @@ def _event_message(event: dict[str, Any], result: Any, wrapped: bool) -> str:
     return json.dumps(payload)
 
 
+def _send_event(
+    service: str,
+    target: str,
+    original_func: Callable[..., Any] | None,
+    event: dict[str, Any],
+    attributes: Mapping[str, Any] | None,
+    max_attempts: int,
+    backoff: float,
+    **options: Any,
+) -> Any:
+    """``sns_publish``/``sqs_send``: run the operation (on a wrap event), then queue the event."""
+    result = original_func() if original_func is not None else None
+    sid = event.get("session_id")
+    _enqueue(
+        service,
+        target,
+        _event_message(event, result, original_func is not None),
+        {**({"session_id": sid} if sid is not None else {}), **dict(attributes or {})},
+        sid if isinstance(sid, str) else None,
+        "sns_publish" if service == "sns" else "sqs_send",
+        max_attempts,
+        backoff,
+        **options,
+    )
+    return result
+
+
 def sns_publish(
     original_func: Callable[..., Any] | None = None,
     /,
@@ -237,19 +251,9 @@ def sns_publish(
 
     On a wrap event the operation runs first and its result is added as ``result``.
     """
-    result = original_func() if original_func is not None else None
-    sid = event.get("session_id")
-    _publish(
-        topic_arn,
-        _event_message(event, result, original_func is not None),
-        subject,
-        {**({"session_id": sid} if sid is not None else {}), **dict(attributes or {})},
-        sid if isinstance(sid, str) else None,
-        "sns_publish",
-        max_attempts,
-        backoff,
+    return _send_event(
+        "sns", topic_arn, original_func, event, attributes, max_attempts, backoff, subject=subject
     )
-    return result
 
 
 def sqs_send(
@@ -264,19 +268,16 @@ def sqs_send(
     **event: Any,
 ) -> Any:
     """Send the event's arguments (JSON) to ``queue_url``; works on any event."""
-    result = original_func() if original_func is not None else None
-    sid = event.get("session_id")
-    _send(
+    return _send_event(
+        "sqs",
         queue_url,
-        _event_message(event, result, original_func is not None),
-        {**({"session_id": sid} if sid is not None else {}), **dict(attributes or {})},
-        sid if isinstance(sid, str) else None,
-        "sqs_send",
+        original_func,
+        event,
+        attributes,
         max_attempts,
         backoff,
-        message_group_id,
+        group_id=message_group_id,
     )
-    return result
 
 
 # --------------------------------------------------------------------------- load-time checks
