@@ -111,10 +111,6 @@ class Outbox:
             return False
         return True
 
-    def pending(self) -> int:
-        with self._cond:
-            return len(self._heap) + self._in_flight
-
     def drain(self, timeout: float = DRAIN_TIMEOUT) -> int:
         """Wait up to ``timeout`` seconds for the queue to empty; return what is left.
 

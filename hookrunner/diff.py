@@ -18,7 +18,7 @@ from .resolve import ResolveError, split_target
 # Hook settings compared between generations (``source`` moves with every edit above a hook).
 _FIELDS = ("kind", "target", "mode", "priority", "order", "enabled", "on_error", "timeout", "where")
 # Settings whose values are safe to print (a target or command may carry an env secret).
-_SHOWN = ("kind", "mode", "priority", "order", "enabled", "on_error", "timeout", "where")
+_SHOWN = tuple(k for k in _FIELDS if k != "target")
 # Manifest keys that change behaviour without showing in ``Hook.describe()``.
 _ENTRY_KEYS = ("with", "when", "args", "error_handler", "command")
 
@@ -123,7 +123,7 @@ def _fingerprint(hook: Hook, entry: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _module_of(hook: Hook, entry: dict[str, Any]) -> str | None:
+def _module_of(entry: dict[str, Any]) -> str | None:
     target = entry.get("call") or entry.get("class")
     if not isinstance(target, str):
         return None
@@ -186,7 +186,7 @@ def diff_registries(old: Registry, new: Registry, modules: Iterable[str] = ()) -
                 for k in _FIELDS + _ENTRY_KEYS
                 if was[k] != now[k]
             ]
-            if _module_of(hook, entry) in reimported:
+            if _module_of(entry) in reimported:
                 detail.append("code")
             if detail:
                 result.changed.append(HookChange(event, name, ", ".join(detail)))

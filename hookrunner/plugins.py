@@ -45,8 +45,8 @@ def _norm(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def discover(disabled: Iterable[str] = ()) -> tuple[list[Plugin], list[Plugin]]:
-    """(plugins to load, plugins skipped by ``disabled``), each sorted by plugin name."""
+def discover(disabled: Iterable[str] = ()) -> list[Plugin]:
+    """The plugins to load (not named by ``disabled``), sorted by plugin name."""
     from importlib.metadata import entry_points
 
     off = {_norm(n) for n in disabled}
@@ -56,8 +56,7 @@ def discover(disabled: Iterable[str] = ()) -> tuple[list[Plugin], list[Plugin]]:
         # The same distribution may sit on sys.path twice; the first one found is imported.
         found.setdefault((ep.name, ep.value), Plugin(ep.name, dist, ep.value))
     plugins = sorted(found.values(), key=lambda p: (p.name, p.dist or ""))
-    keep = [p for p in plugins if _norm(p.name) not in off and _norm(p.dist or "") not in off]
-    return keep, [p for p in plugins if p not in keep]
+    return [p for p in plugins if _norm(p.name) not in off and _norm(p.dist or "") not in off]
 
 
 def manifest_file(plugin: Plugin) -> Path | None:
@@ -89,8 +88,7 @@ def add_plugins(loader: Loader) -> None:
         return
     doc, at = origin
     m = loader.m
-    enabled, _ = discover(m.disabled_plugins)
-    for plugin in enabled:
+    for plugin in discover(m.disabled_plugins):
         if not plugin.is_manifest:
             if not loader.has(plugin.name):
                 entry = {"name": plugin.name, "class": plugin.value}

@@ -129,16 +129,12 @@ class Watcher:
         self._refresh_lock = threading.Lock()
         self._worker: threading.Thread | None = None
         self._reported: list[str] | None = None
-        self.last: Reload | None = None
 
     # ------------------------------------------------------------------ public
     @property
     def files(self) -> frozenset[str]:
         """Every file currently watched (absolute paths)."""
         return self._files
-
-    def add_callback(self, callback: Callable[[Reload], None]) -> None:
-        self._callbacks.append(callback)
 
     def add_paths(self, paths: Iterable[str | os.PathLike[str]]) -> None:
         """Watch more files (e.g. a pipeline file); a change to them reloads like any other."""
@@ -309,7 +305,6 @@ class Watcher:
             self._reported = None
             log.info("%s", "\n".join(report.lines()))
             self.refresh()
-        self.last = report
         for callback in list(self._callbacks):
             try:
                 callback(report)
@@ -347,6 +342,7 @@ class PipelineFiles:
         self.pipeline = Path(pipeline).resolve()
         self.hooks = [Path(h).resolve() for h in hooks]
         self._generation = 1
+        self._watched: set[Path] | None = None
 
     @property
     def generation(self) -> int:
@@ -361,21 +357,17 @@ class PipelineFiles:
         return hook_manifest(doc, list(self.hooks)).files  # the pipeline document is one
 
     def watched_files(self) -> set[Path]:
-        return watch_list([self.pipeline, *self.hooks], self._documents())
+        self._watched = watch_list([self.pipeline, *self.hooks], self._documents())
+        return self._watched
 
     def reload(self, changed: Iterable[str | os.PathLike[str]] = ()) -> None:
         from .modules import forget, project_modules
-        from .pipeline.spec import build_hooks, load_document, validate_pipeline
+        from .pipeline.spec import validate_pipeline
 
-        dirs = {str(p.parent) for p in self.watched_files()}
-        forget(list(changed), project_modules(dirs))
-        _, problems = validate_pipeline(self.pipeline)
-        if self.hooks and not problems:  # the --hooks manifests come on top of the file's own
-            doc, shape = load_document(self.pipeline)
-            try:
-                build_hooks(doc, list(self.hooks), shape).close()
-            except ValidationError as exc:
-                problems = exc.problems
+        # The watcher's current set (it asks for the files after every reload).
+        watched = self._watched if self._watched is not None else self.watched_files()
+        forget(list(changed), project_modules({str(p.parent) for p in watched}))
+        _, problems = validate_pipeline(self.pipeline, list(self.hooks))
         if problems:
             raise ValidationError(problems)
         self._generation += 1

@@ -383,6 +383,109 @@ def test_worker_registry_rebuilt_from_shipped_texts_cached_by_content_and_genera
     assert newer is not ctx and newer.plans["after_node_run"].generation == 2
 
 
+# An installed plugin: a hooks object and a shipped manifest, both with node hooks.
+PLUGIN = """
+import json, os
+
+_LOG = os.path.join(os.path.dirname(__file__), "calls.jsonl")
+
+
+def record(tag, node):
+    with open(_LOG, "a") as fh:
+        fh.write(json.dumps([tag, node.name, os.getpid()]) + "\\n")
+
+
+class _Hooks:
+    def after_node_run(self, node):
+        record("object", node)
+
+
+hooks = _Hooks()
+
+
+def shipped(node):
+    record("shipped", node)
+
+
+def clash(node):
+    record("plugin clash", node)
+"""
+
+
+def _add_path(path):
+    import importlib as il
+    import sys as s
+
+    if path not in s.path:
+        s.path.insert(0, path)
+    il.invalidate_caches()
+
+
+def _drop_path(path):
+    import importlib as il
+    import sys as s
+
+    while path in s.path:
+        s.path.remove(path)
+    il.invalidate_caches()
+
+
+def test_entry_point_plugin_node_hooks_run_on_the_workers(project, cluster, monkeypatch):
+    from distributed import Client
+
+    n = f"{os.getpid()}_{id(project)}"
+    pkg, dist = f"hkdaskplug_{n}", f"hk-dask-plugin-{n}"
+    site = project.root / "site"
+    (site / pkg).mkdir(parents=True)
+    (site / pkg / "__init__.py").write_text(PLUGIN)
+    (site / pkg / "hooks.yaml").write_text(
+        "version: 1\n"
+        "hooks:\n"
+        f"  - {{name: shipped, event: after_node_run, call: '{pkg}:shipped'}}\n"
+        f"  - {{name: clash, event: after_node_run, call: '{pkg}:clash'}}\n"
+    )
+    info = site / f"{dist.replace('-', '_')}-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(
+        f"[hookrunner.hooks]\nobject = {pkg}:hooks\nshipped = {pkg}:hooks.yaml\n"
+    )
+    monkeypatch.syspath_prepend(str(site))
+    path, _ = _setup(project)
+    own = project.module(
+        f"from importlib import import_module\n\n"
+        f"def own_clash(node):\n    import_module('{pkg}').record('own clash', node)\n",
+        "own",
+    )
+    # The project's `clash` wins over the plugin's, as in a sequential run.
+    project.write(
+        "hooks.yaml",
+        f"""
+        version: 1
+        plugins: {{discover: true}}
+        hooks:
+          - {{name: clash, event: after_node_run, call: "{own}:own_clash"}}
+        """,
+    )
+    calls = site / pkg / "calls.jsonl"
+    assert run_pipeline(path).ok
+    sequential = sorted(tuple(c[:2]) for c in _log(calls))
+    assert sequential == sorted(
+        (tag, node) for tag in ("object", "shipped", "own clash") for node in "ABC"
+    )
+    calls.unlink()
+    with Client(cluster.scheduler_address) as client:
+        client.run(_add_path, str(site))
+        try:
+            result = run_pipeline(path, runner="dask", address=cluster.scheduler_address)
+        finally:
+            client.run(_drop_path, str(site))
+    assert result.ok, result.error
+    entries = _log(calls)
+    assert sorted(tuple(c[:2]) for c in entries) == sequential
+    assert os.getpid() not in {c[2] for c in entries}  # all of them on the workers
+
+
 def test_after_a_failure_queued_nodes_never_start(project, cluster):
     rec = project.module(RECORDER, "rec")
     nodes = project.module(

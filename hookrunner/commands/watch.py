@@ -99,10 +99,10 @@ def rerun(pipeline: Path, hooks: list[Path], once: Callable[[], int]) -> NoRetur
             stamp = time.strftime("%H:%M:%S")
             names = ", ".join(p.name for p in report.files)
             if not report.ok:
-                n = len(report.problems)
-                _say(f"[{stamp}] invalid edit ({names}): {n} problem(s); not running", err=True)
-                for problem in report.problems:
-                    _say(f"  {problem}", err=True)
+                head, *rest = report.lines()
+                _say(f"[{stamp}] {head}; not running", err=True)
+                for line in rest:
+                    _say(line, err=True)
                 continue
             _say(f"[{stamp}] changed: {names}; running again")
             if once() == INTERRUPTED:

@@ -17,7 +17,6 @@ driver. ``dask.distributed`` is imported only when this runner runs (``hookrunne
 from __future__ import annotations
 
 import itertools
-import json
 import logging
 import os
 import re
@@ -38,7 +37,7 @@ from .remote import (
     run_remote,
     stop,
 )
-from .runners import Job, NodeFailed, Runner
+from .runners import Job, NodeFailed, Runner, checkpoint, node_done
 
 EXTRA_HINT = "install it with: pip install 'hookrunner[dask]'"
 _ADDRESS = re.compile(r"^(tcp|tls|inproc|ucx|ws|wss)://\S+$")
@@ -296,19 +295,12 @@ class DaskRunner(Runner):
                 )
             if error is not None:
                 raise error
-            if session is not None:
-                data = {"node": node.name, "outputs": node.outputs}
-                encoded = job.encoded.get(node.name)
-                if encoded is None:
-                    encoded = job.encoded[node.name] = json.dumps(data)
-                session.checkpoint(data, node=node.name, encoded=encoded)
+            checkpoint(job, node)
         except Exception as exc:
             if job.progress is not None:
                 job.progress("failed", node, seconds)
             raise NodeFailed(node, exc) from exc
-        job.done.append(node.name)
-        if job.progress is not None:
-            job.progress("done", node, seconds)
+        node_done(job, node, seconds)
 
 
 def _stop(client: Any, tag: str) -> None:

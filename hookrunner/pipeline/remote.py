@@ -47,8 +47,8 @@ class RemoteError(Exception):
 class RunSource:
     """The hooks of a run as text: enough to rebuild its registry in another process.
 
-    ``manifests`` are the top-level manifest files in load order (includes are found through
-    their includers); ``texts`` maps every file read, the pipeline file too, to its content.
+    ``manifests`` are the project's top-level manifest files in load order (includes are found
+    through their includers; installed plugins are discovered again where it runs); ``texts`` maps every file read, the pipeline file too, to its content.
     All paths are absolute, so a worker with another working directory reads the same files.
     """
 
@@ -70,12 +70,27 @@ class RunSource:
         for doc in files:
             real = str(Path(doc.file).resolve())
             texts.append((real, Path(real).read_text(encoding="utf-8")))
-        manifests = tuple(str(Path(d.file).resolve()) for d in tops[:-1])
+        manifests = [str(Path(d.file).resolve()) for d in tops[:-1]]
+        if registry.manifest.discover_plugins:
+            # Plugin manifests come after the project's; a worker discovers them itself.
+            plugged = _plugin_manifests()
+            while manifests and manifests[-1] in plugged:
+                manifests.pop()
         digest = hashlib.sha256()
         for part in (pipeline, *manifests, *(p + "\0" + t for p, t in texts)):
             digest.update(part.encode() + b"\0")
         digest.update(str(registry.generation).encode())
-        return cls(pipeline, manifests, tuple(texts), registry.generation, digest.hexdigest())
+        return cls(
+            pipeline, tuple(manifests), tuple(texts), registry.generation, digest.hexdigest()
+        )
+
+
+def _plugin_manifests() -> set[str]:
+    """The manifest files installed plugins name (``package:hooks.yaml``), resolved."""
+    from ..plugins import discover, manifest_file
+
+    found = (manifest_file(p) for p in discover() if p.is_manifest)
+    return {str(path.resolve()) for path in found if path is not None}
 
 
 def _top_level(files: list[Document]) -> list[Document]:
@@ -223,19 +238,12 @@ def build_plans(source: RunSource) -> tuple[Any, dict[str, Any]]:
     """``source``'s registry, and its node and dataset plans without ``where: driver`` hooks."""
     from .. import schema
     from ..registry import Plan, State, build
+    from .spec import hook_manifest
 
     texts = dict(source.texts)
     doc = load_text(texts[source.pipeline], source.pipeline)
     shape = interpolate_env(doc) + schema.check(doc, "pipeline")
-    loader = _ShippedLoader(texts)
-    for p in source.manifests:
-        loader.add_file(p)
-    bad = [p.path for p in shape]
-    loader.m.files.append(doc)
-    if not any(b[:1] == ("forget",) for b in bad):
-        loader.forget(doc, ("forget",))
-    loader.add_hooks(doc, ("hooks",), bad)
-    manifest = loader.result()
+    manifest = hook_manifest(doc, list(source.manifests), shape, loader=_ShippedLoader(texts))
     if shape:
         manifest.problems.extend(p for p in shape if p not in manifest.problems)
     state = State(observer=_observe, post_error=_post_error)
@@ -271,11 +279,12 @@ def context_for(source: RunSource) -> _Context:
 class _Tee:
     """A plan stand-in that also records the event's arguments for the driver's hooks."""
 
-    def __init__(self, plan: Any, trace: list[tuple[str, dict[str, Any]]]):
+    def __init__(self, plan: Any, trace: list[tuple[str, dict[str, Any]]], hooks: tuple):
         self.plan = plan
         self.trace = trace
         self.name = plan.spec.name
-        self.hooks = (True,)  # always called: the driver needs the arguments
+        # Every hook of the event, the driver's too: a runner emits when there are any.
+        self.hooks = hooks
 
     def emit(self, kw: dict[str, Any], operation: Any = None) -> Any:
         self.trace.append(
@@ -328,41 +337,35 @@ def run_remote(payload: RunPayload, node: Node, memory: dict[str, Any]) -> dict[
     _local.calls = []
     _local.post_errors = []
     try:
-        try:
-            ctx = context_for(payload.source)
-        except ValidationError as exc:
-            raise RemoteError(
-                "the hooks could not be rebuilt on this worker (do the manifests or the "
-                f"environment differ from the driver's?):\n{exc}"
-            ) from None
+        ctx = context_for(payload.source)
         datasets: dict[str, Any] = dict(payload.datasets)
         for name, data in memory.items():
             datasets[name] = MemoryDataset(data)
         catalog = Catalog(datasets, payload.params)
-        plans = ctx.plans
-        if payload.driver_events:
-            plans = {
-                name: _Tee(plan, report.trace) if name in payload.driver_events else plan
-                for name, plan in plans.items()
-            }
+        plans = {
+            name: _Tee(plan, report.trace, ctx.registry.plans[name].hooks)
+            if name in payload.driver_events
+            else plan
+            for name, plan in ctx.plans.items()
+        }
         job = Job(pipeline=None, catalog=catalog, plans=plans, run_id=payload.run_id)  # type: ignore[arg-type]
-        try:
-            run_node(job, node)
-        except NodeFailed as failed:
-            error = failed.error
-            raise NodeFailedRemotely(_finish(report), _portable(error)) from None
-        except Exception as exc:
-            raise NodeFailedRemotely(_finish(report), _portable(exc)) from None
+        run_node(job, node)
         outputs = {}
         for name in node.outputs:
             ds = catalog.get(name)
             if isinstance(ds, MemoryDataset):
                 outputs[name] = ds.load()
         return {"outputs": outputs, "report": _finish(report)}
-    except NodeFailedRemotely:
-        raise
-    except Exception as exc:  # the context could not be built: the node never started
-        raise NodeFailedRemotely(_finish(report), _portable(exc)) from None
+    except Exception as exc:  # the node failed, or its hooks could not be rebuilt here
+        error: BaseException = exc
+        if isinstance(exc, NodeFailed):
+            error = exc.error
+        elif isinstance(exc, ValidationError):  # only context_for raises it
+            error = RemoteError(
+                "the hooks could not be rebuilt on this worker (do the manifests or the "
+                f"environment differ from the driver's?):\n{exc}"
+            )
+        raise NodeFailedRemotely(_finish(report), _portable(error)) from None
     finally:
         _local.calls = None
         _local.post_errors = None

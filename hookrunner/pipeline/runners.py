@@ -134,19 +134,29 @@ def run_node(job: Job, node: Node) -> None:
             catalog.save(name, data)
             if after_save.hooks:
                 after_save.emit({"dataset_name": name, "data": data, "node": node})
-        if job.session is not None:
-            data = {"node": node.name, "outputs": node.outputs}
-            encoded = job.encoded.get(node.name)
-            if encoded is None:
-                encoded = job.encoded[node.name] = _checkpoint_json(node)
-            job.session.checkpoint(data, node=node.name, encoded=encoded)
+        checkpoint(job, node)
     except Exception as exc:
         if progress is not None:
             progress("failed", node, perf_counter() - t0)
         raise NodeFailed(node, exc) from exc
+    node_done(job, node, perf_counter() - t0)
+
+
+def checkpoint(job: Job, node: Node) -> None:
+    """The checkpoint of a node whose outputs are saved (when the run has a session)."""
+    if job.session is not None:
+        data = {"node": node.name, "outputs": node.outputs}
+        encoded = job.encoded.get(node.name)
+        if encoded is None:
+            encoded = job.encoded[node.name] = _checkpoint_json(node)
+        job.session.checkpoint(data, node=node.name, encoded=encoded)
+
+
+def node_done(job: Job, node: Node, seconds: float) -> None:
+    """Record a node as finished (after its checkpoint) and report its progress."""
     job.done.append(node.name)
-    if progress is not None:
-        progress("done", node, perf_counter() - t0)
+    if job.progress is not None:
+        job.progress("done", node, seconds)
 
 
 class Runner(ABC):

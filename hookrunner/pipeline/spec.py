@@ -115,21 +115,25 @@ def manifest_paths(doc: Document, extra: list[PathLike] | None = None) -> list[P
     return list(dict.fromkeys(out))
 
 
-def _is_file(path: Path) -> bool:
+def _is_file(loader: Loader, path: Path) -> bool:
     try:
-        return path.is_file()
+        return loader._is_file(path)
     except OSError:  # a name too long for the file system, a NUL byte...
         return False
 
 
 def hook_manifest(
-    doc: Document, extra: list[PathLike] | None = None, shape: list[Problem] | None = None
+    doc: Document,
+    extra: list[PathLike] | None = None,
+    shape: list[Problem] | None = None,
+    loader: Loader | None = None,
 ) -> Manifest:
-    """Global manifests, then the pipeline's ``forget:`` and local ``hooks:`` (same rules)."""
-    loader = Loader()
+    """Global manifests, then entry-point plugins, then the pipeline's ``forget:`` and local
+    ``hooks:`` (same rules). ``loader`` reads the files (a worker's reads shipped texts)."""
+    loader = loader if loader is not None else Loader()
     declared = doc.get(("manifests",))
     for p in manifest_paths(doc, extra):
-        if not _is_file(p) and isinstance(declared, list):
+        if not _is_file(loader, p) and isinstance(declared, list):
             i = next(
                 (
                     i
@@ -401,14 +405,17 @@ def load_pipeline(
     return spec
 
 
-def validate_pipeline(path: PathLike) -> tuple[int, list[Problem]]:
-    """(node count, problems) for ``hookrunner validate``: schema, hooks and the graph."""
+def validate_pipeline(
+    path: PathLike, extra: list[PathLike] | None = None
+) -> tuple[int, list[Problem]]:
+    """(node count, problems) for ``hookrunner validate``: schema, hooks (``extra`` manifests
+    first, like ``--hooks``) and the graph."""
     doc, shape = load_document(path)
     if doc is None:
         return 0, shape
     problems = list(shape)
     try:
-        build_hooks(doc, shape=shape)
+        build_hooks(doc, extra, shape).close()
     except ValidationError as exc:
         problems += [p for p in exc.problems if p not in problems]
     spec, graph = _check_graph(doc, shape)
