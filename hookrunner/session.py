@@ -545,7 +545,10 @@ class Store:
         " WHERE h.id BETWEEN ? AND ? AND h.session = ?"
     )
 
-    def hook_calls(self, session_id: str) -> list[dict[str, Any]]:
+    def hook_calls(
+        self, session_id: str, failed_only: bool = False, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """The session's hook calls in order (only the failed ones, and at most ``limit``)."""
         span = self._range(session_id, "call")
         if span is None:
             return []
@@ -554,7 +557,10 @@ class Store:
             " h.duration_ms AS duration_ms, w.name AS worker"
             " FROM hook_calls h JOIN names e ON e.id = h.event JOIN names k ON k.id = h.hook"
             " LEFT JOIN hook_call_workers x ON x.call = h.id LEFT JOIN names w ON w.id = x.worker"
-            " WHERE h.id BETWEEN ? AND ? AND h.session = ? ORDER BY h.id",
+            " WHERE h.id BETWEEN ? AND ? AND h.session = ?"
+            + (" AND h.ok = 0" if failed_only else "")
+            + " ORDER BY h.id"
+            + (f" LIMIT {int(limit)}" if limit else ""),
             (span[1], span[2], span[0]),
         )
         return [dict(r) | {"ok": bool(r["ok"])} for r in rows]

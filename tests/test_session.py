@@ -233,3 +233,21 @@ def test_a_store_from_an_older_layout_is_refused_clearly(tmp_path):
     conn.close()
     with pytest.raises(StoreError, match="layout version 1.*move the old file away"):
         Store(old).sessions()
+
+
+def test_failed_calls_are_read_without_reading_every_call(project, runner):
+    with runner.session(session_id="f1") as s:
+        for i in range(12):
+            s.emit("post_file_edit", file_path=f"{i}.py")  # 'edited' ok, 'broken' fails
+    store = Store(project.root / ".hookrunner" / "sessions.db")
+    failed = store.hook_calls("f1", failed_only=True, limit=10)
+    assert [(c["hook"], c["ok"], c["error"]) for c in failed] == [
+        ("broken", False, "RuntimeError: hook bug")
+    ] * 10
+    assert len(store.hook_calls("f1", failed_only=True)) == 12
+    assert len([c for c in store.hook_calls("f1") if c["event"] == "post_file_edit"]) == 24
+    from conftest import run_cli
+
+    r = run_cli("sessions", "show", "f1", cwd=project.root)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.count("post_file_edit / broken: RuntimeError: hook bug") == 10

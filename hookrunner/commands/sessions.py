@@ -130,7 +130,9 @@ def show_session(
         "feedback": db.feedback(sid),
         "checkpoints": db.checkpoints(sid),
         "hooks": db.hook_stats(sid),
-        "calls": db.hook_calls(sid),
+        # Every call only where it is shown; the summary needs just the first failures.
+        "calls": db.hook_calls(sid) if calls or fmt == "json" else [],
+        "failed": db.hook_calls(sid, failed_only=True, limit=10),
     }
     db.close()
     if fmt == "json":
@@ -184,8 +186,7 @@ def show_session(
             f"{h['max_ms']:.2f}",
         )
     console.print(t)
-    errors = [c for c in data["calls"] if not c["ok"]]
-    for c in errors[:10]:
+    for c in data["failed"]:
         console.print(f"[red]{c['event']} / {c['hook']}: {c['error']}[/]")
     if calls:
         t = Table(title="every hook call", title_justify="left")
