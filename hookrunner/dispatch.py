@@ -302,7 +302,9 @@ class QuietResult(EmitResult):
     """An emit in which every hook returned None: results are built on first access.
 
     The fast path only stamps the clock after each hook; turning stamps into ``HookResult``
-    objects is left to whoever reads ``results`` (the observer, or the emitter).
+    objects is left to whoever reads ``results`` (the observer, or the emitter). It makes
+    one without ``__init__`` (a Python-level call costs more than the hooks here) and sets
+    ``_plan`` and ``_ts`` itself.
     """
 
     __slots__ = ("_plan", "_ts", "_built")
@@ -310,11 +312,11 @@ class QuietResult(EmitResult):
     reason = None
     value = None
     changes: Mapping[str, Any] = _EMPTY
+    _plan: Plan
+    _ts: tuple[Any, ...]
 
-    def __init__(self, plan: Plan, ts: tuple[float | None, ...]):
-        self._plan = plan
-        self._ts = ts
-        self._built: list[HookResult] | None = None
+    # Not EmitResult's: the fast path makes it empty (C-level init) and sets the slots.
+    __init__ = object.__init__  # type: ignore[assignment]
 
     @property  # type: ignore[override]
     def event(self) -> str:
@@ -326,19 +328,46 @@ class QuietResult(EmitResult):
 
     @property  # type: ignore[override]
     def results(self) -> list[HookResult]:
-        if self._built is None:
-            self._built = timed_results(self._plan.hooks, self._ts, len(self._ts) - 1)
-        return self._built
+        try:
+            return self._built
+        except AttributeError:
+            stamps = self._stamps()
+            self._built = timed_results(self._plan.hooks, stamps, len(stamps) - 1)
+            return self._built
 
     def calls(self, ts: float) -> list[tuple[str, float, str, float]]:
         """``(ts, event, hook name, duration_ms)`` for each hook that ran, straight from the
         stamps: what a recorder (the session store) keeps, without ``HookResult`` objects."""
         event = self._plan.spec.name
-        stamps = self._ts
+        stamps = self._stamps()
         return [
             (ts, event, name, ms)
             for name, ms in _durations(self._plan.hooks, stamps, len(stamps) - 1)
         ]
+
+    def _stamps(self) -> Sequence[float | None]:
+        """``t0`` (the emit's start), then the end of each hook (None: it did not run)."""
+        return self._ts
+
+
+class SharedResult(QuietResult):
+    """A whole-timed emit (``fastpath``'s adaptive timing): ``_ts`` is ``(start, end)`` or
+    ``(start, end, ran)``, ``ran`` flagging the hooks that ran (None: skipped); those share
+    the measured time evenly."""
+
+    __slots__ = ()
+
+    def _stamps(self) -> list[float | None]:
+        t0, end, *flags = self._ts
+        ran = flags[0] if flags else (1,) * len(self._plan.hooks)
+        share = (end - t0) / (sum(1 for flag in ran if flag is not None) or 1)
+        stamps: list[float | None] = [t0]
+        n = 0
+        for flag in ran:
+            if flag is not None:
+                n += 1
+            stamps.append(None if flag is None else t0 + n * share)
+        return stamps
 
 
 def _timeout_error(h: Hook) -> HookTimeout:

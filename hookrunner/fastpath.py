@@ -9,8 +9,11 @@ general loop with identical semantics. Plans with async hooks, parallel plans, w
 events are not compiled.
 
 In the default mode the function stamps the clock once per hook (a duration needs nothing
-more), and results are built from the stamps only when someone reads them. In lean mode it
-does not read the clock at all.
+more), and results are built from the stamps only when someone reads them. A clock read costs
+about twice a trivial hook call, so an event whose hooks keep finishing in under a microsecond
+each is then timed as a whole, its hooks sharing the measured time evenly (adaptive timing;
+``settings.timing: exact`` turns it off); the first slow emit brings the stamps back. In lean
+mode nothing is timed.
 """
 
 from __future__ import annotations
@@ -31,6 +34,13 @@ Emit = Callable[..., Any]
 # Compiling costs about 60 µs per hook; past this many hooks on one event the per-hook work
 # dominates anyway and the general loop serves.
 MAX_HOOKS = 1000
+# Adaptive timing (``settings.timing: auto``): an event whose hooks take under RESOLUTION
+# seconds each, SETTLE emits in a row, is timed as a whole from then on; a slow whole emit
+# switches back to a clock stamp per hook for twice as many emits as before (at most
+# MAX_SETTLE). A clock read costs about 50 ns, twice a trivial hook call.
+RESOLUTION = 1e-6
+SETTLE = 8
+MAX_SETTLE = 4096
 
 
 def eligible(plan: Plan) -> bool:
@@ -50,9 +60,15 @@ def _call(h: Any, i: int, local: dict[str, str]) -> str:
 
 
 def compile_plan(plan: Plan) -> Emit:
-    """Generate ``emit(kw, operation=None)`` for ``plan`` (see the module docstring)."""
+    """Generate ``emit(kw, operation=None)`` for ``plan`` (see the module docstring).
+
+    With adaptive timing it also generates the whole-emit variant, and each variant
+    installs the other as ``plan.emit`` when the hooks' speed says so.
+    """
     lean = plan.state.lean
     spec = plan.spec
+    live = [h for h in plan.hooks if not h.off]
+    adaptive = not lean and not plan.exact and len(live) >= 2
     direct = all(hasattr(h.invoke, "direct") for h in plan.hooks)
     used = {n for h in plan.hooks for n in getattr(h.invoke, "direct", ((), ()))[1]}
     # Reading an argument that is missing (KeyError) sends kw through fill() first; only a
@@ -63,19 +79,46 @@ def compile_plan(plan: Plan) -> Emit:
         "fill": plan._args,
         "clock": perf_counter,
         "resume": dispatch.resume,
+        "spread": spread,
         "Quiet": dispatch.QuietResult,
+        "Shared": dispatch.SharedResult,
         "plan": plan,
         "state": plan.state,
         "quiet": dispatch.EmitResult(spec.name, [], generation=plan.generation),
+        "bound": RESOLUTION * len(live),
+        "left": SETTLE,
+        "settle": SETTLE,
+        "most": MAX_SETTLE,
     }
+    for i, h in enumerate(plan.hooks):
+        ns[f"f{i}"] = getattr(h.invoke, "direct", (h.invoke,))[0]
+        if h.match is not None:
+            ns[f"m{i}"] = h.match
     hoist = "; ".join(f"{local[n]} = kw[{n!r}]" for n in names) or "pass"
-    lines = ["def emit(kw, operation=None):"]
+    prologue = []
+    if adaptive:
+        prologue.append("    global left, settle")
     if spec.open_args or plan.stamp:  # extra keys are allowed, or a timestamp is due
-        lines.append("    kw = fill(kw)")
-    lines += ["    try:", f"        {hoist}", "    except KeyError:", "        kw = fill(kw)"]
-    lines.append(f"        {hoist}")
-    if not lean:
-        lines.append("    t0 = clock()")
+        prologue.append("    kw = fill(kw)")
+    prologue += ["    try:", f"        {hoist}", "    except KeyError:", "        kw = fill(kw)"]
+    prologue.append(f"        {hoist}")
+    epilogue = [
+        "    if state.observer is not None:",
+        "        state.observer(r)",
+        "    return r",
+    ]
+    lines = ["def emit(kw, operation=None):", *prologue, *_each(plan, local, lean, adaptive)]
+    lines += epilogue
+    if adaptive:
+        lines += ["def coarse(kw, operation=None):", *prologue, *_whole(plan, local), *epilogue]
+    source = "\n".join(lines) + "\n"
+    exec(_code(source, f"<hookrunner plan {spec.name}>"), ns)  # noqa: S102
+    return ns["emit"]
+
+
+def _each(plan: Plan, local: dict[str, str], lean: bool, adaptive: bool) -> list[str]:
+    """The body that times each hook (stamps t0, t1, ...), or nothing in lean mode."""
+    lines = [] if lean else ["    t0 = te = clock()"]
     # On a handover, resume() reads the stamps so far (t0, t1, ...) from locals().
     mark = "None" if lean else "locals()"
     for i, h in enumerate(plan.hooks):
@@ -84,10 +127,8 @@ def compile_plan(plan: Plan) -> Emit:
             if skipped:
                 lines.append(f"    {skipped}")
             continue
-        ns[f"f{i}"] = getattr(h.invoke, "direct", (h.invoke,))[0]
         pad = "    "
         if h.match is not None:
-            ns[f"m{i}"] = h.match
             lines.append(f"    if m{i}(kw):")
             pad = "        "
         lines += [
@@ -97,7 +138,7 @@ def compile_plan(plan: Plan) -> Emit:
             f"{pad}    return resume(plan, kw, {mark}, {i}, None, e)",
         ]
         if not lean:
-            lines.append(f"{pad}t{i + 1} = clock()")
+            lines.append(f"{pad}t{i + 1} = te = clock()")
         lines += [
             f"{pad}if v is not None:",
             f"{pad}    return resume(plan, kw, {mark}, {i}, v, None)",
@@ -105,18 +146,72 @@ def compile_plan(plan: Plan) -> Emit:
         if h.match is not None and skipped:
             lines += ["    else:", f"        {skipped}"]
     if lean:
-        lines.append("    r = quiet")
-    else:
-        stamps = ", ".join(f"t{i}" for i in range(len(plan.hooks) + 1))
-        lines.append(f"    r = Quiet(plan, ({stamps},))")
-    lines += [
-        "    if state.observer is not None:",
-        "        state.observer(r)",
-        "    return r",
+        return [*lines, "    r = quiet"]
+    if adaptive:  # fast enough for SETTLE emits in a row: time the next ones as a whole
+        lines += [
+            "    if te - t0 <= bound:",
+            "        left -= 1",
+            "        if left <= 0:",
+            "            plan.emit = coarse",
+            "    else:",
+            "        left = settle",
+        ]
+    stamps = ", ".join(f"t{i}" for i in range(len(plan.hooks) + 1))
+    return [*lines, "    r = Quiet()", "    r._plan = plan", f"    r._ts = ({stamps},)"]
+
+
+def _whole(plan: Plan, local: dict[str, str]) -> list[str]:
+    """The body that stamps the clock before the first hook and after the last only."""
+    lines = ["    t0 = clock()"]
+    flags = []
+    for i, h in enumerate(plan.hooks):
+        if h.off:
+            lines.append(f"    t{i + 1} = None")
+            flags.append(f"t{i + 1}")
+            continue
+        pad = "    "
+        if h.match is not None:
+            lines += [f"    if m{i}(kw):", f"        t{i + 1} = 1"]
+            pad = "        "
+            flags.append(f"t{i + 1}")
+        else:
+            flags.append("1")
+        lines += [
+            f"{pad}try:",
+            f"{pad}    v = {_call(h, i, local)}",
+            f"{pad}except Exception as e:",
+            f"{pad}    return resume(plan, kw, spread(locals(), {i}), {i}, None, e)",
+            f"{pad}if v is not None:",
+            f"{pad}    return resume(plan, kw, spread(locals(), {i}), {i}, v, None)",
+        ]
+        if h.match is not None:
+            lines += ["    else:", f"        t{i + 1} = None"]
+    ran = f", ({', '.join(flags)},)" if any(f != "1" for f in flags) else ""
+    return [
+        *lines,
+        "    te = clock()",
+        "    if te - t0 > bound:  # a slow emit: time each hook again, and longer this time",
+        "        settle = min(settle * 2, most)",
+        "        left = settle",
+        "        plan.emit = emit",
+        "    r = Shared()",
+        "    r._plan = plan",
+        f"    r._ts = (t0, te{ran})",
     ]
-    source = "\n".join(lines) + "\n"
-    exec(_code(source, f"<hookrunner plan {spec.name}>"), ns)  # noqa: S102
-    return ns["emit"]
+
+
+def spread(frame: dict[str, Any], i: int) -> dict[str, Any]:
+    """Stamps for ``resume`` when hooks ``0..i`` ran untimed (the whole-emit variant): the
+    time since ``t0`` is shared evenly among the hooks that ran, hook ``i`` included (when it
+    failed, ``resume`` reads only its start)."""
+    t0 = frame["t0"]
+    ran = [k for k in range(i + 1) if frame.get(f"t{k + 1}", 1) is not None]
+    share = (perf_counter() - t0) / len(ran)
+    stamps: dict[str, Any] = {f"t{k + 1}": None for k in range(i + 1)}
+    stamps["t0"] = t0
+    for n, k in enumerate(ran, 1):
+        stamps[f"t{k + 1}"] = t0 + n * share
+    return stamps
 
 
 # Compiled sources: the text depends only on the plan's shape (hook count, argument names,

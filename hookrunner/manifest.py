@@ -38,6 +38,8 @@ class Settings:
     allowed_modules: list[str] | None = None
     on_error: str | None = None
     timeout: float | None = None
+    # "auto": fast events are timed as a whole (see fastpath); "exact": every hook, always.
+    timing: str = "auto"
 
 
 @dataclass
@@ -172,6 +174,8 @@ class Loader:
             s.on_error = raw["on_error"]
         if "timeout" in raw:
             s.timeout = parse_duration(raw["timeout"])
+        if "timing" in raw:
+            s.timing = raw["timing"]
 
     def _events(self, doc: Document) -> None:
         raw = doc.data.get("events")

@@ -114,14 +114,24 @@ class Plan:
         "nargs",
         "stamp",
         "empty",
+        "exact",
         "emit",
     )
 
-    def __init__(self, spec: EventSpec, hooks: tuple[Hook, ...], generation: int, state: State):
+    def __init__(
+        self,
+        spec: EventSpec,
+        hooks: tuple[Hook, ...],
+        generation: int,
+        state: State,
+        exact: bool = False,
+    ):
         self.spec = spec
         self.hooks = hooks
         self.generation = generation
         self.state = state
+        # settings.timing: exact: never time the hooks of a fast event as a whole (fastpath).
+        self.exact = exact
         self.defaults = {a: None for a in hook_args(spec)}
         if "hook_type" in self.defaults:
             self.defaults["hook_type"] = spec.name
@@ -217,8 +227,9 @@ class Registry:
         for h in self.hooks:
             if h.enabled:
                 by_event[h.event].append(h)
+        exact = manifest.settings.timing == "exact"
         self.plans: dict[str, Plan] = {
-            name: Plan(spec, tuple(by_event[name]), generation, state)
+            name: Plan(spec, tuple(by_event[name]), generation, state, exact)
             for name, spec in events.items()
         }
 

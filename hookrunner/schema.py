@@ -126,6 +126,7 @@ def build_hooks_schema() -> dict[str, Any]:
                     "allowed_modules": {"type": "array", "items": {"type": "string"}},
                     "on_error": {"enum": list(POLICIES)},
                     "timeout": _duration(),
+                    "timing": {"enum": ["auto", "exact"]},
                 },
             },
             "include": {"type": "array", "items": {"type": "string", "minLength": 1}},

@@ -109,6 +109,13 @@ CREATE TABLE IF NOT EXISTS hook_call_workers (
 # Tables and indexes of the layout: a store that has them all needs no write to be opened
 # (version 2 gained hook_call_workers after it was first written).
 _OBJECTS = re.findall(r"CREATE (?:TABLE|INDEX) IF NOT EXISTS (\w+)", _SCHEMA)
+# The per-flush update of a session's row: counters and the rowid ranges of its rows.
+_COUNTERS = (
+    "calls = calls + ?, failures = failures + ?,"
+    " first_call = COALESCE(first_call, ?), last_call = COALESCE(?, last_call),"
+    " checkpoints = checkpoints + ?, first_checkpoint = COALESCE(first_checkpoint, ?),"
+    " last_checkpoint = COALESCE(?, last_checkpoint)"
+)
 _COUNT_OBJECTS = "SELECT COUNT(*) FROM sqlite_master WHERE name IN ({})".format(
     ", ".join(f"'{name}'" for name in _OBJECTS)
 )
@@ -347,34 +354,41 @@ class Store:
     ) -> None:
         now = time.time()
         with self.transaction() as c:
-            c.execute(
+            cur = c.execute(
                 "INSERT INTO sessions (id, kind, source, status, started, resumed_from, pid) "
                 "VALUES (?, ?, ?, 'running', ?, ?, ?)",
                 (session_id, kind, source, now, resumed_from, os.getpid()),
             )
+            self._sessions[session_id] = cur.lastrowid
             c.executemany(
                 "INSERT OR REPLACE INTO metadata VALUES (?, ?, ?, ?)",
                 [(session_id, str(k), _dumps(v), now) for k, v in metadata.items()],
             )
 
     def finish(self, session_id: str, status: str, summary: dict[str, Any] | None) -> None:
-        with self.transaction() as c:
-            c.execute(
-                "UPDATE sessions SET status = ?, ended = ?, summary = ? WHERE id = ?",
-                (status, time.time(), _dumps(summary or {}), session_id),
-            )
+        self.flush(session_id, [], [], end=(status, summary))
 
-    def flush(self, session_id: str, calls: list[tuple], checkpoints: list[tuple]) -> None:
-        """Write hook calls and checkpoints of one session in one transaction, in order.
+    def flush(
+        self,
+        session_id: str,
+        calls: list[tuple],
+        checkpoints: list[tuple],
+        end: tuple[str, dict[str, Any] | None] | None = None,
+    ) -> None:
+        """Write hook calls and checkpoints of one session in one transaction, in order; with
+        ``end`` (status, summary), close the session in that same transaction.
 
         A call is ``(ts, event, hook, duration_ms)`` when it went well in this process (the
         bulk), else ``(ts, event, hook, ok, error, duration_ms, worker)``; a checkpoint is
-        ``(ts, node, data_json)``. The bulk binds no None and no bool: sqlite3 passes those
-        through its adapter lookup, which doubles the cost of a row."""
-        if not calls and not checkpoints:
+        ``(ts, node, data_json)``. Rows get their ids from SQLite, which appends at the end of
+        the table at half the cost of an insert that names its id; the ids are consecutive
+        from the table's largest + 1, as the transaction holds the write lock. The bulk binds
+        no None and no bool: sqlite3 passes those through its adapter lookup, which doubles
+        the cost of a row."""
+        if not calls and not checkpoints and end is None:
             return
         with self.transaction() as c:
-            num = self._session_nums(c, {session_id}).get(session_id)
+            num = self._session_num(c, session_id)
             if num is None:
                 return  # a session that never began (an invalid run)
             first_call = last_call = first_cp = last_cp = None
@@ -382,78 +396,83 @@ class Store:
             if calls:
                 first_call = (c.execute("SELECT MAX(id) FROM hook_calls").fetchone()[0] or 0) + 1
                 last_call = first_call + len(calls) - 1
-
-                def bulk_rows(ids: dict[str, int]) -> list[tuple]:
-                    return [
-                        (i, num, r[0], ids[r[1]], ids[r[2]], r[3])
-                        for i, r in enumerate(calls, first_call)
-                        if len(r) == 4
-                    ]
-
-                ids = self._names
-                try:
-                    plain = bulk_rows(ids)
-                except KeyError:  # a name this store has not seen yet
-                    ids = self._name_ids(c, {r[1] for r in calls} | {r[2] for r in calls})
-                    plain = bulk_rows(ids)
-                c.executemany(
-                    "INSERT INTO hook_calls (id, session, ts, event, hook, ok, duration_ms)"
-                    " VALUES (?, ?, ?, ?, ?, 1, ?)",
-                    plain,
-                )
-                if len(plain) < len(calls):
-                    other = [(i, r) for i, r in enumerate(calls, first_call) if len(r) > 4]
-                    missing = {n for _, r in other for n in (r[1], r[2], r[6])} - ids.keys()
-                    missing.discard(None)
-                    if missing:
-                        ids = self._name_ids(c, missing)
-                    c.executemany(
-                        "INSERT INTO hook_calls VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        [
-                            (i, num, ts, ids[event], ids[hook], int(ok), error, ms)
-                            for i, (ts, event, hook, ok, error, ms, _) in other
-                        ],
-                    )
-                    c.executemany(
-                        "INSERT INTO hook_call_workers VALUES (?, ?)",
-                        [(i, ids[r[6]]) for i, r in other if r[6] is not None],
-                    )
-                    failures = sum(1 for _, r in other if not r[3])
+                failures = self._insert_calls(c, num, calls, first_call)
             if checkpoints:
                 first_cp = (c.execute("SELECT MAX(id) FROM checkpoints").fetchone()[0] or 0) + 1
                 last_cp = first_cp + len(checkpoints) - 1
                 c.executemany(
-                    "INSERT INTO checkpoints VALUES (?, ?, ?, ?, ?)",
-                    [
-                        (i, num, ts, node, data)
-                        for i, (ts, node, data) in enumerate(checkpoints, first_cp)
-                    ],
+                    "INSERT INTO checkpoints (session, ts, node, data) VALUES (?, ?, ?, ?)",
+                    [(num, ts, node, data) for ts, node, data in checkpoints],
                 )
-            c.execute(
-                "UPDATE sessions SET calls = calls + ?, failures = failures + ?,"
-                " first_call = COALESCE(first_call, ?), last_call = COALESCE(?, last_call),"
-                " checkpoints = checkpoints + ?,"
-                " first_checkpoint = COALESCE(first_checkpoint, ?),"
-                " last_checkpoint = COALESCE(?, last_checkpoint) WHERE rowid = ?",
-                (
-                    len(calls),
-                    failures,
-                    first_call,
-                    last_call,
-                    len(checkpoints),
-                    first_cp,
-                    last_cp,
-                    num,
-                ),
+            counters = (
+                len(calls),
+                failures,
+                first_call,
+                last_call,
+                len(checkpoints),
+                first_cp,
+                last_cp,
             )
+            if end is None:
+                c.execute(f"UPDATE sessions SET {_COUNTERS} WHERE rowid = ?", (*counters, num))
+            else:
+                status, summary = end
+                c.execute(
+                    f"UPDATE sessions SET {_COUNTERS}, status = ?, ended = ?, summary = ?"
+                    " WHERE rowid = ?",
+                    (*counters, status, time.time(), _dumps(summary or {}), num),
+                )
 
-    def _session_nums(self, c: sqlite3.Connection, ids: set[str]) -> dict[str, int]:
-        missing = [i for i in ids if i not in self._sessions]
-        for sid in missing:
-            row = c.execute("SELECT rowid FROM sessions WHERE id = ?", (sid,)).fetchone()
+    def _insert_calls(self, c: sqlite3.Connection, num: int, calls: list[tuple], first: int) -> int:
+        """Insert ``calls`` (ids from ``first`` on, in order); return how many failed."""
+        ids = self._names
+        try:
+            plain = [(num, ts, ids[event], ids[hook], ms) for ts, event, hook, ms in calls]
+        except (KeyError, ValueError):  # a name not seen yet, or a call that is not plain
+            names = {n for r in calls for n in (r[1], r[2], r[6] if len(r) > 4 else None)}
+            names.discard(None)
+            ids = self._name_ids(c, names)
+            if any(len(r) > 4 for r in calls):
+                return self._insert_other_calls(c, num, calls, first, ids)
+            plain = [(num, ts, ids[event], ids[hook], ms) for ts, event, hook, ms in calls]
+        c.executemany(
+            "INSERT INTO hook_calls (session, ts, event, hook, ok, duration_ms)"
+            " VALUES (?, ?, ?, ?, 1, ?)",
+            plain,
+        )
+        return 0
+
+    @staticmethod
+    def _insert_other_calls(
+        c: sqlite3.Connection, num: int, calls: list[tuple], first: int, ids: dict[str, int]
+    ) -> int:
+        """The general form, for a batch with failed or remote calls: one insert keeps the
+        ids in call order."""
+        rows = [
+            (num, r[0], ids[r[1]], ids[r[2]], 1, None, r[3])
+            if len(r) == 4
+            else (num, r[0], ids[r[1]], ids[r[2]], int(r[3]), r[4], r[5])
+            for r in calls
+        ]
+        c.executemany(
+            "INSERT INTO hook_calls (session, ts, event, hook, ok, error, duration_ms)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        c.executemany(
+            "INSERT INTO hook_call_workers VALUES (?, ?)",
+            [(i, ids[r[6]]) for i, r in enumerate(calls, first) if len(r) > 4 and r[6] is not None],
+        )
+        return sum(1 for r in calls if len(r) > 4 and not r[3])
+
+    def _session_num(self, c: sqlite3.Connection, session_id: str) -> int | None:
+        """The session's rowid (cached: ``begin`` knows it, a flush looks it up once)."""
+        num = self._sessions.get(session_id)
+        if num is None:
+            row = c.execute("SELECT rowid FROM sessions WHERE id = ?", (session_id,)).fetchone()
             if row is not None:
-                self._sessions[sid] = row[0]
-        return {i: self._sessions[i] for i in ids if i in self._sessions}
+                num = self._sessions[session_id] = row[0]
+        return num
 
     def _name_ids(self, c: sqlite3.Connection, names: set[str]) -> dict[str, int]:
         for name in names:
@@ -683,7 +702,7 @@ class Session:
             if isinstance(result, list):  # remote calls, rows already made
                 rows.extend(result)
                 continue
-            if type(result) is QuietResult:  # every hook returned None: stamps, no objects
+            if isinstance(result, QuietResult):  # every hook returned None: stamps, no objects
                 rows.extend(result.calls(now))
                 continue
             event = result.event
@@ -708,13 +727,14 @@ class Session:
             self.runner.set_observer(self._previous_observer)
             self._recording = False
 
-    def flush(self) -> None:
-        """Write buffered hook calls and checkpoints in one transaction."""
+    def flush(self, end: tuple[str, dict[str, Any] | None] | None = None) -> None:
+        """Write buffered hook calls and checkpoints in one transaction (which closes the
+        session's record too when ``end`` is its status and summary)."""
         with self._flush_lock:
             emits = _drain(self._emits)
             checkpoints = _drain(self._checkpoints)
             self._last_flush = time.monotonic()
-            self.store.flush(self.id, self._call_rows(emits), checkpoints)
+            self.store.flush(self.id, self._call_rows(emits), checkpoints, end)
 
     def _maybe_flush(self) -> None:
         if (
@@ -752,8 +772,7 @@ class Session:
             self.emit("session_end")
         finally:
             self._drain_deliveries()
-            self.flush()
-            self.store.finish(self.id, status, summary)
+            self.flush(end=(status, summary))
             if not keep_recording:
                 self.stop_recording()
             if self._owns_store:

@@ -12,6 +12,8 @@ HOOKS = 5
 BEHAVIOURS = ("none", "none", "map", "false", "raise", "veto", "value")
 
 MODULE = """
+import time
+
 from hookrunner import Veto
 
 BEHAVIOUR = {}
@@ -31,6 +33,8 @@ def _act(i):
         return {f"k{i}": i}
     if b == "value":
         return f"v{i}"
+    if b == "slow":
+        time.sleep(0.005)
     return None
 """
 MODULE += "".join(f"\ndef c{i}(x):\n    return _act({i})\n" for i in range(HOOKS))
@@ -97,12 +101,31 @@ def test_compiled_and_general_paths_agree(runners, event, behaviour):
     mod.BEHAVIOUR.update(enumerate(behaviour))
     for runner in (default, lean):
         plan = runner.registry.plans[event]
-        mod.CALLS.clear()
-        fast = _outcome(plan.emit(_kw(event)), mod.CALLS)
-        assert plan.emit.__code__.co_filename == f"<hookrunner plan {event}>"  # compiled
-        mod.CALLS.clear()
-        general = _outcome(plan._sequence(_kw(event)), mod.CALLS)
-        assert fast == general
+        # Default mode has two compiled variants (a stamp per hook, and whole-emit timing).
+        for emit in _variants(plan, _kw(event)):
+            mod.CALLS.clear()
+            fast = _outcome(emit(_kw(event)), mod.CALLS)
+            assert emit.__code__.co_filename == f"<hookrunner plan {event}>"  # compiled
+            mod.CALLS.clear()
+            general = _outcome(plan._sequence(_kw(event)), mod.CALLS)
+            assert fast == general
+
+
+def _variants(plan, kw):
+    plan.emit(dict(kw))  # compiles on first use
+    names = plan.emit.__globals__
+    return [names[name] for name in ("emit", "coarse") if name in names]
+
+
+def _until_whole(runner, event, kw, tries=2000):
+    """Emit until the plan times its hooks as a whole (8 fast emits in a row are enough;
+    a loaded machine may make a few of them slow)."""
+    plan = runner.registry.plans[event]
+    for _ in range(tries):
+        runner.emit(event, **kw)
+        if plan.emit.__name__ == "coarse":
+            return plan
+    raise AssertionError("the plan never switched to whole-emit timing")
 
 
 def test_default_mode_records_every_hook_with_a_duration(runners):
@@ -276,3 +299,79 @@ def test_very_large_plans_use_the_general_loop(project, monkeypatch):
         plan = runner.registry.plans["ev"]
         assert [r.name for r in plan.emit({"x": 1}).results] == ["h0", "h1", "h2"]
         assert plan.emit == plan._sequence
+
+
+def test_fast_events_are_timed_as_a_whole_and_hooks_share_the_time(runners):
+    default, _, mod = runners
+    mod.BEHAVIOUR.clear()
+    plan = _until_whole(default, "plain", {"x": 1, "y": 2})
+    assert len(_variants(plan, {"x": 1, "y": 2})) == 2
+    _until_whole(default, "plain", {"x": 1, "y": 2})
+    r = default.emit("plain", x=1, y=2)
+    assert type(r).__name__ == "SharedResult"
+    assert [x.name for x in r.results] == [f"plain_{i}" for i in range(HOOKS)]
+    share = r.results[0].duration_ms
+    assert share >= 0
+    assert all(x.duration_ms == pytest.approx(share, abs=1e-6) for x in r.results)
+    assert r.ok and not r.vetoed and r.value is None
+
+
+def test_a_slow_emit_brings_back_a_stamp_per_hook(runners):
+    default, _, mod = runners
+    mod.BEHAVIOUR.clear()
+    plan = _until_whole(default, "plain", {"x": 1, "y": 2})
+    mod.BEHAVIOUR[3] = "slow"
+    default.emit("plain", x=1, y=2)  # timed as a whole: 5 ms is far over the bound
+    assert plan.emit.__name__ == "emit"
+    r = default.emit("plain", x=1, y=2)
+    durations = {x.name: x.duration_ms for x in r.results}
+    assert durations["plain_3"] >= 4.5
+    assert all(ms < 4.5 for name, ms in durations.items() if name != "plain_3")
+    mod.BEHAVIOUR.clear()
+
+
+def test_a_handover_from_whole_emit_timing_keeps_every_result(runners):
+    default, _, mod = runners
+    mod.BEHAVIOUR.clear()
+    _until_whole(default, "first", {"x": 1, "y": 2})
+    mod.BEHAVIOUR.update({1: "raise", 3: "value"})
+    r = default.emit("first", x=1, y=2)
+    assert [(x.name, x.ok) for x in r.results] == [
+        ("first_0", True),
+        ("first_1", False),
+        ("first_2", True),
+        ("first_3", True),
+    ]
+    assert r.value == "v3" and all(x.duration_ms >= 0 for x in r.results)
+    mod.BEHAVIOUR.clear()
+
+
+def test_whole_emit_timing_records_every_call_in_the_session_store(runners, tmp_path):
+    default, _, mod = runners
+    mod.BEHAVIOUR.clear()
+    _until_whole(default, "post_file_edit", {"session_id": "warm"})
+    with default.session(store=tmp_path / "s.db") as s:
+        for _ in range(3):
+            s.emit("post_file_edit", file_path="a.py")
+        sid = s.id
+        s.flush()
+        calls = s.store.hook_calls(sid)
+    edits = [c for c in calls if c["event"] == "post_file_edit"]
+    assert [c["hook"] for c in edits] == [f"post_file_edit_{i}" for i in range(HOOKS)] * 3
+    assert all(c["ok"] and c["duration_ms"] >= 0 for c in edits)
+
+
+def test_timing_exact_stamps_every_hook_always(project):
+    mod = project.module("def a(x):\n    pass\n\ndef b(x):\n    pass\n")
+    path = project.write(
+        "hooks.yaml",
+        "version: 1\nsettings: {timing: exact}\nevents:\n  ping: {args: [x]}\nhooks:\n"
+        f"  - {{name: a, event: ping, call: {mod}:a}}\n"
+        f"  - {{name: b, event: ping, call: {mod}:b}}\n",
+    )
+    with HookRunner.from_files(path) as runner:
+        for _ in range(200):
+            r = runner.emit("ping", x=1)
+        plan = runner.registry.plans["ping"]
+        assert plan.emit.__name__ == "emit" and "coarse" not in plan.emit.__globals__
+        assert type(r).__name__ == "QuietResult" and [x.name for x in r.results] == ["a", "b"]

@@ -138,7 +138,7 @@ class DaskRunner(Runner):
             plan = job.plans[name]
             mine = tuple(h for h in plan.hooks if h.where == "driver")
             if mine:
-                driver_plans[name] = Plan(plan.spec, mine, plan.generation, plan.state)
+                driver_plans[name] = Plan(plan.spec, mine, plan.generation, plan.state, plan.exact)
         catalog = job.catalog
         datasets = {
             name: ds

@@ -254,6 +254,7 @@ def build_plans(source: RunSource) -> tuple[Any, dict[str, Any]]:
             tuple(h for h in registry.plans[name].hooks if h.where != "driver"),
             registry.generation,
             state,
+            registry.plans[name].exact,
         )
         for name in NODE_EVENTS
     }
