@@ -113,6 +113,14 @@ class EmitResult:
 # --------------------------------------------------------------------------- failures
 
 
+def _mark(exc: BaseException, name: str, value: Any) -> None:
+    """Tag an exception on its way through the dispatcher (a class with __slots__ refuses)."""
+    try:
+        setattr(exc, name, value)
+    except AttributeError:
+        pass
+
+
 def _failed(plan: Plan, hook: Hook, exc: BaseException, kw: dict[str, Any], results: list) -> None:
     """Apply the hook's error policy: handler, ``post_error``, circuit breaker or re-raise."""
     if hook.error_handler is not None:
@@ -124,6 +132,8 @@ def _failed(plan: Plan, hook: Hook, exc: BaseException, kw: dict[str, Any], resu
     if hook.on_error == "raise":
         if state.observer is not None:
             state.observer(EmitResult(plan.spec.name, results, generation=plan.generation))
+        elif getattr(state, "wraps", False):  # inside wrap-mode hooks: around() reports
+            _mark(exc, "__hookrunner_results__", list(results))
         raise exc
     if hook.on_error == "disable":
         hook.off = True
@@ -499,7 +509,7 @@ async def aparallel(plan: Plan, kw: dict[str, Any]) -> EmitResult:
 # --------------------------------------------------------------------------- wrap and slot
 
 
-def _rebind(plan: Plan, kw: dict[str, Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict:
+def rebind(plan: Plan, kw: dict[str, Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict:
     """``original_func(x, key=y)``: positionals replace the event's payload arguments."""
     new = dict(kw)
     if args:
@@ -529,7 +539,7 @@ def wrap(plan: Plan, kw: dict[str, Any], operation: Callable[..., Any] | None) -
 
         def original_func(*a: Any, **k: Any) -> Any:
             # Bad arguments to original_func are this wrapper's own failure, not the inner's.
-            inner = _rebind(plan, args, a, k) if (a or k) else args
+            inner = rebind(plan, args, a, k) if (a or k) else args
             try:
                 return layer(i + 1, inner)
             except BaseException as exc:
@@ -567,6 +577,197 @@ def wrap(plan: Plan, kw: dict[str, Any], operation: Callable[..., Any] | None) -
     if plan.state.observer is not None:
         plan.state.observer(outcome)
     return outcome
+
+
+def around(plan: Plan, kw: dict[str, Any]) -> EmitResult:
+    """Wrap-mode hooks of a notify/veto/firstresult event around its other hooks (pluggy's
+    hookwrappers): the first is the outermost; ``original_func()`` runs the next wrapper and
+    finally the hooks, and returns their ``EmitResult``; keyword arguments replace event
+    arguments for what it runs. A wrapper's duration leaves out the time spent in
+    ``original_func``, so the durations of an emit add up. (``fastpath.compile_around``
+    is the same for one plain wrapper.)"""
+    assert plan.inner is not None
+    inner = plan.inner
+    wrappers = [h for h in plan.wrappers if not h.off and (h.match is None or h.match(kw))]
+    done: list[HookResult | None] = [None] * len(wrappers)
+    ran: list[EmitResult] = []
+
+    def layer(i: int, args: dict[str, Any]) -> None:
+        if i == len(wrappers):
+            try:
+                ran.append(inner.emit(args))
+            except BaseException as exc:
+                ran.append(inner_failed(inner, exc))
+                raise
+            return
+        h = wrappers[i]
+        spent = 0.0
+
+        def original_func(*a: Any, **k: Any) -> EmitResult | None:
+            nonlocal spent
+            # Bad arguments to original_func are this wrapper's own failure, not the inner's.
+            inner_args = rebind(plan, args, a, k) if (a or k) else args
+            t = perf_counter()
+            try:
+                layer(i + 1, inner_args)
+            except BaseException as exc:
+                _mark(exc, "__hookrunner_inner__", True)
+                raise
+            finally:
+                spent += perf_counter() - t
+            return ran[-1] if ran else None
+
+        t0 = perf_counter()
+        try:
+            v = h.invoke(original_func, args)
+            if h.is_async:
+                v = run_coroutine(v, h.timeout)
+        except Exception as exc:
+            done[i], error = _wrapper_failed(plan, h, exc, args, perf_counter() - t0 - spent)
+            if error is not None:
+                raise error  # noqa: B904 - the original error, or what its policy made of it
+            return
+        done[i] = HookResult(h.name, True, None, (perf_counter() - t0 - spent) * 1e3, v)
+
+    try:
+        layer(0, kw)
+    except BaseException as exc:
+        return _around_end(plan, [r for r in done if r], ran[-1] if ran else None, exc)
+    return _around_end(plan, [r for r in done if r], ran[-1] if ran else None)
+
+
+def inner_failed(inner: Plan, exc: BaseException) -> EmitResult:
+    """What the hooks inside wrappers did before one raised (``on_error: raise``); the error
+    goes on through the wrappers as theirs to catch, not as their failure."""
+    _mark(exc, "__hookrunner_inner__", True)
+    done = getattr(exc, "__hookrunner_results__", [])
+    return EmitResult(inner.spec.name, done, generation=inner.generation)
+
+
+def _wrapper_failed(
+    plan: Plan, h: Hook, exc: Exception, kw: dict[str, Any], seconds: float
+) -> tuple[HookResult | None, BaseException | None]:
+    """A wrapper's failure under its error policy: its result (None for an error that came
+    out of ``original_func``: not its own) and the error to raise on (None: go on)."""
+    if getattr(exc, "__hookrunner_inner__", False):
+        return None, exc
+    if isinstance(exc, TimeoutError) and not isinstance(exc, HookTimeout):
+        exc = _timeout_error(h)
+    if isinstance(exc, Veto) and plan.spec.style == "veto":
+        return HookResult(h.name, True, None, seconds * 1e3, False), exc
+    failed = HookResult(h.name, False, exc, seconds * 1e3, None)
+    assert plan.inner is not None
+    try:  # the inner plan has no observer: the failure is reported once, with the rest
+        _failed(plan.inner, h, exc, kw, [])
+    except BaseException as raised:
+        return failed, raised
+    if h.off:  # the circuit breaker: recompile without it
+        plan.refresh()
+    return failed, None
+
+
+def around_failed(
+    plan: Plan, kw: dict[str, Any], exc: Exception, t0: float, got: EmitResult | None
+) -> EmitResult:
+    """The compiled single-wrapper emit's failure path (see ``around``)."""
+    seconds = perf_counter() - t0 - _span(got)
+    result, error = _wrapper_failed(plan, plan.wrappers[0], exc, kw, seconds)
+    return _around_end(plan, [result] if result is not None else [], got, error)
+
+
+def _span(result: EmitResult | None) -> float:
+    """Seconds the hooks of ``result`` took (for a wrapper's own share of an emit)."""
+    if result is None:
+        return 0.0
+    if isinstance(result, QuietResult):
+        stamps = result._stamps()
+        ends = [t for t in stamps if t is not None]
+        return ends[-1] - ends[0]
+    return sum(r.duration_ms for r in result.results) / 1e3
+
+
+def _around_end(
+    plan: Plan,
+    done: list[HookResult],
+    last: EmitResult | None,
+    exc: BaseException | None = None,
+) -> EmitResult:
+    """The wrapped emit's outcome (wrappers' results, then the hooks'), reported once."""
+    observer = plan.state.observer
+    name = plan.spec.name
+    if exc is not None:
+        partial = last.results if last is not None else []
+        # On a veto event only a wrapper's Veto gets here (the hooks' are results).
+        if not (isinstance(exc, Veto) and plan.spec.style == "veto"):
+            if observer is not None:
+                observer(EmitResult(name, done + partial, generation=plan.generation))
+            raise exc
+        outcome = EmitResult(name, done + partial, True, exc.reason, generation=plan.generation)
+    elif last is None:
+        outcome = EmitResult(name, done, generation=plan.generation)
+    else:
+        outcome = EmitResult(
+            name,
+            done + last.results,
+            last.vetoed,
+            last.reason,
+            last.value,
+            last.changes,
+            plan.generation,
+        )
+    if observer is not None:
+        observer(outcome)
+    return outcome
+
+
+class AroundResult(EmitResult):
+    """The compiled single-wrapper emit that went well: the wrapper's result and the hooks'
+    are built on first access (as in ``QuietResult``). ``_ts`` is (start, end, the hooks'
+    ``EmitResult`` or None, the wrapper's return value)."""
+
+    __slots__ = ("_plan", "_ts", "_built")
+    _plan: Plan
+    _ts: tuple[float, float, EmitResult | None, Any]
+    __init__ = object.__init__  # type: ignore[assignment]
+
+    @property
+    def _inner(self) -> EmitResult | None:
+        return self._ts[2]
+
+    @property  # type: ignore[override]
+    def event(self) -> str:
+        return self._plan.spec.name
+
+    @property  # type: ignore[override]
+    def generation(self) -> int:
+        return self._plan.generation
+
+    @property  # type: ignore[override]
+    def vetoed(self) -> bool:
+        return self._inner is not None and self._inner.vetoed
+
+    @property  # type: ignore[override]
+    def reason(self) -> str | None:
+        return None if self._inner is None else self._inner.reason
+
+    @property  # type: ignore[override]
+    def value(self) -> Any:
+        return None if self._inner is None else self._inner.value
+
+    @property  # type: ignore[override]
+    def changes(self) -> Mapping[str, Any]:
+        return _EMPTY if self._inner is None else self._inner.changes
+
+    @property  # type: ignore[override]
+    def results(self) -> list[HookResult]:
+        try:
+            return self._built
+        except AttributeError:
+            t0, end, inner, value = self._ts
+            ms = (end - t0 - _span(inner)) * 1e3
+            own = HookResult(self._plan.wrappers[0].name, True, None, ms, value)
+            self._built = [own, *(self._inner.results if self._inner is not None else [])]
+            return self._built
 
 
 def slot(plan: Plan, kw: dict[str, Any]) -> EmitResult:

@@ -51,6 +51,14 @@ def eligible(plan: Plan) -> bool:
     return len(plan.hooks) <= MAX_HOOKS and not any(h.is_async for h in plan.hooks)
 
 
+def around_eligible(plan: Plan) -> bool:
+    """One plain sync wrapper (no matcher, no timeout) around hooks ``compile_plan`` takes."""
+    if len(plan.wrappers) != 1 or plan.inner is None or not eligible(plan.inner):
+        return False
+    w = plan.wrappers[0]
+    return not (w.off or w.is_async or w.match is not None or not hasattr(w.invoke, "direct"))
+
+
 def _call(h: Any, i: int, local: dict[str, str]) -> str:
     """The call expression of hook ``i``: direct and positional when its invoker allows."""
     direct = getattr(h.invoke, "direct", None)
@@ -65,12 +73,95 @@ def compile_plan(plan: Plan) -> Emit:
     With adaptive timing it also generates the whole-emit variant, and each variant
     installs the other as ``plan.emit`` when the hooks' speed says so.
     """
+    lean, adaptive, ns, local, prologue = _frame(plan, plan)
+    epilogue = [
+        "    if state.observer is not None:",
+        "        state.observer(r)",
+        "    return r",
+    ]
+    head = ["    global left, settle"] if adaptive else []
+    lines = ["def emit(kw, operation=None):", *head, *prologue]
+    lines += [*_each(plan, local, lean, adaptive), *epilogue]
+    if adaptive:
+        lines += ["def coarse(kw, operation=None):", *head, *prologue]
+        lines += [*_whole(plan, local), *epilogue]
+    return _build(plan, lines, ns)
+
+
+def compile_around(plan: Plan) -> Emit:
+    """Generate the emit of one wrap-mode hook around an event's hooks (``dispatch.around``
+    semantics): the hooks run inline inside ``original_func``, so wrapping costs a closure
+    and two calls. Timing: the wrapper is stamped before and after; the hooks inside as in
+    ``compile_plan``, adaptively."""
+    assert plan.inner is not None
+    inner = plan.inner
+    wrapper = plan.wrappers[0]
+    lean, adaptive, ns, local, prologue = _frame(inner, plan, wrapper)
+    ns["iplan"] = inner
+    ns["w0"] = wrapper.invoke.direct[0]  # type: ignore[attr-defined]
+    ns["rebind"] = dispatch.rebind
+    ns["inner_failed"] = dispatch.inner_failed
+    ns["around_failed"] = dispatch.around_failed
+    ns["Around"] = dispatch.AroundResult
+    args = "".join(f", {local[n]}" for n in wrapper.invoke.direct[1])  # type: ignore[attr-defined]
+    keep = "got = {}; return got"
+
+    def variant(name: str, body: list[str]) -> list[str]:
+        return [
+            f"def {name}(kw, operation=None):",
+            *prologue,
+            "    got = None",
+            "    def original_func(*a, **k):",
+            *(["        global left, settle"] if adaptive else []),
+            "        nonlocal got",
+            "        if a or k:",
+            "            moved = rebind(plan, kw, a, k)  # bad arguments: the wrapper's failure",
+            "            try:",
+            "                got = iplan.emit(moved)",
+            "            except BaseException as e:",
+            "                got = inner_failed(iplan, e)",
+            "                raise",
+            "            return got",
+            "        try:",
+            *("        " + line for line in body),
+            "            got = r",
+            "            return r",
+            "        except BaseException as e:",
+            "            got = inner_failed(iplan, e)",
+            "            raise",
+            "    t0 = clock()",
+            "    try:",
+            f"        v = w0(original_func{args})",
+            "    except Exception as e:",
+            "        return around_failed(plan, kw, e, t0, got)",
+            "    r = Around()",
+            "    r._plan = plan",
+            "    r._ts = (t0, clock(), got, v)",
+            "    if state.observer is not None:",
+            "        state.observer(r)",
+            "    return r",
+        ]
+
+    body = _each(inner, local, lean, adaptive, of="iplan", ret=keep)
+    lines = variant("emit", body)
+    if adaptive:
+        lines += variant("coarse", _whole(inner, local, of="iplan", ret=keep))
+    return _build(plan, lines, ns)
+
+
+def _frame(
+    plan: Plan, owner: Plan, wrapper: Any = None
+) -> tuple[bool, bool, dict[str, Any], dict[str, str], list[str]]:
+    """What both generators share: the mode, the namespace (the hooks of ``plan``), the
+    event arguments read into locals and the prologue that reads them. ``owner`` is the plan
+    whose ``emit`` the generated functions are."""
     lean = plan.state.lean
     spec = plan.spec
     live = [h for h in plan.hooks if not h.off]
-    adaptive = not lean and not plan.exact and len(live) >= 2
-    direct = all(hasattr(h.invoke, "direct") for h in plan.hooks)
-    used = {n for h in plan.hooks for n in getattr(h.invoke, "direct", ((), ()))[1]}
+    adaptive = not lean and not owner.exact and len(live) >= 2
+    hooks = [*plan.hooks, *([wrapper] if wrapper is not None else [])]
+    direct = all(hasattr(h.invoke, "direct") for h in hooks)
+    used = {n for h in hooks for n in getattr(h.invoke, "direct", ((), ()))[1]}
     # Reading an argument that is missing (KeyError) sends kw through fill() first; only a
     # hook that receives the whole dict (**kwargs, keyword-only) needs all of them present.
     names = [n for n in plan.defaults if n in used or not direct]
@@ -82,8 +173,8 @@ def compile_plan(plan: Plan) -> Emit:
         "spread": spread,
         "Quiet": dispatch.QuietResult,
         "Shared": dispatch.SharedResult,
-        "plan": plan,
-        "state": plan.state,
+        "plan": owner,
+        "state": owner.state,
         "quiet": dispatch.EmitResult(spec.name, [], generation=plan.generation),
         "bound": RESOLUTION * len(live),
         "left": SETTLE,
@@ -96,28 +187,32 @@ def compile_plan(plan: Plan) -> Emit:
             ns[f"m{i}"] = h.match
     hoist = "; ".join(f"{local[n]} = kw[{n!r}]" for n in names) or "pass"
     prologue = []
-    if adaptive:
-        prologue.append("    global left, settle")
     if spec.open_args or plan.stamp:  # extra keys are allowed, or a timestamp is due
         prologue.append("    kw = fill(kw)")
     prologue += ["    try:", f"        {hoist}", "    except KeyError:", "        kw = fill(kw)"]
     prologue.append(f"        {hoist}")
-    epilogue = [
-        "    if state.observer is not None:",
-        "        state.observer(r)",
-        "    return r",
-    ]
-    lines = ["def emit(kw, operation=None):", *prologue, *_each(plan, local, lean, adaptive)]
-    lines += epilogue
-    if adaptive:
-        lines += ["def coarse(kw, operation=None):", *prologue, *_whole(plan, local), *epilogue]
+    return lean, adaptive, ns, local, prologue
+
+
+def _build(plan: Plan, lines: list[str], ns: dict[str, Any]) -> Emit:
     source = "\n".join(lines) + "\n"
-    exec(_code(source, f"<hookrunner plan {spec.name}>"), ns)  # noqa: S102
+    exec(_code(source, f"<hookrunner plan {plan.spec.name}>"), ns)  # noqa: S102
     return ns["emit"]
 
 
-def _each(plan: Plan, local: dict[str, str], lean: bool, adaptive: bool) -> list[str]:
-    """The body that times each hook (stamps t0, t1, ...), or nothing in lean mode."""
+def _each(
+    plan: Plan,
+    local: dict[str, str],
+    lean: bool,
+    adaptive: bool,
+    of: str = "plan",
+    ret: str = "return {}",
+) -> list[str]:
+    """The body that times each hook (stamps t0, t1, ...), or nothing in lean mode.
+
+    ``of`` names the plan the hooks belong to in the generated code; ``ret`` is the
+    statement a handover ends with (``compile_around`` keeps what the hooks did).
+    """
     lines = [] if lean else ["    t0 = te = clock()"]
     # On a handover, resume() reads the stamps so far (t0, t1, ...) from locals().
     mark = "None" if lean else "locals()"
@@ -135,13 +230,13 @@ def _each(plan: Plan, local: dict[str, str], lean: bool, adaptive: bool) -> list
             f"{pad}try:",
             f"{pad}    v = {_call(h, i, local)}",
             f"{pad}except Exception as e:",
-            f"{pad}    return resume(plan, kw, {mark}, {i}, None, e)",
+            f"{pad}    {ret.format(f'resume({of}, kw, {mark}, {i}, None, e)')}",
         ]
         if not lean:
             lines.append(f"{pad}t{i + 1} = te = clock()")
         lines += [
             f"{pad}if v is not None:",
-            f"{pad}    return resume(plan, kw, {mark}, {i}, v, None)",
+            f"{pad}    {ret.format(f'resume({of}, kw, {mark}, {i}, v, None)')}",
         ]
         if h.match is not None and skipped:
             lines += ["    else:", f"        {skipped}"]
@@ -157,10 +252,12 @@ def _each(plan: Plan, local: dict[str, str], lean: bool, adaptive: bool) -> list
             "        left = settle",
         ]
     stamps = ", ".join(f"t{i}" for i in range(len(plan.hooks) + 1))
-    return [*lines, "    r = Quiet()", "    r._plan = plan", f"    r._ts = ({stamps},)"]
+    return [*lines, "    r = Quiet()", f"    r._plan = {of}", f"    r._ts = ({stamps},)"]
 
 
-def _whole(plan: Plan, local: dict[str, str]) -> list[str]:
+def _whole(
+    plan: Plan, local: dict[str, str], of: str = "plan", ret: str = "return {}"
+) -> list[str]:
     """The body that stamps the clock before the first hook and after the last only."""
     lines = ["    t0 = clock()"]
     flags = []
@@ -180,9 +277,9 @@ def _whole(plan: Plan, local: dict[str, str]) -> list[str]:
             f"{pad}try:",
             f"{pad}    v = {_call(h, i, local)}",
             f"{pad}except Exception as e:",
-            f"{pad}    return resume(plan, kw, spread(locals(), {i}), {i}, None, e)",
+            f"{pad}    {ret.format(f'resume({of}, kw, spread(locals(), {i}), {i}, None, e)')}",
             f"{pad}if v is not None:",
-            f"{pad}    return resume(plan, kw, spread(locals(), {i}), {i}, v, None)",
+            f"{pad}    {ret.format(f'resume({of}, kw, spread(locals(), {i}), {i}, v, None)')}",
         ]
         if h.match is not None:
             lines += ["    else:", f"        t{i + 1} = None"]
@@ -195,7 +292,7 @@ def _whole(plan: Plan, local: dict[str, str]) -> list[str]:
         "        left = settle",
         "        plan.emit = emit",
         "    r = Shared()",
-        "    r._plan = plan",
+        f"    r._plan = {of}",
         f"    r._ts = (t0, te{ran})",
     ]
 

@@ -34,9 +34,11 @@ from .resolve import (
 RANKS = {"tryfirst": 0, None: 1, "trylast": 2}
 # Which hook modes each event style accepts (a notify hook may observe a veto event).
 MODES = {
-    "notify": ("notify",),
-    "veto": ("veto", "notify"),
-    "firstresult": ("firstresult",),
+    # A wrap-mode hook on a sequential event wraps the event's other hooks (pluggy's
+    # hookwrappers); see dispatch.around.
+    "notify": ("notify", "wrap"),
+    "veto": ("veto", "notify", "wrap"),
+    "firstresult": ("firstresult", "wrap"),
     "wrap": ("wrap",),
     "slot": ("slot",),
 }
@@ -115,6 +117,9 @@ class Plan:
         "stamp",
         "empty",
         "exact",
+        "wrappers",
+        "inner",
+        "outer",
         "emit",
     )
 
@@ -132,6 +137,16 @@ class Plan:
         self.state = state
         # settings.timing: exact: never time the hooks of a fast event as a whole (fastpath).
         self.exact = exact
+        # Wrap-mode hooks of a notify/veto/firstresult event, outermost first, and the plan
+        # of the hooks they wrap (it reports to nobody: the wrapped emit reports once).
+        self.wrappers: tuple[Hook, ...] = ()
+        self.inner: Plan | None = None
+        self.outer: Plan | None = None
+        if spec.style != "wrap" and any(h.mode == "wrap" for h in hooks):
+            self.wrappers = tuple(h for h in hooks if h.mode == "wrap")
+            rest = tuple(h for h in hooks if h.mode != "wrap")
+            self.inner = Plan(spec, rest, generation, _Wrapped(state), exact)  # type: ignore[arg-type]
+            self.inner.outer = self  # compile_around inlines its hooks: recompile together
         self.defaults = {a: None for a in hook_args(spec)}
         if "hook_type" in self.defaults:
             self.defaults["hook_type"] = spec.name
@@ -151,6 +166,9 @@ class Plan:
         style = self.spec.style
         if style == "wrap":
             self.emit = self._wrap
+        elif self.wrappers:
+            around = fastpath.around_eligible(self)
+            self.emit = self._compile_around_and_emit if around else self._around
         elif style == "slot":
             self.emit = self._slot
         elif not self.hooks:
@@ -162,6 +180,8 @@ class Plan:
             self.emit = self._compile_and_emit
         else:
             self.emit = self._sequence
+        if self.outer is not None:
+            self.outer.refresh()
 
     def _compile_and_emit(self, kw: dict[str, Any], operation: Any = None) -> Any:
         """Compile on first use: loading stays cheap for events that never fire."""
@@ -178,6 +198,13 @@ class Plan:
     def _wrap(self, kw: dict[str, Any], operation: Callable[..., Any] | None = None) -> Any:
         return dispatch.wrap(self, self._args(kw), operation)
 
+    def _compile_around_and_emit(self, kw: dict[str, Any], operation: Any = None) -> Any:
+        self.emit = fastpath.compile_around(self)
+        return self.emit(kw, operation)
+
+    def _around(self, kw: dict[str, Any], operation: Any = None) -> Any:
+        return dispatch.around(self, self._args(kw))
+
     def _slot(self, kw: dict[str, Any], operation: Any = None) -> Any:
         return dispatch.slot(self, self._args(kw))
 
@@ -189,7 +216,7 @@ class Plan:
 
     async def aemit(self, kw: dict[str, Any], operation: Callable[..., Any] | None = None) -> Any:
         style = self.spec.style
-        if style in ("wrap", "slot"):
+        if style in ("wrap", "slot") or self.wrappers:
             # Wrappers call original_func synchronously; keep the caller's loop free.
             import asyncio
 
@@ -205,6 +232,29 @@ class Plan:
         if self.spec.default is None:
             return None
         return import_target(self.spec.default)
+
+
+class _Wrapped:
+    """The state the hooks inside wrap-mode hooks run with: the outer state's, but with no
+    observer (the wrapped emit reports once, with the wrappers' results and theirs)."""
+
+    observer = None
+    wraps = True  # dispatch._failed: tag a raised error with the results so far
+
+    def __init__(self, outer: State):
+        self._outer = outer
+
+    @property
+    def disabled(self) -> set[str]:
+        return self._outer.disabled
+
+    @property
+    def post_error(self) -> Callable[..., Any] | None:
+        return self._outer.post_error
+
+    @property
+    def lean(self) -> bool:
+        return self._outer.lean
 
 
 class Registry:

@@ -228,9 +228,9 @@ CASES = [
     ),
     (
         "mode_does_not_fit_style",
-        "version: 1\nhooks:\n  - name: a\n    event: before_node_run\n    call: {mod}:wrapper\n"
-        "    mode: wrap\n",
-        "6:11: hooks[0] 'a' → mode: mode 'wrap' does not fit event 'before_node_run' "
+        "version: 1\nhooks:\n  - name: a\n    event: before_node_run\n    call: {mod}:log_start\n"
+        "    mode: veto\n",
+        "6:11: hooks[0] 'a' → mode: mode 'veto' does not fit event 'before_node_run' "
         "(a notify event)",
         "use mode: notify or leave mode out",
     ),

@@ -221,3 +221,33 @@ def test_kedro_parity_same_hooks_class(project, monkeypatch):
     assert mod.LOG == kedro_log
     assert ("after_dataset_saved", "C", "r", 20) in kedro_log  # the override reached B in both
     assert result.outputs == {"r": 20}
+
+
+def test_a_wrap_mode_hook_wraps_the_node_hooks_and_keeps_their_changes(project):
+    hooks = project.module(
+        """
+        SEEN = []
+
+        def bump(node, inputs):
+            if node.name == "A":
+                return {"params:y": 100}
+
+        def around(original_func, node):
+            r = original_func()
+            SEEN.append((node.name, [h.name for h in r.results], dict(r.changes)))
+        """
+    )
+    path, _ = _setup(
+        project,
+        f"""
+        hooks:
+          - {{name: bump, event: before_node_run, call: "{hooks}:bump"}}
+          - {{name: around, event: before_node_run, call: "{hooks}:around", mode: wrap}}
+        """,
+    )
+    result = run_pipeline(path)
+    assert result.ok, result.error
+    assert json.loads((project.root / "out/r.json").read_text()) == 505  # (1+100)*5
+    seen = importlib.import_module(hooks).SEEN
+    assert seen[0] == ("A", ["rec.before_node_run", "bump"], {"params:y": 100})
+    assert [name for name, _, _ in seen] == result.nodes_run
