@@ -6,7 +6,8 @@ that reads each event argument into a local once and then calls the hooks one af
 with positional arguments, the cheapest call CPython makes. The first hook that returns
 something or raises hands the emit over to ``dispatch.resume``, which finishes it in the
 general loop with identical semantics. Plans with async hooks, parallel plans, wrap and slot
-events are not compiled.
+events are not compiled; one plain wrap-mode hook around compilable hooks is (``compile_around``,
+property-tested against ``dispatch.around``).
 
 In the default mode the function stamps the clock once per hook (a duration needs nothing
 more), and results are built from the stamps only when someone reads them. A clock read costs
