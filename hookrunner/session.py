@@ -7,8 +7,9 @@ every write is a transaction, so the thread runner and several processes can sha
 Hook-call rows and checkpoints are buffered in memory and written in one transaction at most
 once a second (or every 1,000 checkpoints) and when the session ends: recording must not cost
 more than the hooks it records. Metadata and feedback (explicit user actions) are written at
-once. A closed store's connection stays open for the process's next store on the same file
-(``_IDLE``).
+once, except metadata set while the session ends (a run's outcome): that goes with the last
+rows and the closing status, so that an end is one transaction and all or nothing. A closed
+store's connection stays open for the process's next store on the same file (``_IDLE``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections import deque
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -374,9 +375,11 @@ class Store:
         calls: list[tuple],
         checkpoints: list[tuple],
         end: tuple[str, dict[str, Any] | None] | None = None,
+        metadata: dict[str, str] | None = None,
     ) -> None:
         """Write hook calls and checkpoints of one session in one transaction, in order; with
-        ``end`` (status, summary), close the session in that same transaction.
+        ``end`` (status, summary), close the session in that same transaction, and write
+        ``metadata`` (key → JSON text) there too.
 
         A call is ``(ts, event, hook, duration_ms)`` when it went well in this process (the
         bulk), else ``(ts, event, hook, ok, error, duration_ms, worker)``; a checkpoint is
@@ -385,7 +388,7 @@ class Store:
         from the table's largest + 1, as the transaction holds the write lock. The bulk binds
         no None and no bool: sqlite3 passes those through its adapter lookup, which doubles
         the cost of a row."""
-        if not calls and not checkpoints and end is None:
+        if not calls and not checkpoints and end is None and not metadata:
             return
         with self.transaction() as c:
             num = self._session_num(c, session_id)
@@ -413,6 +416,12 @@ class Store:
                 first_cp,
                 last_cp,
             )
+            if metadata:
+                now = time.time()
+                c.executemany(
+                    "INSERT OR REPLACE INTO metadata VALUES (?, ?, ?, ?)",
+                    [(session_id, k, v, now) for k, v in metadata.items()],
+                )
             if end is None:
                 c.execute(f"UPDATE sessions SET {_COUNTERS} WHERE rowid = ?", (*counters, num))
             else:
@@ -680,6 +689,12 @@ class Session:
         self._previous_observer: Callable[[EmitResult], None] | None = None
         self._recording = False
         self._owns_store = owns_store
+        # (event, hook) -> [calls, failures, total_ms, max_ms] of the calls written so far:
+        # the run's summary needs them, and a query over the store's rows costs more.
+        self._stats: dict[tuple[str, str], list[Any]] = {}
+        # While the session ends: metadata (key → JSON) that the transaction closing the
+        # record writes, so that ending costs one transaction.
+        self._staged: dict[str, str] | None = None
         self._stop_listening: Callable[[], None] | None = None
 
     # ------------------------------------------------------------------ recording
@@ -727,14 +742,42 @@ class Session:
             self.runner.set_observer(self._previous_observer)
             self._recording = False
 
-    def flush(self, end: tuple[str, dict[str, Any] | None] | None = None) -> None:
+    def flush(
+        self,
+        end: tuple[str, dict[str, Any] | None] | None = None,
+        metadata: dict[str, str] | None = None,
+    ) -> None:
         """Write buffered hook calls and checkpoints in one transaction (which closes the
-        session's record too when ``end`` is its status and summary)."""
+        session's record too when ``end`` is its status and summary, with ``metadata``)."""
         with self._flush_lock:
             emits = _drain(self._emits)
             checkpoints = _drain(self._checkpoints)
             self._last_flush = time.monotonic()
-            self.store.flush(self.id, self._call_rows(emits), checkpoints, end)
+            rows = self._call_rows(emits)
+            self.store.flush(self.id, rows, checkpoints, end, metadata)
+            self._count(rows)
+
+    def _count(self, rows: list[tuple]) -> None:
+        """Add written call rows (as ``Store.flush`` takes them) to the per-hook stats."""
+        durations: dict[tuple[str, str], list[float]] = defaultdict(list)
+        failed: Counter[tuple[str, str]] = Counter()
+        for r in rows:
+            if len(r) == 4:
+                durations[r[1], r[2]].append(r[3])
+            else:
+                durations[r[1], r[2]].append(r[5])
+                if not r[3]:
+                    failed[r[1], r[2]] += 1
+        stats = self._stats
+        for key, ms in durations.items():
+            s = stats.get(key)
+            if s is None:
+                stats[key] = [len(ms), failed[key], sum(ms), max(ms)]
+            else:
+                s[0] += len(ms)
+                s[1] += failed[key]
+                s[2] += sum(ms)
+                s[3] = max(s[3], max(ms))
 
     def _maybe_flush(self) -> None:
         if (
@@ -758,21 +801,29 @@ class Session:
         status: str = "ok",
         summary: dict[str, Any] | None = None,
         keep_recording: bool = False,
+        metadata: dict[str, Any] | None = None,
     ) -> None:
-        """Fire ``pre_session_end`` and ``session_end`` and close the record (always pair).
+        """Merge ``metadata`` (the outcome, through the ``session_metadata`` wrap hooks), fire
+        ``pre_session_end`` and ``session_end`` and close the record (always pair). Metadata
+        set while the session ends is written with the record's closing, in one transaction.
 
         ``keep_recording`` lets the caller record hook calls that belong to the session but
         come after its end (a run's ``after_command_run``); it flushes them itself."""
         if self.status != "running":
             self.stop_recording()
             return
-        self.status = status
+        self._staged = {}
         try:
+            if metadata:
+                self.update_metadata(metadata)
+            self.status = status
             self.emit("pre_session_end")
             self.emit("session_end")
         finally:
+            self.status = status
+            staged, self._staged = self._staged, None
             self._drain_deliveries()
-            self.flush(end=(status, summary))
+            self.flush(end=(status, summary), metadata=staged)
             if not keep_recording:
                 self.stop_recording()
             if self._owns_store:
@@ -787,7 +838,9 @@ class Session:
             f"({failure.attempts} attempt(s))"
         )
         row = (time.time(), "delivery", failure.hook or failure.service, False, error, 0.0, None)
-        self.store.flush(self.id, [row], [])
+        with self._flush_lock:
+            self.store.flush(self.id, [row], [])
+            self._count([row])
 
     def _drain_deliveries(self) -> None:
         """Wait (bounded) for queued notifications so their failures land in this session."""
@@ -828,8 +881,8 @@ class Session:
             chain = self.runner.registry.events[event].chain
             changes = {k: v for k, v in result.changes.items() if k != chain}
             if changes:
+                self._write_metadata(changes)
                 self.metadata.update(changes)
-                self.store.set_metadata(self.id, changes)
         return result
 
     def update_metadata(self, metadata: dict[str, Any]) -> EmitResult:
@@ -837,7 +890,7 @@ class Session:
 
         def op(metadata: Any = None, **_: Any) -> dict[str, Any]:
             data = dict(metadata or {})
-            self.store.set_metadata(self.id, data)
+            self._write_metadata(data)
             self.metadata.update(data)
             return dict(self.metadata)
 
@@ -845,12 +898,22 @@ class Session:
             "session_metadata", op, action="update", session_id=self.id, metadata=dict(metadata)
         )
 
+    def _write_metadata(self, data: dict[str, Any]) -> None:
+        """Store metadata now, or with the record's closing while the session ends."""
+        if self._staged is None:
+            self.store.set_metadata(self.id, data)
+        else:
+            self._staged.update((str(k), _dumps(v)) for k, v in data.items())
+
     def get_metadata(self, keys: Iterable[str] | None = None) -> dict[str, Any]:
         """The stored metadata (only ``keys`` if given), through the wrap hooks (a cache may
         answer); raises ``Veto`` when a wrapper refuses."""
 
         def op(keys: Any = None, **_: Any) -> dict[str, Any]:
             data = self.store.metadata(self.id)
+            if self._staged:  # written when the record closes; read as if written now
+                data.update((k, _loads(v)) for k, v in self._staged.items())
+                data = dict(sorted(data.items()))
             return data if keys is None else {k: data[k] for k in keys if k in data}
 
         result = self.runner.wrap(
@@ -870,6 +933,8 @@ class Session:
             self.store.delete_metadata(self.id, names)
             for k in names:
                 self.metadata.pop(k, None)
+                if self._staged:
+                    self._staged.pop(str(k), None)
             return names
 
         return self.runner.wrap(
@@ -915,9 +980,17 @@ class Session:
         self._checkpoints.append((time.time(), node, _dumps(data)))
 
     def hook_stats(self) -> list[dict[str, Any]]:
-        """Per hook: calls, failures, total and slowest duration (slowest total first)."""
+        """Per hook: calls, failures, total and slowest duration (slowest total first), as
+        ``Store.hook_stats`` reads them back, from counts kept as the calls are written."""
         self.flush()
-        return self.store.hook_stats(self.id)
+        with self._flush_lock:
+            items = list(self._stats.items())
+        stats = [
+            {"event": e, "hook": h, "calls": n, "failures": f, "total_ms": t, "max_ms": m}
+            for (e, h), (n, f, t, m) in items
+        ]
+        stats.sort(key=lambda s: s["total_ms"], reverse=True)
+        return stats
 
 
 def _drain(items: deque[Any]) -> list[Any]:

@@ -125,6 +125,43 @@ def test_session_lifecycle_metadata_feedback_checkpoints(project, runner):
     }
 
 
+def test_metadata_given_to_end_goes_through_the_wrappers_and_hooks_see_it(project):
+    mod = project.module(
+        """
+        SESSIONS = []
+        SEEN = []
+
+        def upper(original_func, action, metadata=None, keys=None):
+            if action == "update":
+                return original_func({k: str(v).upper() for k, v in metadata.items()})
+            return original_func()
+
+        def ended(metadata):
+            SEEN.append(("hook argument", dict(metadata)))
+            SEEN.append(("read back", SESSIONS[0].get_metadata()))
+        """
+    )
+    path = project.write(
+        "hooks.yaml",
+        f"""
+        version: 1
+        hooks:
+          - {{name: upper, event: session_metadata, call: "{mod}:upper"}}
+          - {{name: ended, event: session_end, call: "{mod}:ended"}}
+        """,
+    )
+    with HookRunner.from_files(path) as runner, runner.session(session_id="s3") as s:
+        hooks = importlib.import_module(mod)
+        hooks.SESSIONS.append(s)
+        s.end("ok", metadata={"outcome": "done"})
+    seen = hooks.SEEN
+    # Through the wrapper (it upper-cases values), seen by the session's last hooks, stored.
+    assert seen == [("hook argument", {"outcome": "DONE"}), ("read back", {"outcome": "DONE"})]
+    store = Store(project.root / ".hookrunner" / "sessions.db")
+    assert store.metadata("s3") == {"outcome": "DONE"}
+    assert store.session("s3")["status"] == "ok"
+
+
 def test_an_exception_in_the_block_still_ends_the_session(project, runner, tmp_path):
     store_path = tmp_path / "elsewhere.db"
     with pytest.raises(KeyError), runner.session(session_id="s2", store=store_path):

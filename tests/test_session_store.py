@@ -282,3 +282,60 @@ def test_a_run_records_every_node_and_leaves_the_collector_as_it_found_it(projec
         assert 0 < gc.get_freeze_count() <= frozen
     finally:
         gc.unfreeze()
+
+
+def test_a_run_ends_in_one_transaction_its_outcome_metadata_with_its_status(project):
+    pipeline = _chain(project, 2)
+    assert run_pipeline(pipeline).ok
+    db = project.root / ".hookrunner" / "sessions.db"
+    with sqlite3.connect(db) as conn:  # the store refuses to close any session from now on
+        conn.execute(
+            "CREATE TRIGGER refuse BEFORE UPDATE OF status ON sessions"
+            " BEGIN SELECT RAISE(ABORT, 'closing refused'); END"
+        )
+    result = run_pipeline(pipeline)
+    assert not result.ok and "closing refused" in result.error
+    # Nothing of the failed end was written: no outcome half-recorded beside a running status.
+    assert Store(db).session(result.session_id)["status"] == "running"
+    assert Store(db).metadata(result.session_id) == {"pipeline": str(pipeline.resolve())}
+
+
+def test_a_sessions_hook_stats_are_what_the_store_reads_back(project):
+    from hookrunner.delivery import Failure
+
+    mod = project.module(
+        """
+        def fine(file_path):
+            pass
+
+        def picky(file_path):
+            if file_path == "bad.py":
+                raise ValueError("not this one")
+        """
+    )
+    path = project.write(
+        "hooks.yaml",
+        f"""
+        version: 1
+        hooks:
+          - {{name: fine, event: post_file_edit, call: "{mod}:fine"}}
+          - {{name: picky, event: post_file_edit, call: "{mod}:picky"}}
+        """,
+    )
+    db = project.root / "s.db"
+    with HookRunner.from_files(path) as runner, runner.session(session_id="h", store=db) as s:
+        for name in ("a.py", "bad.py", "c.py", "bad.py"):
+            s.emit("post_file_edit", file_path=name)
+        s.record_remote([(time.time(), "post_file_edit", "fine", True, None, 2.5)], "worker-1")
+        s._delivery_failed(Failure("sns", "topic", "h", "notify", 3, "down", "now"))
+        counted = s.hook_stats()
+    stored = Store(db).hook_stats("h")
+    key = lambda st: (st["event"], st["hook"])  # noqa: E731
+    assert sorted(counted, key=key) == sorted(stored, key=key)
+    by_hook = {key(st): st for st in counted}
+    assert by_hook["post_file_edit", "picky"]["failures"] == 2
+    assert by_hook["post_file_edit", "fine"]["calls"] == 5
+    assert by_hook["delivery", "notify"]["failures"] == 1
+    assert [st["total_ms"] for st in counted] == sorted(
+        (st["total_ms"] for st in counted), reverse=True
+    )

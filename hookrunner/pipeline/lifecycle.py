@@ -390,14 +390,6 @@ def run(
         if session.status == "running":
             try:
                 # The outcome goes through the session_metadata wrap hooks like any update.
-                session.update_metadata(
-                    {
-                        "status": "ok" if result.exit_code == OK else result.status,
-                        "exit_code": result.exit_code,
-                        "nodes_run": len(result.nodes_run),
-                        "nodes_skipped": len(result.nodes_skipped),
-                    }
-                )
                 session.end(
                     "ok" if result.exit_code == OK else result.status,
                     {
@@ -409,6 +401,12 @@ def run(
                         "error": result.error,
                     },
                     keep_recording=True,
+                    metadata={
+                        "status": "ok" if result.exit_code == OK else result.status,
+                        "exit_code": result.exit_code,
+                        "nodes_run": len(result.nodes_run),
+                        "nodes_skipped": len(result.nodes_skipped),
+                    },
                 )
             except KeyboardInterrupt:
                 result.exit_code, result.status = INTERRUPTED, "interrupted"
@@ -425,8 +423,7 @@ def run(
         session.stop_recording()
         if session.status not in ("new",):
             try:
-                session.flush()
-                result.hook_stats = store.hook_stats(session.id)
+                result.hook_stats = session.hook_stats()
             except StoreError as exc:
                 result.error = result.error or str(exc)
         else:
