@@ -308,24 +308,14 @@ def resume(
     return drive(sequence(plan, kw, i, (t0, v, exc), timed_results(plan.hooks, ts, i)))
 
 
-class QuietResult(EmitResult):
-    """An emit in which every hook returned None: results are built on first access.
-
-    The fast path only stamps the clock after each hook; turning stamps into ``HookResult``
-    objects is left to whoever reads ``results`` (the observer, or the emitter). It makes
-    one without ``__init__`` (a Python-level call costs more than the hooks here) and sets
-    ``_plan`` and ``_ts`` itself.
-    """
+class _Lazy(EmitResult):
+    """An emit whose ``HookResult`` objects are built on first access of ``results``. The
+    fast path makes one empty (no Python-level ``__init__``: that call would cost more than
+    the hooks) and sets ``_plan`` and ``_ts`` itself."""
 
     __slots__ = ("_plan", "_ts", "_built")
-    vetoed = False
-    reason = None
-    value = None
-    changes: Mapping[str, Any] = _EMPTY
     _plan: Plan
     _ts: tuple[Any, ...]
-
-    # Not EmitResult's: the fast path makes it empty (C-level init) and sets the slots.
     __init__ = object.__init__  # type: ignore[assignment]
 
     @property  # type: ignore[override]
@@ -341,9 +331,27 @@ class QuietResult(EmitResult):
         try:
             return self._built
         except AttributeError:
-            stamps = self._stamps()
-            self._built = timed_results(self._plan.hooks, stamps, len(stamps) - 1)
+            self._built = self._build()
             return self._built
+
+    def _build(self) -> list[HookResult]:
+        raise NotImplementedError
+
+
+class QuietResult(_Lazy):
+    """An emit in which every hook returned None: the fast path only stamped the clock after
+    each hook; whoever reads ``results`` (the observer, or the emitter) turns the stamps
+    into ``HookResult`` objects."""
+
+    __slots__ = ()
+    vetoed = False
+    reason = None
+    value = None
+    changes: Mapping[str, Any] = _EMPTY
+
+    def _build(self) -> list[HookResult]:
+        stamps = self._stamps()
+        return timed_results(self._plan.hooks, stamps, len(stamps) - 1)
 
     def calls(self, ts: float) -> list[tuple[str, float, str, float]]:
         """``(ts, event, hook name, duration_ms)`` for each hook that ran, straight from the
@@ -720,27 +728,15 @@ def _around_end(
     return outcome
 
 
-class AroundResult(EmitResult):
-    """The compiled single-wrapper emit that went well: the wrapper's result and the hooks'
-    are built on first access (as in ``QuietResult``). ``_ts`` is (start, end, the hooks'
+class AroundResult(_Lazy):
+    """The compiled single-wrapper emit that went well. ``_ts`` is (start, end, the hooks'
     ``EmitResult`` or None, the wrapper's return value)."""
 
-    __slots__ = ("_plan", "_ts", "_built")
-    _plan: Plan
-    _ts: tuple[float, float, EmitResult | None, Any]
-    __init__ = object.__init__  # type: ignore[assignment]
+    __slots__ = ()
 
     @property
     def _inner(self) -> EmitResult | None:
         return self._ts[2]
-
-    @property  # type: ignore[override]
-    def event(self) -> str:
-        return self._plan.spec.name
-
-    @property  # type: ignore[override]
-    def generation(self) -> int:
-        return self._plan.generation
 
     @property  # type: ignore[override]
     def vetoed(self) -> bool:
@@ -758,16 +754,11 @@ class AroundResult(EmitResult):
     def changes(self) -> Mapping[str, Any]:
         return _EMPTY if self._inner is None else self._inner.changes
 
-    @property  # type: ignore[override]
-    def results(self) -> list[HookResult]:
-        try:
-            return self._built
-        except AttributeError:
-            t0, end, inner, value = self._ts
-            ms = (end - t0 - _span(inner)) * 1e3
-            own = HookResult(self._plan.wrappers[0].name, True, None, ms, value)
-            self._built = [own, *(self._inner.results if self._inner is not None else [])]
-            return self._built
+    def _build(self) -> list[HookResult]:
+        t0, end, inner, value = self._ts
+        ms = (end - t0 - _span(inner)) * 1e3
+        own = HookResult(self._plan.wrappers[0].name, True, None, ms, value)
+        return [own, *(inner.results if inner is not None else [])]
 
 
 def slot(plan: Plan, kw: dict[str, Any]) -> EmitResult:
