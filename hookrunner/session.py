@@ -682,7 +682,7 @@ class Session:
         self.flush_interval = flush_interval
         # Appended from any thread without a lock (deque appends are atomic); only flush()
         # takes items out, under its lock, so nothing appended during a flush is lost.
-        self._emits: deque[tuple[float, Any]] = deque()  # EmitResults, or rows of remote calls
+        self._calls: deque[tuple] = deque()  # rows as Store.flush takes them
         self._checkpoints: deque[tuple] = deque()
         self._last_flush = time.monotonic()
         self._flush_lock = threading.Lock()
@@ -699,35 +699,19 @@ class Session:
 
     # ------------------------------------------------------------------ recording
     def record(self, result: EmitResult) -> None:
-        """The runner's observer: keep the result; rows are made when they are written."""
-        self._emits.append((time.time(), result))
+        """The runner's observer: the emit's call rows, made at once (the result is still in
+        the processor's cache, and a row of plain values costs the collector nothing)."""
+        if isinstance(result, QuietResult):  # every hook returned None: stamps, no objects
+            self._calls.extend(result.calls(time.time()))
+        elif result.results:
+            self._calls.extend(_result_rows(time.time(), result))
         if self._previous_observer is not None:
             self._previous_observer(result)
 
     def record_remote(self, calls: list[tuple], worker: str) -> None:
         """Hook calls made in another process (``(ts, event, hook, ok, error, duration_ms)``,
         a distributed runner's worker): stored like local ones, with the worker's name."""
-        self._emits.append((0.0, [(*row, worker) for row in calls]))
-
-    def _call_rows(self, emits: list[tuple[float, Any]]) -> list[tuple]:
-        """The rows ``Store.flush`` takes, in the order the calls were made."""
-        rows: list[tuple] = []
-        add = rows.append
-        for now, result in emits:
-            if isinstance(result, list):  # remote calls, rows already made
-                rows.extend(result)
-                continue
-            if isinstance(result, QuietResult):  # every hook returned None: stamps, no objects
-                rows.extend(result.calls(now))
-                continue
-            event = result.event
-            for r in result.results:
-                if r.ok:
-                    add((now, event, r.name, r.duration_ms))
-                else:
-                    error = f"{type(r.error).__name__}: {r.error}"
-                    add((now, event, r.name, False, error, r.duration_ms, None))
-        return rows
+        self._calls.extend([(*row, worker) for row in calls])
 
     def start_recording(self) -> None:
         """Record hook calls from now on (before ``start`` too: the run's CLI events)."""
@@ -750,10 +734,9 @@ class Session:
         """Write buffered hook calls and checkpoints in one transaction (which closes the
         session's record too when ``end`` is its status and summary, with ``metadata``)."""
         with self._flush_lock:
-            emits = _drain(self._emits)
+            rows = _drain(self._calls)
             checkpoints = _drain(self._checkpoints)
             self._last_flush = time.monotonic()
-            rows = self._call_rows(emits)
             self.store.flush(self.id, rows, checkpoints, end, metadata)
             self._count(rows)
 
@@ -868,6 +851,9 @@ class Session:
     def emit(self, event: str, /, **kwargs: Any) -> EmitResult:
         """Emit with ``session_id``, ``timestamp`` and ``metadata`` filled in; a session event's
         returned mappings are merged into the session's metadata."""
+        plan = self.runner.registry.plans.get(event)
+        if plan is not None and not plan.hooks and plan.spec.style not in ("slot", "wrap"):
+            return plan.emit(kwargs)  # no hook to fill the arguments in for
         spec = self.runner.registry.events.get(event)
         takes = spec.all_args if spec is not None else ()  # unknown: emit raises below
         if "session_id" in takes:
@@ -991,6 +977,25 @@ class Session:
         ]
         stats.sort(key=lambda s: s["total_ms"], reverse=True)
         return stats
+
+
+def _result_rows(now: float, result: EmitResult) -> list[tuple]:
+    """The call rows of an emit whose results are built (see ``Store.flush``)."""
+    event = result.event
+    return [
+        (now, event, r.name, r.duration_ms)
+        if r.ok
+        else (
+            now,
+            event,
+            r.name,
+            False,
+            f"{type(r.error).__name__}: {r.error}",
+            r.duration_ms,
+            None,
+        )
+        for r in result.results
+    ]
 
 
 def _drain(items: deque[Any]) -> list[Any]:

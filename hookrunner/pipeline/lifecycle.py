@@ -120,7 +120,7 @@ class Invocation:
             "node_names": list(o.nodes),
             "from_nodes": list(o.from_nodes),
             "to_nodes": list(o.to_nodes),
-            "extra_params": copy.deepcopy(o.params),
+            "extra_params": copy.deepcopy(o.params) if o.params else {},
             "resume": o.resume,
             "env": getattr(self.extra, "env", None),
             "hookrunner_version": __version__,
