@@ -339,3 +339,26 @@ def test_a_sessions_hook_stats_are_what_the_store_reads_back(project):
     assert [st["total_ms"] for st in counted] == sorted(
         (st["total_ms"] for st in counted), reverse=True
     )
+
+
+@pytest.mark.parametrize("n", [1, 31, 32, 33, 70])
+def test_rows_written_in_blocks_keep_their_order_and_count(tmp_path, n):
+    store = Store(tmp_path / "s.db")
+    store.begin("b", "test", None, {})
+    store.begin("other", "test", None, {})
+    calls = [(1000.0 + i, "post_file_edit", f"h{i % 3}", i / 8) for i in range(n)]
+    checkpoints = [(2000.0 + i, f"n{i}", json.dumps({"step": i})) for i in range(n)]
+    theirs = [(3000.0 + i, "post_file_edit", "x", 0.0) for i in range(5)]
+    store.flush("other", theirs, [])  # another session's rows before and after
+    store.flush("b", calls, checkpoints)
+    store.flush("other", theirs, [])
+    got = store.hook_calls("b")
+    assert [(c["ts"], c["hook"], c["duration_ms"]) for c in got] == [
+        (ts, hook, ms) for ts, _, hook, ms in calls
+    ]
+    assert [(c["ts"], c["node"], c["data"]) for c in store.checkpoints("b")] == [
+        (ts, node, json.loads(data)) for ts, node, data in checkpoints
+    ]
+    row = store.session("b")
+    assert (row["calls"], row["checkpoints"]) == (n, n)
+    assert len(store.hook_calls("other")) == 10
