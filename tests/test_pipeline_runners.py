@@ -314,3 +314,20 @@ def test_a_node_whose_output_fails_halfway_keeps_the_old_csv(project):
     assert result.exit_code == 1 and "source went away" in result.error
     assert (project.root / "out/table.csv").read_text() == before
     assert sorted(p.name for p in (project.root / "out").iterdir()) == ["table.csv"]
+
+
+def test_free_inputs_and_outputs_of_a_pipeline_and_of_its_selections():
+    from hookrunner.pipeline.graph import Node, Pipeline
+
+    nodes = [
+        Node("a", len, ["raw", "params:k"], ["x", "log"]),
+        Node("b", len, "x", {"y": "y", "z": "z"}),
+        Node("c", len, ["y", "extra"], None),
+    ]
+    whole = Pipeline(nodes)
+    assert whole.inputs() == {"raw", "params:k", "extra"}
+    assert whole.outputs() == {"log", "z"}
+    tail = whole.from_nodes("b")
+    assert (tail.inputs(), tail.outputs()) == ({"x", "extra"}, {"z"})
+    whole.outputs().add("mutated")  # a copy: the pipeline's own answer does not change
+    assert whole.outputs() == {"log", "z"}

@@ -120,10 +120,17 @@ class Pipeline:
         self._nodes = list(nodes)
         self._by_name = {n.name: n for n in self._nodes}
         producer = {out: n.name for n in self._nodes for out in n.outputs}
-        self.upstream: dict[str, tuple[str, ...]] = {
-            n.name: tuple(dict.fromkeys(producer[i] for i in n.inputs if i in producer))
-            for n in self._nodes
-        }
+        self.upstream: dict[str, tuple[str, ...]] = {}
+        read: set[str] = set()
+        for n in self._nodes:
+            read.update(n.inputs)
+            self.upstream[n.name] = tuple(
+                dict.fromkeys(producer[i] for i in n.inputs if i in producer)
+            )
+        # Kept from here, where the nodes are at hand: a run asks for its free outputs at
+        # its end, when walking every node again costs a cache miss per node.
+        self._free_inputs = frozenset(read - producer.keys())
+        self._free_outputs = frozenset(producer.keys() - read)
         down: dict[str, list[str]] = {n.name: [] for n in self._nodes}
         for name, ups in self.upstream.items():
             for u in ups:
@@ -157,11 +164,11 @@ class Pipeline:
 
     def inputs(self) -> set[str]:
         """Datasets read but produced by no node of this pipeline (Kedro's free inputs)."""
-        return self.all_inputs() - self.all_outputs()
+        return set(self._free_inputs)
 
     def outputs(self) -> set[str]:
         """Datasets produced but read by no node of this pipeline (Kedro's free outputs)."""
-        return self.all_outputs() - self.all_inputs()
+        return set(self._free_outputs)
 
     # ------------------------------------------------------------------ selection
     def _closure(self, names: Iterable[str], edges: dict[str, tuple[str, ...]]) -> set[str]:

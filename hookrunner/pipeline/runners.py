@@ -55,8 +55,6 @@ class Job:
     session: Session | None = None
     progress: Progress | None = None
     done: list[str] = field(default_factory=list)
-    # Checkpoint data as JSON per node (constant for a node; encoded once per run).
-    encoded: dict[str, str] = field(default_factory=dict)
 
 
 def _checkpoint_json(node: Node) -> str:
@@ -146,10 +144,7 @@ def checkpoint(job: Job, node: Node) -> None:
     """The checkpoint of a node whose outputs are saved (when the run has a session)."""
     if job.session is not None:
         data = {"node": node.name, "outputs": node.outputs}
-        encoded = job.encoded.get(node.name)
-        if encoded is None:
-            encoded = job.encoded[node.name] = _checkpoint_json(node)
-        job.session.checkpoint(data, node=node.name, encoded=encoded)
+        job.session.checkpoint(data, node=node.name, encoded=_checkpoint_json(node))
 
 
 def node_done(job: Job, node: Node, seconds: float) -> None:
