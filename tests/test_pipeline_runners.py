@@ -331,3 +331,44 @@ def test_free_inputs_and_outputs_of_a_pipeline_and_of_its_selections():
     assert (tail.inputs(), tail.outputs()) == ({"x", "extra"}, {"z"})
     whole.outputs().add("mutated")  # a copy: the pipeline's own answer does not change
     assert whole.outputs() == {"log", "z"}
+
+
+def test_a_checkpoint_resume_can_use_is_stored_before_the_next_node_runs(project):
+    nodes = project.module(
+        """
+        import sqlite3
+
+        SEEN = []
+
+        def make(x):
+            return {"v": x}
+
+        def keep(x):
+            return x
+
+        def look(doc, kept, db):
+            with sqlite3.connect(db) as conn:  # another connection: what a crash would leave
+                SEEN.append(sorted(r[0] for r in conn.execute("SELECT node FROM checkpoints")))
+            return 1
+        """
+    )
+    db = project.root / "s.db"
+    pipeline = project.write(
+        "pipeline.yaml",
+        f"""
+        version: 1
+        params: {{start: 1, db: "{db}"}}
+        catalog:
+          doc: {{type: json, path: out/doc.json}}
+        nodes:
+          - {{name: a, func: "{nodes}:make", inputs: ["params:start"], outputs: doc}}
+          - {{name: m, func: "{nodes}:keep", inputs: ["params:start"], outputs: kept}}
+          - {{name: b, func: "{nodes}:look", inputs: [doc, kept, "params:db"], outputs: seen}}
+        """,
+    )
+    result = run_pipeline(pipeline, store=db)
+    assert result.ok
+    # a's output is a file, so --resume could skip a: its checkpoint was written when a
+    # finished. m's output lives in memory (never skipped) and may wait for the batch.
+    assert "a" in importlib.import_module(nodes).SEEN[0]
+    assert {c["node"] for c in Store(db).checkpoints(result.session_id)} == {"a", "m", "b"}

@@ -109,10 +109,14 @@ class Catalog:
         exists = getattr(ds, "exists", None)
         return bool(exists()) if callable(exists) else False
 
+    def persistent(self, name: str) -> bool:
+        """True when ``name`` is stored outside the process (whether it holds data or not)."""
+        ds = self._datasets.get(name)
+        return ds is not None and bool(getattr(ds, "persistent", True))
+
     def persisted(self, name: str) -> bool:
         """True when ``name`` is stored outside the process and its data exists now."""
-        ds = self._datasets.get(name)
-        return ds is not None and bool(getattr(ds, "persistent", True)) and self.exists(name)
+        return self.persistent(name) and self.exists(name)
 
     def __contains__(self, name: object) -> bool:
         return name in self._datasets or (isinstance(name, str) and is_param(name))

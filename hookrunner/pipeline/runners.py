@@ -141,10 +141,16 @@ def run_node(job: Job, node: Node) -> None:
 
 
 def checkpoint(job: Job, node: Node) -> None:
-    """The checkpoint of a node whose outputs are saved (when the run has a session)."""
-    if job.session is not None:
+    """The checkpoint of a node whose outputs are saved (when the run has a session).
+
+    One that ``--resume`` can use (every output persistent) is written at once instead of
+    with the next batch: a crash after it must not make the resumed run redo the node."""
+    session = job.session
+    if session is not None:
         data = {"node": node.name, "outputs": node.outputs}
-        job.session.checkpoint(data, node=node.name, encoded=_checkpoint_json(node))
+        stored = session.checkpoint(data, node=node.name, encoded=_checkpoint_json(node))
+        if stored and all(map(job.catalog.persistent, node.outputs)):
+            session.flush()
 
 
 def node_done(job: Job, node: Node, seconds: float) -> None:
