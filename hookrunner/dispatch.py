@@ -356,11 +356,19 @@ class QuietResult(_Lazy):
     def calls(self, ts: float) -> list[tuple[str, float, str, float]]:
         """``(ts, event, hook name, duration_ms)`` for each hook that ran, straight from the
         stamps: what a recorder (the session store) keeps, without ``HookResult`` objects."""
-        event = self._plan.spec.name
+        plan = self._plan
+        event = plan.spec.name
         stamps = self._stamps()
+        if None in stamps:  # some hooks did not run
+            return [
+                (ts, event, name, ms)
+                for name, ms in _durations(plan.hooks, stamps, len(stamps) - 1)
+            ]
+        if len(stamps) == 2:  # one hook: most pipeline events
+            return [(ts, event, plan.names[0], (stamps[1] - stamps[0]) * 1e3)]
         return [
-            (ts, event, name, ms)
-            for name, ms in _durations(self._plan.hooks, stamps, len(stamps) - 1)
+            (ts, event, name, (end - start) * 1e3)
+            for name, start, end in zip(plan.names, stamps, stamps[1:], strict=False)
         ]
 
     def _stamps(self) -> Sequence[float | None]:

@@ -117,6 +117,7 @@ class Plan:
         "stamp",
         "empty",
         "exact",
+        "names",
         "wrappers",
         "inner",
         "outer",
@@ -137,6 +138,7 @@ class Plan:
         self.state = state
         # settings.timing: exact: never time the hooks of a fast event as a whole (fastpath).
         self.exact = exact
+        self.names = tuple(h.name for h in hooks)  # for the session store's rows
         # Wrap-mode hooks of a notify/veto/firstresult event, outermost first, and the plan
         # of the hooks they wrap (it reports to nobody: the wrapped emit reports once).
         self.wrappers: tuple[Hook, ...] = ()

@@ -375,3 +375,24 @@ def test_timing_exact_stamps_every_hook_always(project):
         plan = runner.registry.plans["ping"]
         assert plan.emit.__name__ == "emit" and "coarse" not in plan.emit.__globals__
         assert type(r).__name__ == "QuietResult" and [x.name for x in r.results] == ["a", "b"]
+
+
+def test_store_rows_come_straight_from_the_stamps(runners):
+    from hookrunner.dispatch import QuietResult
+
+    default, _, _ = runners
+    plan = default.registry.plans["plain"]
+    r = QuietResult()
+    r._plan, r._ts = plan, (10.0, 10.001, 10.003, 10.006, 10.010, 10.015)
+    rows = r.calls(99.0)
+    assert [(ts, event, name) for ts, event, name, _ in rows] == [
+        (99.0, "plain", f"plain_{i}") for i in range(HOOKS)
+    ]
+    assert [ms for *_, ms in rows] == pytest.approx([1, 2, 3, 4, 5])
+    r = QuietResult()
+    r._plan, r._ts = plan, (10.0, 10.001, None, 10.006, None, 10.015)  # 1 and 3 skipped
+    assert [(name, ms) for _, _, name, ms in r.calls(1.0)] == [
+        ("plain_0", pytest.approx(1)),
+        ("plain_2", pytest.approx(5)),
+        ("plain_4", pytest.approx(9)),
+    ]
