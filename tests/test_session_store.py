@@ -13,6 +13,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import pytest
 
@@ -144,7 +145,8 @@ def test_two_processes_creating_a_new_store_at_the_same_moment_both_succeed(proj
         assert ids == {f"a-{r}", f"b-{r}"}
 
 
-def test_failed_calls_keep_their_place_among_the_calls_that_went_well(project):
+def _fine_and_picky(project) -> Path:
+    """A manifest with two post_file_edit hooks; ``picky`` fails for ``bad.py``."""
     mod = project.module(
         """
         def fine(file_path):
@@ -164,6 +166,11 @@ def test_failed_calls_keep_their_place_among_the_calls_that_went_well(project):
           - {{name: picky, event: post_file_edit, call: "{mod}:picky"}}
         """,
     )
+    return path
+
+
+def test_failed_calls_keep_their_place_among_the_calls_that_went_well(project):
+    path = _fine_and_picky(project)
     db = project.root / "s.db"
     with HookRunner.from_files(path) as runner, runner.session(session_id="o", store=db) as s:
         for name in ("a.py", "bad.py", "c.py"):
@@ -303,25 +310,7 @@ def test_a_run_ends_in_one_transaction_its_outcome_metadata_with_its_status(proj
 def test_a_sessions_hook_stats_are_what_the_store_reads_back(project):
     from hookrunner.delivery import Failure
 
-    mod = project.module(
-        """
-        def fine(file_path):
-            pass
-
-        def picky(file_path):
-            if file_path == "bad.py":
-                raise ValueError("not this one")
-        """
-    )
-    path = project.write(
-        "hooks.yaml",
-        f"""
-        version: 1
-        hooks:
-          - {{name: fine, event: post_file_edit, call: "{mod}:fine"}}
-          - {{name: picky, event: post_file_edit, call: "{mod}:picky"}}
-        """,
-    )
+    path = _fine_and_picky(project)
     db = project.root / "s.db"
     with HookRunner.from_files(path) as runner, runner.session(session_id="h", store=db) as s:
         for name in ("a.py", "bad.py", "c.py", "bad.py"):
