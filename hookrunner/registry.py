@@ -550,6 +550,15 @@ class _Builder:
                 )
             )
             return
+        if command is not None and mode == "wrap":
+            self.problems.append(
+                decl.problem(
+                    "command",
+                    "a command cannot wrap: it has no original_func to call",
+                    "make the wrapper a Python callable (`call:`) that runs the command itself",
+                )
+            )
+            return
         if spec.on_error == "raise":
             policy = e.get("on_error", "raise")
         else:

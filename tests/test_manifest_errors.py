@@ -235,6 +235,12 @@ CASES = [
         "use mode: notify or leave mode out",
     ),
     (
+        "command_cannot_wrap",
+        "version: 1\nhooks:\n  - name: a\n    event: session_metadata\n    command: [echo, hi]\n",
+        "5:14: hooks[0] 'a' → command: a command cannot wrap: it has no original_func to call",
+        "make the wrapper a Python callable (`call:`) that runs the command itself",
+    ),
+    (
         "matcher_unknown_argument",
         "version: 1\nhooks:\n  - name: a\n    event: before_node_run\n    call: {mod}:log_start\n"
         "    when: {nod: 'clean_*'}\n",
