@@ -385,15 +385,20 @@ class SharedResult(QuietResult):
 
     def _stamps(self) -> list[float | None]:
         t0, end, *flags = self._ts
-        ran = flags[0] if flags else (1,) * len(self._plan.hooks)
-        share = (end - t0) / (sum(1 for flag in ran if flag is not None) or 1)
-        stamps: list[float | None] = [t0]
-        n = 0
-        for flag in ran:
-            if flag is not None:
-                n += 1
-            stamps.append(None if flag is None else t0 + n * share)
-        return stamps
+        return shared_stamps(t0, end, flags[0] if flags else (1,) * len(self._plan.hooks))
+
+
+def shared_stamps(t0: float, end: float, ran: Sequence[Any]) -> list[float | None]:
+    """Stamps as ``QuietResult`` keeps them (``t0``, then each hook's end; None: it did not
+    run) for hooks timed together from ``t0`` to ``end``: those that ran share it evenly."""
+    share = (end - t0) / (sum(1 for flag in ran if flag is not None) or 1)
+    stamps: list[float | None] = [t0]
+    n = 0
+    for flag in ran:
+        if flag is not None:
+            n += 1
+        stamps.append(None if flag is None else t0 + n * share)
+    return stamps
 
 
 def _timeout_error(h: Hook) -> HookTimeout:

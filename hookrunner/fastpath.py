@@ -214,7 +214,8 @@ def _each(
     ``of`` names the plan the hooks belong to in the generated code; ``ret`` is the
     statement a handover ends with (``compile_around`` keeps what the hooks did).
     """
-    lines = [] if lean else ["    t0 = te = clock()"]
+    te = " = te" if adaptive else ""  # the last stamp, for the speed check below
+    lines = [] if lean else [f"    t0{te} = clock()"]
     # On a handover, resume() reads the stamps so far (t0, t1, ...) from locals().
     mark = "None" if lean else "locals()"
     for i, h in enumerate(plan.hooks):
@@ -234,7 +235,7 @@ def _each(
             f"{pad}    {ret.format(f'resume({of}, kw, {mark}, {i}, None, e)')}",
         ]
         if not lean:
-            lines.append(f"{pad}t{i + 1} = te = clock()")
+            lines.append(f"{pad}t{i + 1}{te} = clock()")
         lines += [
             f"{pad}if v is not None:",
             f"{pad}    {ret.format(f'resume({of}, kw, {mark}, {i}, v, None)')}",
@@ -302,14 +303,9 @@ def spread(frame: dict[str, Any], i: int) -> dict[str, Any]:
     """Stamps for ``resume`` when hooks ``0..i`` ran untimed (the whole-emit variant): the
     time since ``t0`` is shared evenly among the hooks that ran, hook ``i`` included (when it
     failed, ``resume`` reads only its start)."""
-    t0 = frame["t0"]
-    ran = [k for k in range(i + 1) if frame.get(f"t{k + 1}", 1) is not None]
-    share = (perf_counter() - t0) / len(ran)
-    stamps: dict[str, Any] = {f"t{k + 1}": None for k in range(i + 1)}
-    stamps["t0"] = t0
-    for n, k in enumerate(ran, 1):
-        stamps[f"t{k + 1}"] = t0 + n * share
-    return stamps
+    ran = [frame.get(f"t{k + 1}", 1) for k in range(i + 1)]
+    stamps = dispatch.shared_stamps(frame["t0"], perf_counter(), ran)
+    return {f"t{k}": t for k, t in enumerate(stamps)}
 
 
 # Compiled sources: the text depends only on the plan's shape (hook count, argument names,
