@@ -1,8 +1,14 @@
-"""hookrunner: declarative, YAML-configured lifecycle hooks."""
+"""hookrunner: declarative, YAML-configured lifecycle hooks.
+
+The public API is what this module exports, plus the names the README tells users to write
+(``hookrunner.hooks``, ``hookrunner.invocation``, ``hookrunner.builtin.*``). The code is laid
+out in layers that import one way: ``kernel`` ← ``host`` ← ``services`` ← ``pipeline`` ←
+``api`` ← ``commands`` (see the README's "How the code is laid out").
+"""
 
 from typing import TYPE_CHECKING, Any
 
-from .errors import (
+from .kernel.errors import (
     HookFailed,
     HookrunnerError,
     HookTimeout,
@@ -11,15 +17,20 @@ from .errors import (
     ValidationError,
     Veto,
 )
-from .events import CATALOGUE, EventSpec
+from .kernel.events import CATALOGUE, EventSpec
+from .kernel.version import __version__
 
 if TYPE_CHECKING:
-    from .dispatch import EmitResult, HookResult
-    from .runner import HookRunner
+    from .api import HookRunner
+    from .kernel.runtime.results import EmitResult, HookResult
 
 # Imported on first use: ``hookrunner validate`` and other light entry points import modules
-# of this package without paying for the runtime (dispatcher, runner, AWS slot).
-_LAZY = {"EmitResult": "dispatch", "HookResult": "dispatch", "HookRunner": "runner"}
+# of this package without paying for the runtime (dispatcher, runner, sessions, pipelines).
+_LAZY = {
+    "EmitResult": "hookrunner.kernel.runtime.results",
+    "HookResult": "hookrunner.kernel.runtime.results",
+    "HookRunner": "hookrunner.api",
+}
 
 
 def __getattr__(name: str) -> Any:
@@ -28,12 +39,10 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module 'hookrunner' has no attribute {name!r}")
     from importlib import import_module
 
-    value = getattr(import_module(f".{module}", __name__), name)
+    value = getattr(import_module(module), name)
     globals()[name] = value
     return value
 
-
-__version__ = "0.1.0"
 
 __all__ = [
     "CATALOGUE",

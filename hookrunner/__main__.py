@@ -1,3 +1,3 @@
-from .launch import run
+from .commands.launch import run
 
 run()

@@ -12,7 +12,7 @@ from pathlib import Path
 # fire in several processes).
 RECORDER = """
 import json, os, threading, time
-from hookrunner.events import CATALOGUE
+from hookrunner.kernel.events import CATALOGUE
 
 EVENTS = []
 _lock = threading.Lock()

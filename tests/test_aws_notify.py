@@ -10,10 +10,11 @@ import uuid
 import boto3
 import pytest
 
-from hookrunner import HookRunner, ValidationError, delivery
+from hookrunner import HookRunner, ValidationError
 from hookrunner import hooks as s3_hooks
-from hookrunner.aws import service_client
 from hookrunner.builtin import aws as builtin_aws
+from hookrunner.services.aws import delivery
+from hookrunner.services.aws.clients import service_client
 
 
 def _queue(sqs, name: str) -> tuple[str, str]:
@@ -415,7 +416,8 @@ def test_is_available_reflects_credentials(aws, monkeypatch):
 
 
 def test_a_session_drains_on_end_and_records_given_up_deliveries(project, topics, queue, flaky):
-    from hookrunner.session import Session, Store
+    from hookrunner.services.sessions.session import Session
+    from hookrunner.services.sessions.store import Store
 
     sqs = boto3.client("sqs")
     hooks = (

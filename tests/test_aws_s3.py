@@ -9,9 +9,11 @@ import uuid
 import boto3
 import pytest
 
-from hookrunner import HookRunner, storage
+from hookrunner import HookRunner
 from hookrunner import hooks as s3_hooks
-from hookrunner.aws import AwsError
+from hookrunner.services import storage
+from hookrunner.services.aws import slot
+from hookrunner.services.aws.s3 import AwsError
 
 
 @pytest.fixture(autouse=True)
@@ -283,7 +285,7 @@ def test_reloading_a_manifest_filled_slot_keeps_clients_of_the_live_plan_only(
     )
 
     def manifest_plans() -> list[object]:
-        return [k[1] for k in s3_hooks._clients if k[0] == "manifest"]
+        return [k[1] for k in slot._clients if k[0] == "manifest"]
 
     seen: list[object] = []
     with HookRunner.from_files(manifest) as runner:

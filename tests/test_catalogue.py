@@ -6,9 +6,9 @@ import inspect
 import json
 from pathlib import Path
 
-from hookrunner import docs
-from hookrunner.events import BUILTIN, CATALOGUE, SESSION_ARGS
-from hookrunner.schema import build_hooks_schema, load_schema, schema_text
+from hookrunner.kernel import docs
+from hookrunner.kernel.events import BUILTIN, CATALOGUE, SESSION_ARGS
+from hookrunner.kernel.schema import build_hooks_schema, load_schema, schema_text
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -13,7 +13,7 @@ import pytest
 from pipeline_kit import HEAD, NODES, RECORDER, node_events, tail, three_node_pipeline
 
 from hookrunner.pipeline.lifecycle import run_pipeline
-from hookrunner.session import Store
+from hookrunner.services.sessions.store import Store
 
 # Hooks that keep state in the process they run in.
 STATEFUL = """
@@ -340,9 +340,10 @@ def test_s3_datasets_load_and_save_on_the_workers_through_the_manifest_slot(proj
 
 
 def test_worker_registry_rebuilt_from_shipped_texts_cached_by_content_and_generation(project):
+    from hookrunner.kernel.registry import build
+    from hookrunner.kernel.runtime.hook import State
     from hookrunner.pipeline import remote
     from hookrunner.pipeline.spec import hook_manifest, load_document
-    from hookrunner.registry import State, build
 
     state = project.module(STATEFUL, "state")
     project.write(

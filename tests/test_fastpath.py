@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hookrunner import HookRunner
+from hookrunner.kernel.runtime import fastpath
 
 HOOKS = 5
 BEHAVIOURS = ("none", "none", "map", "false", "raise", "veto", "value")
@@ -113,8 +114,7 @@ def test_compiled_and_general_paths_agree(runners, event, behaviour):
 
 def _variants(plan, kw):
     plan.emit(dict(kw))  # compiles on first use
-    names = plan.emit.__globals__
-    return [names[name] for name in ("emit", "coarse") if name in names]
+    return list(fastpath.variants(plan.emit).values())
 
 
 def _until_whole(runner, event, kw, tries=2000):
@@ -289,8 +289,6 @@ def test_veto_on_the_fast_path(project):
 
 
 def test_very_large_plans_use_the_general_loop(project, monkeypatch):
-    from hookrunner import fastpath
-
     monkeypatch.setattr(fastpath, "MAX_HOOKS", 2)
     mod = project.module("def h(x):\n    pass\n")
     hooks = "".join(f"  - {{name: h{i}, event: ev, call: {mod}:h}}\n" for i in range(3))
@@ -373,25 +371,25 @@ def test_timing_exact_stamps_every_hook_always(project):
         for _ in range(200):
             r = runner.emit("ping", x=1)
         plan = runner.registry.plans["ping"]
-        assert plan.emit.__name__ == "emit" and "coarse" not in plan.emit.__globals__
+        assert list(fastpath.variants(plan.emit)) == ["emit"]
         assert type(r).__name__ == "QuietResult" and [x.name for x in r.results] == ["a", "b"]
 
 
 def test_store_rows_come_straight_from_the_stamps(runners):
-    from hookrunner.dispatch import QuietResult
+    from hookrunner.kernel.runtime.results import QuietResult
 
     default, _, _ = runners
     plan = default.registry.plans["plain"]
     r = QuietResult()
     r._plan, r._ts = plan, (10.0, 10.001, 10.003, 10.006, 10.010, 10.015)
-    rows = r.calls(99.0)
-    assert [(ts, event, name) for ts, event, name, _ in rows] == [
-        (99.0, "plain", f"plain_{i}") for i in range(HOOKS)
+    rows = r.rows(99.0)
+    assert [(row.ts, row.event, row.hook, row.ok) for row in rows] == [
+        (99.0, "plain", f"plain_{i}", True) for i in range(HOOKS)
     ]
-    assert [ms for *_, ms in rows] == pytest.approx([1, 2, 3, 4, 5])
+    assert [row.duration_ms for row in rows] == pytest.approx([1, 2, 3, 4, 5])
     r = QuietResult()
     r._plan, r._ts = plan, (10.0, 10.001, None, 10.006, None, 10.015)  # 1 and 3 skipped
-    assert [(name, ms) for _, _, name, ms in r.calls(1.0)] == [
+    assert [(row.hook, row.duration_ms) for row in r.rows(1.0)] == [
         ("plain_0", pytest.approx(1)),
         ("plain_2", pytest.approx(5)),
         ("plain_4", pytest.approx(9)),

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hookrunner.fastschema import compile_schema
-from hookrunner.schema import load_schema
+from hookrunner.kernel.fastschema import compile_schema
+from hookrunner.kernel.schema import load_schema
 
 SCALARS = st.one_of(
     st.none(),

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from hookrunner.errors import ValidationError
+from hookrunner.kernel.errors import ValidationError
 from hookrunner.pipeline.lifecycle import run_pipeline
 
 NINE = [

@@ -16,7 +16,7 @@ from kedro.io import DataCatalog, MemoryDataset
 from kedro.pipeline import node
 
 from hookrunner import HookRunner
-from hookrunner.events import BUILTIN
+from hookrunner.kernel.events import BUILTIN
 
 PROJECT_HOOKS = '''
 """Project hooks as Kedro's documentation writes them."""

@@ -7,9 +7,9 @@ import sys
 
 import pytest
 
-from hookrunner.launch import plain_validate
+from hookrunner.commands.launch import plain_validate
 
-TYPER = "import sys; from hookrunner.cli import main; sys.exit(main(sys.argv[1:]))"
+TYPER = "import sys; from hookrunner.commands.app import main; sys.exit(main(sys.argv[1:]))"
 
 
 def _both(args: list[str], cwd):
@@ -84,12 +84,12 @@ def test_plain_validate_parsing():
 
 
 def test_shell_completion_is_left_to_typer(files, monkeypatch):
-    import hookrunner.cli
-    import hookrunner.launch
+    import hookrunner.commands.app
+    import hookrunner.commands.launch
 
     called = []
-    monkeypatch.setattr(hookrunner.cli, "run", lambda: called.append(True))
+    monkeypatch.setattr(hookrunner.commands.app, "run", lambda: called.append(True))
     monkeypatch.setattr(sys, "argv", ["hookrunner", "validate", "hooks.yaml"])
     monkeypatch.setenv("_HOOKRUNNER_COMPLETE", "complete_bash")
-    hookrunner.launch.run()
+    hookrunner.commands.launch.run()
     assert called == [True]

@@ -20,8 +20,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hookrunner.cli import main
-from hookrunner.events import CATALOGUE
+from hookrunner.commands.app import main
+from hookrunner.kernel.events import CATALOGUE
 
 EVENTS = ["session_start", "before_node_run", "post_file_edit"]
 RANKS = ["tryfirst", None, "trylast"]

@@ -220,7 +220,7 @@ def test_sessions_commands(project, cli):
 
 
 def test_schema_pipeline_is_printed_and_matches_the_builder(cli):
-    from hookrunner.schema import build_pipeline_schema
+    from hookrunner.pipeline.schema import build_pipeline_schema
 
     shipped = (REPO / "schemas" / "pipeline.schema.json").read_text()
     assert json.loads(shipped) == build_pipeline_schema()
@@ -228,7 +228,7 @@ def test_schema_pipeline_is_printed_and_matches_the_builder(cli):
     r = cli("schema", "pipeline")
     assert r.returncode == 0 and json.loads(r.stdout) == build_pipeline_schema()
     hook = json.loads(shipped)["$defs"]["hook"]
-    from hookrunner.schema import hook_entry_schema
+    from hookrunner.kernel.schema import hook_entry_schema
 
     assert hook == json.loads(json.dumps(hook_entry_schema()))  # local hooks = manifest hooks
 

@@ -9,7 +9,7 @@ import pytest
 from pipeline_kit import HEAD, NODES, RECORDER, node_events, tail, three_node_pipeline
 
 from hookrunner.pipeline.lifecycle import run_pipeline
-from hookrunner.session import Store
+from hookrunner.services.sessions.store import Store
 
 A = node_events("A", ["x", "params:y"], ["s"])
 B = node_events("B", ["s"], ["p", "q"])

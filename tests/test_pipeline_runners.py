@@ -11,7 +11,7 @@ from pipeline_kit import NODES, RECORDER, node_events, three_node_pipeline
 
 from hookrunner.pipeline.datasets import JSONDataset
 from hookrunner.pipeline.lifecycle import run_pipeline
-from hookrunner.session import Store
+from hookrunner.services.sessions.store import Store
 
 # Two branches that can only finish if they run at the same time (a barrier of 2), joined by
 # a third node: proves the thread runner's parallelism without timing anything.
@@ -149,7 +149,7 @@ def test_params_overrides_nest_and_are_checked(project):
           - {{name: f, func: "{nodes}:f", inputs: ["params:model.depth", "params:model.name"], outputs: out}}
         """,
     )
-    from hookrunner.errors import ValidationError
+    from hookrunner.kernel.errors import ValidationError
 
     with pytest.raises(ValidationError, match="parameter 'model.name' does not exist"):
         run_pipeline(path)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from hookrunner import HookRunner
-from hookrunner.errors import ValidationError
+from hookrunner.kernel.errors import ValidationError
 
 _ids = itertools.count()
 

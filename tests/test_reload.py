@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from hookrunner import HookRunner, ValidationError
-from hookrunner.reload import Reload, Watcher
+from hookrunner.host.reload import Reload, Watcher
 
 WAIT = 10.0  # generous: CI machines are shared; success normally takes milliseconds
 

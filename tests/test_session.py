@@ -11,7 +11,7 @@ import threading
 import pytest
 
 from hookrunner import HookRunner, Veto
-from hookrunner.session import Store
+from hookrunner.services.sessions.store import Store
 
 HOOKS = """
 from hookrunner import Veto
@@ -225,7 +225,8 @@ def _threads_share_one_session(runner):
 WRITER = """
 import sys
 from hookrunner import HookRunner
-from hookrunner.session import Session, Store
+from hookrunner.services.sessions.session import Session
+from hookrunner.services.sessions.store import Store
 
 runner = HookRunner.from_files(sys.argv[1])
 store = Store(sys.argv[2])
@@ -261,7 +262,7 @@ def test_two_processes_write_the_same_store(project):
 def test_a_store_from_an_older_layout_is_refused_clearly(tmp_path):
     import sqlite3
 
-    from hookrunner.session import StoreError
+    from hookrunner.services.sessions.store import StoreError
 
     old = tmp_path / "old.db"
     conn = sqlite3.connect(old)

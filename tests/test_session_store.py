@@ -18,16 +18,17 @@ from pathlib import Path
 import pytest
 
 from hookrunner import HookRunner
+from hookrunner.kernel.runtime.results import CallRow
 from hookrunner.pipeline.graph import Node
 from hookrunner.pipeline.lifecycle import run_pipeline
 from hookrunner.pipeline.runners import _checkpoint_json
-from hookrunner.session import Store, StoreError
+from hookrunner.services.sessions.store import Store, StoreError
 
 
 def _write_session(path, sid: str) -> Store:
     store = Store(path)
     store.begin(sid, "test", None, {"who": sid})
-    store.flush(sid, [(time.time(), "post_file_edit", "edited", 0.5)], [])
+    store.flush(sid, [CallRow(time.time(), "post_file_edit", "edited", True, None, 0.5)], [])
     store.finish(sid, "ok", {})
     store.close()
     return store
@@ -76,10 +77,11 @@ def test_idle_connections_are_closed_at_exit(tmp_path):
     script = textwrap.dedent(
         f"""
         import time
-        from hookrunner.session import Store
+        from hookrunner.services.sessions.store import Store
         s = Store({str(db)!r})
+        from hookrunner.kernel.runtime.results import CallRow
         s.begin("x", "test", None, {{}})
-        s.flush("x", [(time.time(), "post_file_edit", "edited", 0.5)], [])
+        s.flush("x", [CallRow(time.time(), "post_file_edit", "edited", True, None, 0.5)], [])
         s.close()
         """
     )
@@ -112,7 +114,7 @@ def test_a_forked_child_never_uses_the_parents_idle_connection(tmp_path):
 RACER = """
 import os, sys, time
 from pathlib import Path
-from hookrunner.session import Store
+from hookrunner.services.sessions.store import Store
 
 folder, me, other = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
 for r in range(int(sys.argv[4])):
@@ -308,14 +310,16 @@ def test_a_run_ends_in_one_transaction_its_outcome_metadata_with_its_status(proj
 
 
 def test_a_sessions_hook_stats_are_what_the_store_reads_back(project):
-    from hookrunner.delivery import Failure
+    from hookrunner.services.aws.delivery import Failure
 
     path = _fine_and_picky(project)
     db = project.root / "s.db"
     with HookRunner.from_files(path) as runner, runner.session(session_id="h", store=db) as s:
         for name in ("a.py", "bad.py", "c.py", "bad.py"):
             s.emit("post_file_edit", file_path=name)
-        s.record_remote([(time.time(), "post_file_edit", "fine", True, None, 2.5)], "worker-1")
+        s.record_remote(
+            [CallRow(time.time(), "post_file_edit", "fine", True, None, 2.5)], "worker-1"
+        )
         s._delivery_failed(Failure("sns", "topic", "h", "notify", 3, "down", "now"))
         counted = s.hook_stats()
     stored = Store(db).hook_stats("h")
@@ -335,15 +339,17 @@ def test_rows_written_in_blocks_keep_their_order_and_count(tmp_path, n):
     store = Store(tmp_path / "s.db")
     store.begin("b", "test", None, {})
     store.begin("other", "test", None, {})
-    calls = [(1000.0 + i, "post_file_edit", f"h{i % 3}", i / 8) for i in range(n)]
+    calls = [
+        CallRow(1000.0 + i, "post_file_edit", f"h{i % 3}", True, None, i / 8) for i in range(n)
+    ]
     checkpoints = [(2000.0 + i, f"n{i}", json.dumps({"step": i})) for i in range(n)]
-    theirs = [(3000.0 + i, "post_file_edit", "x", 0.0) for i in range(5)]
+    theirs = [CallRow(3000.0 + i, "post_file_edit", "x", True, None, 0.0) for i in range(5)]
     store.flush("other", theirs, [])  # another session's rows before and after
     store.flush("b", calls, checkpoints)
     store.flush("other", theirs, [])
     got = store.hook_calls("b")
     assert [(c["ts"], c["hook"], c["duration_ms"]) for c in got] == [
-        (ts, hook, ms) for ts, _, hook, ms in calls
+        (c.ts, c.hook, c.duration_ms) for c in calls
     ]
     assert [(c["ts"], c["node"], c["data"]) for c in store.checkpoints("b")] == [
         (ts, node, json.loads(data)) for ts, node, data in checkpoints

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from test_fastpath import MODULE as FASTPATH_HOOKS
 
 from hookrunner import HookRunner
+from hookrunner.kernel.runtime import fastpath
 
 HOOKS = """
 import time
@@ -302,7 +303,7 @@ def wrapped(tmp_path_factory):
 
 
 def _wrapped_outcome(emit, kw, mod):
-    from hookrunner.errors import Veto
+    from hookrunner.kernel.errors import Veto
 
     mod.CALLS.clear()
     try:
@@ -326,7 +327,7 @@ def _wrapped_outcome(emit, kw, mod):
     inner=st.lists(st.sampled_from(INNERS), min_size=3, max_size=3),
 )
 def test_compiled_and_general_wrapping_agree(wrapped, event, how, inner):
-    from hookrunner import dispatch
+    from hookrunner.kernel.runtime import dispatch
 
     runner, mod = wrapped
     mod.WRAP[0] = how
@@ -335,11 +336,10 @@ def test_compiled_and_general_wrapping_agree(wrapped, event, how, inner):
     plan = runner.registry.plans[event]
     kw = {"x": 1}
     _wrapped_outcome(plan.emit, kw, mod)  # compiles on first use
-    names = plan.emit.__globals__
-    variants = [names[n] for n in ("emit", "coarse") if n in names]
+    variants = list(fastpath.variants(plan.emit).values())
     assert variants and all(
         v.__code__.co_filename == f"<hookrunner plan {event}>" for v in variants
     )
-    general = _wrapped_outcome(lambda k: dispatch.around(plan, plan._args(k)), kw, mod)
+    general = _wrapped_outcome(lambda k: dispatch.around(plan, plan.fill(k)), kw, mod)
     for emit in variants:
         assert _wrapped_outcome(emit, kw, mod) == general

@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 
-from ..errors import Problem, ValidationError
+from ..kernel.errors import Problem, ValidationError
+from . import cli_hooks
+
+if TYPE_CHECKING:
+    from ..host.runner import HookRunner
 
 OK, FAILED, INVALID, INTERRUPTED = 0, 1, 2, 130
 
@@ -52,52 +56,51 @@ def dump_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
 
 
-def load_runner(hooks: list[Path] | None):  # -> HookRunner
+def load_runner(hooks: list[Path] | None) -> HookRunner:
     """The manifests' HookRunner, with ``before_command_run`` fired (the console entry point
     fires ``after_command_run`` with the exit code, also after exit 2 for invalid files)."""
-    from .. import command_hooks
-    from ..runner import HookRunner
+    from ..host.command_hooks import project_metadata
+    from ..host.runner import HookRunner
 
     paths = manifest_paths(hooks)
-    args = command_hooks.command_args([])
+    args = cli_hooks.command_args([])
     try:
         runner = HookRunner.from_files(paths)
     except ValidationError as exc:
-        command_hooks.begin_invalid(paths, args)
+        cli_hooks.begin_invalid(paths, args)
         fail_invalid(exc)
-    start_command(runner, command_hooks.project_metadata(paths), args)
+    start_command(runner, project_metadata(paths), args)
     return runner
 
 
-def load_pipeline_runner(pipeline: Path, hooks: list[Path] | None):  # -> HookRunner
+def load_pipeline_runner(pipeline: Path, hooks: list[Path] | None) -> HookRunner:
     """The hooks a run of ``pipeline`` uses (``--hooks`` files, its manifests, plugins, its
     local hooks and ``forget:``), with ``before_command_run`` fired like ``load_runner``."""
-    from .. import command_hooks
-    from ..pipeline.spec import build_hooks, load_document, manifest_paths
+    from ..host.command_hooks import project_metadata
+    from ..pipeline.spec import build_hooks, load_document
+    from ..pipeline.spec import manifest_paths as pipeline_manifests
 
     extra = list(hooks or [])
-    args = command_hooks.command_args([])
+    args = cli_hooks.command_args([])
     doc, shape = load_document(pipeline)
-    paths = manifest_paths(doc, extra) if doc is not None else extra
+    paths = pipeline_manifests(doc, extra) if doc is not None else extra
     try:
         if doc is None or shape:
             raise ValidationError(shape)
         runner = build_hooks(doc, extra)
     except ValidationError as exc:
-        command_hooks.begin_invalid(paths, args)
+        cli_hooks.begin_invalid(paths, args)
         fail_invalid(exc)
-    meta = command_hooks.project_metadata(paths)
+    meta = project_metadata(paths)
     meta["pipeline"] = str(Path(pipeline).resolve())
     start_command(runner, meta, args)
     return runner
 
 
-def start_command(runner: Any, metadata: dict[str, Any], args: list[str]) -> None:
+def start_command(runner: HookRunner, metadata: dict[str, Any], args: list[str]) -> None:
     """Fire ``before_command_run``; a hook that raises there fails the command (exit 1)."""
-    from .. import command_hooks
-
     try:
-        command_hooks.begin(runner, metadata, args)
+        cli_hooks.begin(runner, metadata, args)
     except Exception as exc:
         typer.echo(f"error: before_command_run: {type(exc).__name__}: {exc}", err=True)
         raise typer.Exit(FAILED) from None

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from ..errors import UnknownEvent
+from ..kernel.errors import UnknownEvent
 from ._common import (
     FAILED,
     FORMAT_OPTION,
@@ -38,8 +38,8 @@ def _data(raw: str | None) -> dict:
 
 def _check_arguments(runner, event: str, kwargs: dict) -> None:
     """A misspelled argument would silently reach no hook: refuse it with a suggestion."""
-    from ..errors import did_you_mean
-    from ..events import RESERVED_ARGS
+    from ..kernel.errors import did_you_mean
+    from ..kernel.events import RESERVED_ARGS
 
     spec = runner.registry.events.get(event)
     if spec is None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from ..schema import checkout_folder
+from ..kernel.schema import checkout_folder
 from ._common import INVALID
 
 
@@ -42,7 +42,7 @@ def command(
     force: bool = typer.Option(False, "--force", help="Overwrite existing files."),
 ) -> None:
     """Create pipeline.yaml, hooks.yaml, a nodes and a hooks module, and sample data."""
-    from ..storage import atomic_write_bytes
+    from ..services.storage import atomic_write_bytes
 
     if directory.exists() and not directory.is_dir():
         typer.echo(

@@ -74,7 +74,7 @@ def _console():  # -> rich Console
 
 
 def _events(fmt: str) -> None:
-    from ..events import CATALOGUE
+    from ..kernel.events import CATALOGUE
 
     rows = [
         {

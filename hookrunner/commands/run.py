@@ -233,7 +233,10 @@ def command(
     ),
 ) -> None:
     """Run PIPELINE: hooks fire in Kedro's order; exit 0 ok, 1 failed, 2 invalid, 130 interrupted."""
-    from ..pipeline.lifecycle import RunOptions, UsageError, parse_param_overrides, run
+    from ..pipeline.context import RunOptions, UsageError
+    from ..pipeline.lifecycle import run
+    from ..pipeline.params import parse_param_overrides
+    from .cli_hooks import command_args
 
     try:
         overrides = parse_param_overrides(list(params or []))
@@ -255,6 +258,7 @@ def command(
         store=store,
         hooks=list(hooks or []),
         extra_args=list(ctx.args),
+        command_args=command_args(["run", str(pipeline), *ctx.args]),
     )
 
     def once() -> int:

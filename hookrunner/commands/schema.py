@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from ..schema import SCHEMA_NAMES, schema_text
+from ..kernel.schema import SCHEMA_NAMES, schema_text
 from ._common import fail_usage
 
 

@@ -24,7 +24,7 @@ STORE_OPTION = typer.Option(
 
 
 def _open(store: Path | None):  # -> Store
-    from ..session import StoreError, open_store
+    from ..services.sessions.store import StoreError, open_store
 
     db = open_store(store)
     path = store or db.path.relative_to(Path.cwd())
@@ -114,7 +114,7 @@ def show_session(
     calls: bool = typer.Option(False, "--calls", help="List every hook call, not just totals."),
 ) -> None:
     """Show one session: metadata, feedback, checkpoints and its hook calls."""
-    from ..session import StoreError
+    from ..services.sessions.store import StoreError
 
     check_format(fmt)
     db = _open(store)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import typer
 
-from ..validation import main
 from ._common import FORMAT_OPTION, check_format
+from .validation import main
 
 
 def command(

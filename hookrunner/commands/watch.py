@@ -80,7 +80,8 @@ def rerun(pipeline: Path, hooks: list[Path], once: Callable[[], int]) -> NoRetur
     Runs happen on this (the main) thread so Ctrl-C interrupts a run like it does without
     --watch; the watcher only checks the files and queues what it found.
     """
-    from ..reload import PipelineFiles, Watcher
+    from ..host.reload import Watcher
+    from ..pipeline.watch import PipelineFiles
 
     logging.getLogger("hookrunner.reload").addHandler(logging.NullHandler())
     reports: queue.Queue = queue.Queue()

@@ -122,7 +122,7 @@ class DaskRunner(Runner):
                 cluster.close()
 
     def _prepare(self, job: Job) -> tuple[RunPayload, dict[str, Any]]:
-        from ..registry import Plan
+        from ..kernel.runtime.plan import Plan
 
         session = job.session
         runner = getattr(session, "runner", None)

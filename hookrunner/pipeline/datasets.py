@@ -17,11 +17,12 @@ from typing import Any, ClassVar
 
 import yaml
 
-from .. import storage
-from ..resolve import ResolveError, import_target
+from ..kernel.errors import HookrunnerError, ResolveError, did_you_mean
+from ..kernel.resolve import import_target
+from ..services import storage
 
 
-class DatasetError(Exception):
+class DatasetError(HookrunnerError):
     """Loading or saving a dataset failed; the message names the dataset and its URI."""
 
 
@@ -188,7 +189,7 @@ BUILTIN_TYPES: dict[str, type[Dataset]] = {
 }
 
 
-class DatasetConfigError(Exception):
+class DatasetConfigError(HookrunnerError):
     """A catalog entry cannot become a dataset; ``key`` is the entry key at fault."""
 
     def __init__(self, key: str | None, message: str, hint: str | None = None):
@@ -201,8 +202,6 @@ def dataset_class(type_name: str) -> type[Any]:
     if type_name in BUILTIN_TYPES:
         return BUILTIN_TYPES[type_name]
     if ":" not in type_name and "." not in type_name:
-        from ..errors import did_you_mean
-
         raise DatasetConfigError(
             "type",
             f"unknown dataset type {type_name!r}",
@@ -242,8 +241,6 @@ def make_dataset(config: dict[str, Any], base: Any) -> Any:
         sig.bind(**cfg)
     except TypeError as exc:
         params = [p for p in sig.parameters if p != "self"]
-        from ..errors import did_you_mean
-
         bad = next((k for k in cfg if k not in sig.parameters), None)
         raise DatasetConfigError(
             bad,

@@ -9,8 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from ..kernel.errors import HookrunnerError
 
-class OutputShapeError(TypeError):
+
+class OutputShapeError(HookrunnerError, TypeError):
     """A node returned something that does not fit its declared ``outputs``."""
 
 

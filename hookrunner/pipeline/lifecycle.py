@@ -6,276 +6,41 @@
 ``run_hook`` (slot: ``before_pipeline_run``, the nodes, ``after_pipeline_run`` or
 ``on_pipeline_error``), ``post_run_hook`` (on success); ``post_error`` on failure;
 5. ``pre_session_end``, ``session_end`` (always, once the session started); 6.
-``after_command_run`` with the exit code. The slot defaults live in ``hookrunner.invocation``.
+``after_command_run`` with the exit code. The slot defaults live in ``invocation``.
 """
 
 from __future__ import annotations
 
 import argparse
-import copy
 import os
-import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from time import perf_counter
 from typing import Any
 
-import yaml
-
-from .. import __version__, command_hooks, heap
-from ..errors import Problem, ValidationError, did_you_mean
-from ..session import Session, Store, StoreError, open_store
-from .catalog import Catalog, missing_param
-from .graph import Pipeline
-from .runners import RUNNERS, Job, NodeFailed, Progress
+from ..host import command_hooks
+from ..host.runner import HookRunner
+from ..kernel.errors import Problem, ValidationError, did_you_mean
+from ..kernel.version import __version__
+from ..services.sessions.session import Session
+from ..services.sessions.store import StoreError, open_store
+from . import heap
+from . import invocation as _slot_defaults  # noqa: F401 - provides config/init/run_hook's
+from .context import (
+    FAILED,
+    INTERRUPTED,
+    INVALID,
+    OK,
+    Invocation,
+    RunOptions,
+    RunResult,
+    UsageError,
+)
+from .params import apply_overrides, unknown_overrides
+from .runner_choice import RUNNERS
+from .runners import NodeFailed, Progress
+from .selection import select_nodes
 from .spec import PipelineSpec, build_hooks, load_document, manifest_paths
-
-OK, FAILED, INVALID, INTERRUPTED = 0, 1, 2, 130
-
-
-class UsageError(Exception):
-    """A command-line mistake found while preparing the run (exit 2, no traceback)."""
-
-
-@dataclass
-class RunOptions:
-    """What ``hookrunner run`` was asked to do (also the Python API's arguments)."""
-
-    pipeline: Path
-    runner: str = "sequential"
-    workers: int | None = None
-    tags: list[str] = field(default_factory=list)
-    nodes: list[str] = field(default_factory=list)
-    from_nodes: list[str] = field(default_factory=list)
-    to_nodes: list[str] = field(default_factory=list)
-    params: dict[str, Any] = field(default_factory=dict)
-    resume: str | None = None
-    store: Path | None = None
-    hooks: list[Path] = field(default_factory=list)
-    extra_args: list[str] = field(default_factory=list)
-    # --params-new: overrides may add parameters the pipeline file does not have.
-    params_new: bool = False
-    session_id: str | None = None
-    metadata: dict[str, Any] = field(default_factory=dict)
-    # --address: the Dask scheduler of --runner dask (None: a local cluster for the run).
-    address: str | None = None
-
-    def as_cli_args(self) -> dict[str, Any]:
-        d = asdict(self)
-        for k in ("pipeline", "store"):
-            d[k] = None if d[k] is None else str(d[k])
-        d["hooks"] = [str(h) for h in self.hooks]
-        return d
-
-
-@dataclass
-class RunContext:
-    """The run's context (Kedro's ``KedroContext`` role): what ``after_context_created`` and
-    the ``init_hook``/``run_hook`` slots see."""
-
-    project_path: Path
-    pipeline_path: Path
-    params: dict[str, Any]
-    catalog: Catalog
-    pipeline: Pipeline
-    to_run: Pipeline
-    skipped: list[str]
-    spec: PipelineSpec
-    session: Session
-    run_id: str
-    config: dict[str, Any]
-    env: str | None = None
-
-
-@dataclass
-class Invocation:
-    """The ``command`` argument of the invocation hooks: one ``hookrunner run``."""
-
-    name: str
-    options: RunOptions
-    hooks: Any  # HookRunner
-    session: Session
-    store: Store
-    progress: Progress | None = None
-    extra: argparse.Namespace | None = None
-    resumed_nodes: set[str] = field(default_factory=set)
-    job: Job | None = None
-    # The pipeline file as already parsed and schema-checked (default_config reuses it).
-    document: Any = None
-    # Whether the run froze the loaded objects (``heap.freeze``); thawed when it ends.
-    frozen: bool = False
-
-    def run_params(self, context: RunContext) -> dict[str, Any]:
-        """Kedro's ``run_params``: the run's settings plus ``run_id``/``session_id``."""
-        o = self.options
-        return {
-            "session_id": context.session.id,
-            "run_id": context.run_id,
-            "project_path": str(context.project_path),
-            "pipeline_path": str(context.pipeline_path),
-            "runner": o.runner,
-            "workers": o.workers,
-            "tags": list(o.tags),
-            "node_names": list(o.nodes),
-            "from_nodes": list(o.from_nodes),
-            "to_nodes": list(o.to_nodes),
-            "extra_params": copy.deepcopy(o.params) if o.params else {},
-            "resume": o.resume,
-            "env": getattr(self.extra, "env", None),
-            "hookrunner_version": __version__,
-        }
-
-
-@dataclass
-class RunResult:
-    """The outcome of one run, for the CLI summary and the Python API."""
-
-    exit_code: int
-    status: str
-    session_id: str | None = None
-    store: str | None = None
-    nodes_total: int = 0
-    nodes_run: list[str] = field(default_factory=list)
-    nodes_failed: list[str] = field(default_factory=list)
-    nodes_skipped: list[str] = field(default_factory=list)
-    outputs: dict[str, Any] = field(default_factory=dict)
-    error: str | None = None
-    problems: list[Problem] = field(default_factory=list)
-    hook_stats: list[dict[str, Any]] = field(default_factory=list)
-    duration_s: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        return self.exit_code == OK
-
-    @property
-    def hook_failures(self) -> int:
-        return sum(int(s["failures"] or 0) for s in self.hook_stats)
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-class _ValueLoader(yaml.SafeLoader):
-    """YAML scalars the way a command line means them: ``true``/``false`` only (``no`` stays
-    a string), decimal numbers (``1e-3`` is a float, ``007`` a string), no dates."""
-
-
-_ValueLoader.yaml_implicit_resolvers = {}
-for _tag, _pattern, _first in (
-    ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
-    ("null", r"^(?:~|null|Null|NULL)$", "~nN"),
-    ("int", r"^[-+]?(?:0|[1-9][0-9_]*)$", "-+0123456789"),
-    (
-        "float",
-        r"^(?:[-+]?(?:[0-9][0-9_]*)?\.[0-9_]*(?:[eE][-+]?[0-9]+)?"
-        r"|[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
-        "-+0123456789.",
-    ),
-):
-    _ValueLoader.add_implicit_resolver(
-        f"tag:yaml.org,2002:{_tag}", re.compile(_pattern), list(_first)
-    )
-
-
-def parse_value(raw: str) -> Any:
-    """One ``--params`` value: ``3`` int, ``0.5``/``1e-3`` float, ``true``/``false`` bool,
-    ``null`` None, ``[1, 2]`` a list, ``{a: 1}`` a mapping, anything else the text as is."""
-    if not raw.strip():
-        return ""
-    try:
-        value = yaml.load(raw, Loader=_ValueLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError:
-        return raw
-    if isinstance(value, (dict, list)) and raw.strip()[0] not in "[{":
-        return raw  # "a: b" or "- x" is text; collections are written [..] or {..}
-    return raw if value is None and raw.strip() not in ("~", "null", "Null", "NULL") else value
-
-
-def parse_param_overrides(items: list[str]) -> dict[str, Any]:
-    """``["a.b=1", "name=x"]`` → ``{"a.b": 1, "name": "x"}`` (values typed by ``parse_value``)."""
-    out: dict[str, Any] = {}
-    for item in items:
-        key, sep, raw = item.partition("=")
-        key = key.strip()
-        if not sep or not key or any(not part for part in key.split(".")):
-            raise UsageError(f"--params {item!r}: expected NAME=VALUE (e.g. model.depth=3)")
-        out[key] = parse_value(raw)
-    return out
-
-
-def apply_overrides(params: dict[str, Any], overrides: Mapping[str, Any]) -> None:
-    """Set dotted keys in place, creating nested mappings as needed."""
-    for dotted, value in overrides.items():
-        node = params
-        parts = dotted.split(".")
-        for part in parts[:-1]:
-            child = node.get(part)
-            if not isinstance(child, dict):
-                child = node[part] = {}
-            node = child
-        node[parts[-1]] = value
-
-
-def unknown_overrides(
-    params: Mapping[str, Any], overrides: Mapping[str, Any]
-) -> list[tuple[str, str | None]]:
-    """(dotted key, suggestion) for each override that names no existing parameter."""
-    out = []
-    for dotted in overrides:
-        gap = missing_param(params, dotted)
-        if gap is not None:
-            out.append((dotted, did_you_mean(dotted, gap[1])))
-    return out
-
-
-def _check_names(kind: str, names: list[str], pipeline: Pipeline) -> None:
-    for name in names:
-        if name not in pipeline:
-            hint = did_you_mean(name, [n.name for n in pipeline.nodes])
-            raise UsageError(f"{kind}: no node named {name!r}" + (f" ({hint})" if hint else ""))
-
-
-def select_nodes(pipeline: Pipeline, options: RunOptions) -> Pipeline:
-    """Kedro's selection: each filter applies to the whole pipeline; the result is their
-    intersection, in the pipeline's order."""
-    keep = {n.name for n in pipeline.nodes}
-    if options.nodes:
-        _check_names("--nodes", options.nodes, pipeline)
-        keep &= {n.name for n in pipeline.only_nodes(*options.nodes).nodes}
-    if options.from_nodes:
-        _check_names("--from-nodes", options.from_nodes, pipeline)
-        keep &= {n.name for n in pipeline.from_nodes(*options.from_nodes).nodes}
-    if options.to_nodes:
-        _check_names("--to-nodes", options.to_nodes, pipeline)
-        keep &= {n.name for n in pipeline.to_nodes(*options.to_nodes).nodes}
-    if options.tags:
-        keep &= {n.name for n in pipeline.only_nodes_with_tags(*options.tags).nodes}
-    if not keep:
-        raise UsageError("the node selection is empty: no node matches all the given filters")
-    return pipeline.only_nodes(*keep)
-
-
-def plan_resume(
-    pipeline: Pipeline, catalog: Catalog, checkpointed: set[str]
-) -> tuple[Pipeline, list[str]]:
-    """Skip a node when the resumed session checkpointed it, its outputs are persisted, and
-    no node upstream of it runs again (a re-run upstream may change its inputs)."""
-    if not checkpointed:
-        return pipeline, []
-    runs: set[str] = set()
-    skipped: list[str] = []
-    for node in pipeline.nodes:
-        if (
-            node.name in checkpointed
-            and all(catalog.persisted(o) for o in node.outputs)
-            and not any(u in runs for u in pipeline.upstream[node.name])
-        ):
-            skipped.append(node.name)
-        else:
-            runs.add(node.name)
-    return pipeline.only_nodes(*runs), skipped
 
 
 def _error_info(exc: BaseException) -> dict[str, Any]:
@@ -295,7 +60,7 @@ def run(
     failed runs (the result carries the exit code, problems or error)."""
     t0 = perf_counter()
     extra_hooks = list(base_hooks or []) + list(options.hooks)
-    command_args = command_hooks.command_args(["run", str(options.pipeline), *options.extra_args])
+    command_args = options.command_args or ["run", str(options.pipeline), *options.extra_args]
     doc: Any = None
 
     def invalid(error: str | None = None, problems: list[Problem] | None = None) -> RunResult:
@@ -323,7 +88,7 @@ def run(
     if unavailable:
         return invalid(unavailable)
     if options.address is not None:
-        from .dask_runner import check_address
+        from .dask_runner import check_address  # no Dask import: it checks the text
 
         if options.runner != "dask":
             return invalid("--address needs --runner dask")
@@ -435,7 +200,7 @@ def run(
     return result
 
 
-def extra_parser(hooks: Any, pipeline: Path) -> argparse.ArgumentParser:
+def extra_parser(hooks: HookRunner, pipeline: Path) -> argparse.ArgumentParser:
     """The parser ``parser_hook`` hooks add options to: it reads the arguments of
     ``hookrunner run`` that the command itself does not know."""
     parser = argparse.ArgumentParser(
@@ -560,12 +325,4 @@ def run_pipeline(
     return result
 
 
-__all__ = [
-    "RunContext",
-    "RunOptions",
-    "RunResult",
-    "run",
-    "select_nodes",
-    "plan_resume",
-    "parse_param_overrides",
-]
+__all__ = ["RunOptions", "RunResult", "UsageError", "run", "run_pipeline"]

@@ -27,19 +27,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..document import Document, interpolate_env, load_text
-from ..errors import ValidationError
-from ..manifest import Loader
+from ..kernel import schema
+from ..kernel.document import Document, interpolate_env, load_text
+from ..kernel.errors import HookrunnerError, ValidationError
+from ..kernel.manifest import Loader
+from ..kernel.plugins import discover, manifest_file
+from ..kernel.registry import Registry, build
+from ..kernel.runtime.hook import State
+from ..kernel.runtime.plan import Plan
+from ..kernel.runtime.results import CallRow, EmitResult
+from ..services.aws import slot as s3_slot
 from .catalog import Catalog
 from .datasets import MemoryDataset
 from .graph import Node
-from .runners import _PIPELINE_EVENTS, Job, NodeFailed, run_node
+from .runners import NODE_EVENTS, Job, NodeFailed, run_node
+from .spec import hook_manifest
 
-#: Node and dataset events: fired where the node runs, unless a hook says ``where: driver``.
-NODE_EVENTS = _PIPELINE_EVENTS
+# Node and dataset events fire where the node runs, unless a hook says ``where: driver``.
 
 
-class RemoteError(Exception):
+class RemoteError(HookrunnerError):
     """An exception from a worker that could not travel back as itself (not picklable)."""
 
 
@@ -59,7 +66,7 @@ class RunSource:
     key: str = ""
 
     @classmethod
-    def of(cls, registry: Any) -> RunSource:
+    def of(cls, registry: Registry) -> RunSource:
         """The source of a pipeline run's registry (its last file is the pipeline file)."""
         files: list[Document] = list(registry.manifest.files)
         if not files:
@@ -87,8 +94,6 @@ class RunSource:
 
 def _plugin_manifests() -> set[str]:
     """The manifest files installed plugins name (``package:hooks.yaml``), resolved."""
-    from ..plugins import discover, manifest_file
-
     found = (manifest_file(p) for p in discover() if p.is_manifest)
     return {str(path.resolve()) for path in found if path is not None}
 
@@ -139,19 +144,19 @@ class NodeReport:
     worker: str
     started: float = 0.0
     ended: float = 0.0
-    # (ts, event, hook, ok, error, duration_ms) per hook call.
-    calls: list[tuple] = field(default_factory=list)
+    # Every hook call made on the worker (the worker's name is added by the driver).
+    calls: list[CallRow] = field(default_factory=list)
     # (error_info, error) for each hook failure absorbed by its `continue` policy.
     post_errors: list[tuple[dict[str, Any], BaseException]] = field(default_factory=list)
     # (event, arguments without node and catalog) for events with driver-side hooks.
     trace: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
 
-class NotStarted(Exception):
+class NotStarted(HookrunnerError):
     """A queued node task saw its run stopped (an earlier node failed) and did nothing."""
 
 
-class NodeFailedRemotely(Exception):
+class NodeFailedRemotely(HookrunnerError):
     """Raised by a node task so that the executor marks it failed (and never starts what
     depends on it); carries the report and the node's own error back to the driver."""
 
@@ -173,7 +178,7 @@ class _Context:
     While cached it also fills this process's S3 client slot when the manifests do (the
     slot looks for ``.registry`` on attached objects), so datasets on the worker use it."""
 
-    def __init__(self, registry: Any, plans: dict[str, Any]):
+    def __init__(self, registry: Registry, plans: dict[str, Plan]):
         self.registry = registry
         self.plans = plans
 
@@ -234,12 +239,8 @@ def _post_error(**kw: Any) -> None:
         errors.append((kw.get("error_info") or {}, _portable(kw.get("error"))))
 
 
-def build_plans(source: RunSource) -> tuple[Any, dict[str, Any]]:
+def build_plans(source: RunSource) -> tuple[Registry, dict[str, Plan]]:
     """``source``'s registry, and its node and dataset plans without ``where: driver`` hooks."""
-    from .. import schema
-    from ..registry import Plan, State, build
-    from .spec import hook_manifest
-
     texts = dict(source.texts)
     doc = load_text(texts[source.pipeline], source.pipeline)
     shape = interpolate_env(doc) + schema.check(doc, "pipeline")
@@ -267,13 +268,11 @@ def context_for(source: RunSource) -> _Context:
         if ctx is not None:
             _cache.move_to_end(source.key)
             return ctx
-        from .. import hooks as s3_slot
-
         ctx = _Context(*build_plans(source))
         _cache[source.key] = ctx
-        s3_slot.attach(ctx)  # type: ignore[arg-type]
+        s3_slot.attach(ctx)
         while len(_cache) > _CACHE_SIZE:
-            s3_slot.detach(_cache.popitem(last=False)[1])  # type: ignore[arg-type]
+            s3_slot.detach(_cache.popitem(last=False)[1])
         return ctx
 
 
@@ -316,13 +315,8 @@ def _worker_name() -> str:
         return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def _rows(calls: list[tuple[float, Any]]) -> list[tuple]:
-    rows = []
-    for ts, result in calls:
-        for r in result.results:
-            error = None if r.ok else f"{type(r.error).__name__}: {r.error}"
-            rows.append((ts, result.event, r.name, r.ok, error, r.duration_ms))
-    return rows
+def _rows(calls: list[tuple[float, EmitResult]]) -> list[CallRow]:
+    return [row for ts, result in calls for row in result.rows(ts)]
 
 
 def run_remote(payload: RunPayload, node: Node, memory: dict[str, Any]) -> dict[str, Any]:

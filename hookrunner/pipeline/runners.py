@@ -16,22 +16,24 @@ from json.encoder import encode_basestring_ascii as encode_string
 from time import perf_counter
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from ..events import CATALOGUE
+from ..kernel.errors import HookrunnerError
+from ..kernel.events import CATALOGUE
 from .catalog import Catalog
 from .graph import Node, Pipeline
 
 if TYPE_CHECKING:
-    from ..registry import Plan
-    from ..session import Session
+    from ..kernel.registry import Registry
+    from ..kernel.runtime.plan import Plan
+    from ..services.sessions.session import Session
 
 # progress(kind, node, seconds): kind is "plan" (node None, seconds = node count), "start",
 # "done", "failed" or "skipped".
 Progress = Callable[[str, Any, float], None]
 # The node-level events: the pipeline events that carry a node (from the catalogue).
-_PIPELINE_EVENTS = tuple(e.name for e in CATALOGUE if e.group == "pipeline" and "node" in e.args)
+NODE_EVENTS = tuple(e.name for e in CATALOGUE if e.group == "pipeline" and "node" in e.args)
 
 
-class NodeFailed(Exception):
+class NodeFailed(HookrunnerError):
     """A node (or one of its dataset loads/saves or pipeline hooks) failed; ``error`` is why."""
 
     def __init__(self, node: Node, error: BaseException):
@@ -239,32 +241,6 @@ class ThreadRunner(Runner):
             raise failure
 
 
-RUNNERS: dict[str, type[Runner]] = {
-    SequentialRunner.name: SequentialRunner,
-    ThreadRunner.name: ThreadRunner,
-}
-
-# Registered here, imported at once: the module imports Dask only when it runs.
-from .dask_runner import DaskRunner  # noqa: E402
-
-RUNNERS[DaskRunner.name] = DaskRunner
-
-
-def make_runner(name: str, workers: int | None = None, **options: Any) -> Runner:
-    """A runner by name; ValueError with the known names otherwise."""
-    try:
-        cls = RUNNERS[name]
-    except KeyError:
-        from ..errors import did_you_mean
-
-        hint = did_you_mean(name, RUNNERS)
-        raise ValueError(
-            f"unknown runner {name!r} (choose from: {', '.join(RUNNERS)})"
-            + (f"; {hint}" if hint else "")
-        ) from None
-    return cls(workers=workers, **options)
-
-
-def job_plans(registry: Any) -> dict[str, Plan]:
+def job_plans(registry: Registry) -> dict[str, Plan]:
     """The pipeline events' plans from one registry snapshot."""
-    return {name: registry.plans[name] for name in _PIPELINE_EVENTS}
+    return {name: registry.plans[name] for name in NODE_EVENTS}

@@ -17,11 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import schema
-from ..document import Document, interpolate_env, load_file
-from ..errors import Problem, ValidationError, did_you_mean
-from ..manifest import Loader, Manifest
-from ..resolve import ResolveError, import_callable
+from ..host.runner import HookRunner
+from ..kernel import schema
+from ..kernel.document import Document, interpolate_env, load_file
+from ..kernel.errors import Problem, ResolveError, ValidationError, did_you_mean
+from ..kernel.manifest import Loader, Manifest
+from ..kernel.registry import build
+from ..kernel.resolve import import_callable
+from ..kernel.runtime.hook import State
 from .catalog import PARAMS_PREFIX, Catalog, is_param, missing_param
 from .datasets import DatasetConfigError, MemoryDataset, dataset_class, make_dataset
 from .graph import Node, Pipeline, topological
@@ -157,11 +160,10 @@ def hook_manifest(
     return loader.result()
 
 
-def build_hooks(doc: Document, extra: list[PathLike] | None = None, shape=None):  # -> HookRunner
+def build_hooks(
+    doc: Document, extra: list[PathLike] | None = None, shape: list[Problem] | None = None
+) -> HookRunner:
     """The HookRunner for a pipeline run; raises ValidationError listing every hook problem."""
-    from ..registry import State, build
-    from ..runner import HookRunner
-
     manifest = hook_manifest(doc, extra, shape)
     return HookRunner(build(manifest, State()), manifest.paths)
 

@@ -1,0 +1,53 @@
+"""The console's side of the CLI hooks: the real command line, and the ``after_command_run``
+events still to fire once the exit code is known.
+
+A command that loaded manifests fires ``before_command_run`` here (``begin``); the console
+entry point (``app.main``) calls ``finish`` with the exit code, so no command repeats it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from typing import Any
+
+from ..host.command_hooks import after, partial_runner, project_metadata
+from ..host.runner import HookRunner
+
+# The command line of the running ``hookrunner`` process (set by the console entry point).
+_argv: list[str] | None = None
+# (runner, project_metadata, command_args) of commands whose after_command_run is pending.
+_pending: list[tuple[HookRunner, dict[str, Any], list[str]]] = []
+
+
+def set_argv(argv: list[str]) -> None:
+    global _argv
+    _argv = list(argv)
+
+
+def command_args(default: list[str]) -> list[str]:
+    """The real command line when hookrunner runs as a command, else ``default``."""
+    return list(_argv) if _argv is not None else list(default)
+
+
+def begin(runner: HookRunner, metadata: dict[str, Any], args: list[str]) -> None:
+    """Fire ``before_command_run``; ``finish`` fires ``after_command_run`` later. A hook that
+    raises (``on_error: raise``) fails the command with exit 1, still reported to ``finish``."""
+    _pending.append((runner, metadata, args))
+    runner.emit("before_command_run", project_metadata=metadata, command_args=args)
+
+
+def begin_invalid(paths: Iterable[str | os.PathLike[str]], args: list[str]) -> None:
+    """The manifests are invalid: only ``after_command_run`` will fire, from the valid ones."""
+    paths = list(paths)
+    runner = partial_runner(paths)
+    if runner is not None:
+        _pending.append((runner, project_metadata(paths), args))
+
+
+def finish(exit_code: int) -> None:
+    """Fire the pending ``after_command_run`` events with the command's exit code."""
+    while _pending:
+        runner, metadata, args = _pending.pop()
+        after(runner, metadata, args, exit_code)
+        runner.close()  # again if the command closed it: drains what the hook queued

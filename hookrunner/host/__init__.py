@@ -1,0 +1,1 @@
+"""The host: a live registry behind ``emit`` (``runner``), hot reload (``reload``)."""

@@ -1,0 +1,168 @@
+"""``HookDecl``: one ``hooks:`` entry as typed, immutable data, every default applied once.
+
+The loader makes one from each entry that passed the schema; the registry, the registry
+diff, ``hookrunner list`` and distributed workers read its attributes. The defaults are the
+schema's own (``"default"`` in ``hook_entry_schema``), read here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+from .errors import Path, Problem
+from .schema import hook_entry_schema, parse_duration
+
+if TYPE_CHECKING:
+    from .document import Document
+
+KINDS = ("call", "class", "command")
+
+
+def _schema_defaults() -> dict[str, Any]:
+    props = hook_entry_schema()["properties"]
+    return {key: spec["default"] for key, spec in props.items() if "default" in spec}
+
+
+DEFAULTS: Mapping[str, Any] = MappingProxyType(_schema_defaults())
+_NOTHING: Mapping[str, Any] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class HookDecl:
+    """One hook declaration, where it was written, and what it replaced."""
+
+    name: str
+    kind: str  # "call", "class" or "command"; "" when the entry failed the schema
+    # The dotted path of `call:` / `class:`, or the command (a string or a tuple of argv).
+    target: str | tuple[str, ...]
+    event: str | None  # None: a hooks class registers every method named after an event
+    priority: int
+    tryfirst: bool
+    trylast: bool
+    enabled: bool
+    where: str  # distributed runs: "worker" or "driver"
+    mode: str | None = None  # None: the event's style
+    on_error: str | None = None  # None: the event's default, or settings.on_error
+    error_handler: str | None = None
+    timeout: float | None = None  # seconds; None: settings.timeout
+    when: Mapping[str, Any] | None = None
+    # `with:`: keyword arguments bound at load time; `args:`: a hooks class's constructor's.
+    bound: Mapping[str, Any] = field(default_factory=lambda: _NOTHING)
+    args: Mapping[str, Any] = field(default_factory=lambda: _NOTHING)
+    # Where it came from: its document and the path of the entry inside it.
+    doc: Document | None = None
+    path: Path = ()
+    overrides: str | None = None  # the source of the declaration it replaced
+    plugin: str | None = None  # the entry-point plugin that contributed it
+    valid: bool = True  # False: it failed the schema; reported there, never resolved
+
+    @classmethod
+    def from_entry(
+        cls, entry: Mapping[str, Any], doc: Document, path: Path, valid: bool = True
+    ) -> HookDecl:
+        """A declaration from a ``hooks:`` entry; ``valid`` says it passed the schema (the
+        other fields of an invalid entry are not read: only its name counts, for overrides)."""
+        if not valid:
+            return cls(
+                name=str(entry["name"]),
+                kind="",
+                target="",
+                event=None,
+                priority=DEFAULTS["priority"],
+                tryfirst=False,
+                trylast=False,
+                enabled=False,
+                where=DEFAULTS["where"],
+                doc=doc,
+                path=path,
+                valid=False,
+            )
+        kind = next(k for k in KINDS if k in entry)
+        target = entry[kind]
+        value = {**DEFAULTS, **entry}
+        return cls(
+            name=entry["name"],
+            kind=kind,
+            target=tuple(target) if isinstance(target, list) else target,
+            event=entry.get("event"),
+            priority=int(value["priority"]),
+            tryfirst=bool(value["tryfirst"]),
+            trylast=bool(value["trylast"]),
+            enabled=bool(value["enabled"]),
+            where=value["where"],
+            mode=entry.get("mode"),
+            on_error=entry.get("on_error"),
+            error_handler=entry.get("error_handler"),
+            timeout=parse_duration(entry["timeout"]) if "timeout" in entry else None,
+            when=entry.get("when"),
+            bound=MappingProxyType(dict(value["with"])),
+            args=MappingProxyType(dict(value["args"])),
+            doc=doc,
+            path=path,
+        )
+
+    @classmethod
+    def plugin_object(cls, name: str, target: str, doc: Document, path: Path) -> HookDecl:
+        """An entry-point plugin naming a hooks object, class or module (``class:``-like)."""
+        return cls(
+            name=name,
+            kind="class",
+            target=target,
+            event=None,
+            priority=DEFAULTS["priority"],
+            tryfirst=False,
+            trylast=False,
+            enabled=True,
+            where=DEFAULTS["where"],
+            doc=doc,
+            path=path,
+            plugin=name,
+        )
+
+    def replace(self, **changes: Any) -> HookDecl:
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def source(self) -> str:
+        assert self.doc is not None
+        line, _ = self.doc.where(self.path)
+        if self.plugin:
+            # An object plugin has no file of its own; a plugin's manifest does.
+            shipped = "" if self.is_object_plugin else f" ({self.doc.file}:{line})"
+            return f"plugin:{self.plugin}{shipped}"
+        return f"{self.doc.file}:{line}"
+
+    @property
+    def is_object_plugin(self) -> bool:
+        return bool(self.plugin) and self.path[:1] == ("plugins",)
+
+    def problem(self, key: str | None, message: str, hint: str | None = None) -> Problem:
+        """A problem located at this entry (at ``key`` inside it, when given)."""
+        assert self.doc is not None
+        if self.is_object_plugin:
+            # An object plugin: point at the `plugins:` that discovered it, and name it.
+            return self.doc.problem(self.path, f"plugin {self.plugin!r}: {message}", hint)
+        path = self.path + ((key,) if key else ())
+        return self.doc.problem(path, message, hint, hook=self.name)
+
+    def shown_target(self) -> str:
+        """The target as ``hookrunner list`` prints it (values from the environment hidden)."""
+        assert self.doc is not None
+        at = self.path + (self.kind,)
+        if isinstance(self.target, tuple):
+            return " ".join(self.doc.redact(at + (j,), part) for j, part in enumerate(self.target))
+        return self.doc.redact(at, self.target)
+
+    def fingerprint(self) -> dict[str, Any]:
+        """What a reload compares besides the compiled hook's own settings."""
+        return {
+            "with": dict(self.bound),
+            "when": self.when,
+            "args": dict(self.args),
+            "error_handler": self.error_handler,
+            "command": self.target if self.kind == "command" else None,
+        }

@@ -1,0 +1,113 @@
+"""User-facing errors: every problem carries a file position and a document path."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+Path = tuple[str | int, ...]
+
+
+def format_path(path: Path) -> str:
+    """``("hooks", 3, "priority")`` → ``hooks[3].priority``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
+    """A ``did you mean 'x'?`` hint, or None when nothing is close."""
+    match = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
+    return f"did you mean {match[0]!r}?" if match else None
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input file, located precisely."""
+
+    file: str
+    line: int
+    column: int
+    path: Path
+    message: str
+    hint: str | None = None
+    # The name of the hook the path points into, for a pre-commit-like breadcrumb.
+    hook: str | None = None
+
+    def crumb(self) -> str:
+        p = self.path
+        if len(p) >= 2 and p[0] in ("hooks", "nodes") and isinstance(p[1], int):
+            head = f"{p[0]}[{p[1]}]" + (f" {self.hook!r}" if self.hook else "")
+            rest = format_path(p[2:])
+            return f"{head} → {rest}" if rest else head
+        return format_path(p)
+
+    def __str__(self) -> str:
+        hint = f" ({self.hint})" if self.hint else ""
+        crumb = self.crumb()
+        where = f"{crumb}: " if crumb else ""
+        return f"{self.file}:{self.line}:{self.column}: {where}{self.message}{hint}"
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "path": format_path(self.path),
+            "message": self.message,
+            "hint": self.hint,
+            "text": str(self),
+        }
+
+
+class HookrunnerError(Exception):
+    """The root of every exception hookrunner raises: ``except HookrunnerError`` catches them
+    all (errors of hooks and nodes themselves pass through as they were raised)."""
+
+
+class ResolveError(HookrunnerError):
+    """A dotted path, signature or matcher problem found at load time; ``hint`` suggests a
+    fix. The registry turns it into a located ``Problem``."""
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class ValidationError(HookrunnerError):
+    """Input files are invalid; ``problems`` lists every problem found, in file order."""
+
+    def __init__(self, problems: Sequence[Problem]):
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class Veto(HookrunnerError):
+    """Raised by a hook of a veto event (or a wrap hook) to cancel the operation."""
+
+    def __init__(self, reason: str = "vetoed"):
+        self.reason = reason
+        super().__init__(reason)
+
+
+class HookTimeout(HookrunnerError):
+    """A hook did not finish within its timeout."""
+
+
+class HookFailed(HookrunnerError):
+    """A command hook exited with a failure code, or a hook returned something it must not."""
+
+
+class UnknownEvent(HookrunnerError, LookupError):
+    """``emit`` was given an event that is neither built in nor declared."""
+
+    def __init__(self, event: str, known: Iterable[str]):
+        hint = did_you_mean(event, known)
+        self.event = event
+        super().__init__(f"unknown event {event!r}" + (f" ({hint})" if hint else ""))

@@ -1,0 +1,116 @@
+"""Dotted paths (``pkg.mod:attr`` or ``pkg.mod.attr``) to objects, with precise errors.
+
+Every import a manifest or a pipeline file asks for goes through ``import_module`` here, so
+``settings.allowed_modules`` is checked in one place.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import importlib
+import inspect
+import pkgutil
+import sys
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from .errors import ResolveError, did_you_mean
+
+
+def split_target(target: str) -> tuple[str, str]:
+    """``pkg.mod:attr`` or ``pkg.mod.attr`` → (module, attribute path)."""
+    if ":" in target:
+        module, _, attr = target.partition(":")
+        return module, attr
+    module, _, attr = target.rpartition(".")
+    if not module:
+        raise ResolveError(f"{target!r} names no module", "write it as 'package.module:function'")
+    return module, attr
+
+
+def check_allowed(module: str, allowed: Iterable[str] | None) -> None:
+    if allowed is None:
+        return
+    allowed = list(allowed)
+    if any(module == p or module.startswith(p + ".") for p in allowed):
+        return
+    raise ResolveError(
+        f"module {module!r} is outside settings.allowed_modules ({', '.join(allowed) or 'empty'})",
+        f"add {module.split('.')[0]!r} to settings.allowed_modules",
+    )
+
+
+def _module_suggestion(module: str, wanted: str) -> str | None:
+    """Suggest a close sibling of the missing ``module``, spelled as the full ``wanted`` path."""
+    parent, _, _leaf = module.rpartition(".")
+    try:
+        if parent:
+            pkg = importlib.import_module(parent)
+            paths = getattr(pkg, "__path__", [])
+            names = [f"{parent}.{m.name}" for m in pkgutil.iter_modules(paths)]
+        else:
+            names = [m.name for m in pkgutil.iter_modules()] + list(sys.builtin_module_names)
+    except Exception:
+        return None
+    match = difflib.get_close_matches(module, names, n=1, cutoff=0.6)
+    if not match:
+        return None
+    return f"did you mean {match[0] + wanted[len(module) :]!r}?"
+
+
+def import_module(module: str, allowed: Iterable[str] | None = None) -> Any:
+    check_allowed(module, allowed)
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        missing = exc.name or ""
+        if missing and (module == missing or module.startswith(missing + ".")):
+            raise ResolveError(
+                f"module {module!r} not found", _module_suggestion(missing, module)
+            ) from None
+        raise ResolveError(f"importing {module!r} failed: {exc}") from None
+    except SyntaxError as exc:
+        where = f" ({exc.filename}:{exc.lineno})" if exc.filename else ""
+        raise ResolveError(f"importing {module!r} failed: SyntaxError: {exc.msg}{where}") from None
+    except Exception as exc:
+        raise ResolveError(f"importing {module!r} failed: {type(exc).__name__}: {exc}") from None
+
+
+def import_target(target: str, allowed: Iterable[str] | None = None) -> Any:
+    """Import ``pkg.mod:attr`` and return the attribute, with precise errors."""
+    module, attr = split_target(target)
+    obj = import_module(module, allowed)
+    walked = module
+    for part in attr.split("."):
+        if not hasattr(obj, part):
+            names = [n for n in dir(obj) if not n.startswith("_")]
+            raise ResolveError(
+                f"module {walked!r} has no attribute {part!r}"
+                if walked == module
+                else f"{walked!r} has no attribute {part!r}",
+                did_you_mean(part, names),
+            )
+        obj = getattr(obj, part)
+        walked = f"{walked}:{part}" if walked == module else f"{walked}.{part}"
+    return obj
+
+
+def import_callable(target: str, allowed: Iterable[str] | None = None) -> Callable[..., Any]:
+    obj = import_target(target, allowed)
+    if inspect.isclass(obj):
+        raise ResolveError(f"{target!r} is a class", "use `class:` for hook classes")
+    if not callable(obj):
+        kind = type(obj).__name__
+        article = "an" if kind[:1] in "aeiou" else "a"
+        raise ResolveError(f"{target!r} is {article} {kind}, not callable")
+    return obj
+
+
+def is_async(fn: Callable[..., Any]) -> bool:
+    while isinstance(fn, functools.partial):
+        fn = fn.func
+    if inspect.iscoroutinefunction(fn):
+        return True
+    # A callable object whose __call__ is async.
+    return not inspect.isroutine(fn) and inspect.iscoroutinefunction(type(fn).__call__)

@@ -1,0 +1,1 @@
+"""Calling hooks: compiled hooks and plans, the general loop, the fast path, results."""

@@ -1,0 +1,1 @@
+"""Services the host offers runs and applications: sessions, AWS, storage by URI."""

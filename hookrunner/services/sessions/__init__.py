@@ -1,0 +1,1 @@
+"""Sessions and their SQLite store (``store``), with its connection pool (``pool``)."""
