@@ -7,7 +7,8 @@ import sys
 import typer
 
 from ..kernel.version import __version__
-from . import emit, init, list_, run, schema, sessions, validate, watch
+from . import emit, init, list_, schema, sessions, validate, watch
+from . import run as run_command
 
 app = typer.Typer(
     name="hookrunner",
@@ -41,9 +42,9 @@ app.command("schema")(schema.command)
 app.command("watch")(watch.command)
 app.command(
     "run",
-    cls=run.RunCommand,
+    cls=run_command.RunCommand,
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
-)(run.command)
+)(run_command.command)
 app.add_typer(sessions.app, name="sessions")
 app.command("init")(init.command)
 

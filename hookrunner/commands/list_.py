@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -76,7 +77,7 @@ def _console():  # -> rich Console
 def _events(fmt: str) -> None:
     from ..kernel.events import CATALOGUE
 
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "name": e.name,
             "group": e.group,

@@ -143,7 +143,7 @@ class RunCommand(TyperCommand):
     """``run``'s click command: ``hookrunner run PIPELINE --help`` also lists the options the
     pipeline's ``parser_hook`` hooks add (they exist only once the pipeline's hooks load)."""
 
-    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:  # click.Context
         words = args[: args.index("--")] if "--" in args else args
         if "--help" in words or "-h" in words:
             takes_value = {
@@ -168,7 +168,7 @@ class RunCommand(TyperCommand):
             ctx.meta["hookrunner.hooks"] = hooks
         return super().parse_args(ctx, args)
 
-    def format_help(self, ctx: typer.Context, formatter: Any) -> None:
+    def format_help(self, ctx: Any, formatter: Any) -> None:  # click.Context
         super().format_help(ctx, formatter)
         pipeline = ctx.meta.get("hookrunner.pipeline")
         if pipeline is None:

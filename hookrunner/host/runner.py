@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import threading
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -86,7 +86,7 @@ class HookRunner:
     def __init__(
         self,
         registry: Registry,
-        paths: list[PathLike] | None = None,
+        paths: Sequence[PathLike] | None = None,
         environ: dict[str, str] | None = None,
     ):
         self._registry = registry

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from .errors import Path, Problem, ValidationError
+from .errors import HookrunnerError, Path, Problem, ValidationError
 
 try:  # libyaml when available: several times faster on large manifests.
     _Loader: type = yaml.CSafeLoader
@@ -180,7 +180,7 @@ def _scalar_key(node: yaml.ScalarNode) -> Any:
     return node.value
 
 
-class _TooBig(Exception):
+class _TooBig(HookrunnerError):
     def __init__(self, path: Path):
         self.path = path
 

@@ -13,6 +13,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from .errors import HookrunnerError
+
 Check = Callable[[Any], bool]
 
 # Keywords that say nothing about validity.
@@ -21,7 +23,7 @@ _ANNOTATIONS = frozenset(
 )
 
 
-class Unsupported(Exception):
+class Unsupported(HookrunnerError):
     """The schema uses a keyword this compiler does not implement."""
 
 

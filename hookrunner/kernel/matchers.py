@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from .errors import ResolveError, did_you_mean
@@ -30,7 +30,7 @@ def _values(value: Any) -> Iterable[str]:
     return (str(value),)
 
 
-def compile_matcher(when: dict[str, Any] | None, event_args: Iterable[str]) -> Predicate | None:
+def compile_matcher(when: Mapping[str, Any] | None, event_args: Iterable[str]) -> Predicate | None:
     """A predicate that is true when every key matches; None when there is nothing to test."""
     if not when:
         return None

@@ -358,9 +358,9 @@ class _Builder:
             if bad:
                 return
             invoke, call, positional, takes = binding
-            asynchronous = self.asyncs.get(fn)
-            if asynchronous is None:
-                asynchronous = self.asyncs[fn] = is_async(fn)
+            if fn not in self.asyncs:
+                self.asyncs[fn] = is_async(fn)
+            asynchronous = self.asyncs[fn]
             if timeout and not asynchronous:
                 # The timeout thread is the call: the fast path must not call around it.
                 invoke = call = with_timeout(invoke, timeout, hook_name)

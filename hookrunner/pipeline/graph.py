@@ -49,6 +49,7 @@ class Node:
         self.tags = frozenset(tags)
         self.namespace = None
         self.confirms: tuple[str, ...] = ()
+        self._out_keys: tuple[str, ...]
         if inputs is None:
             self.inputs: list[str] = []
             self._in_keys: tuple[str, ...] | None = None

@@ -256,8 +256,8 @@ def _lifecycle(command: Invocation, result: RunResult) -> None:
     # Built-in post-config step: --params overrides, then parameter references.
     spec: PipelineSpec = configs["pipeline"]
     if not options.params_new:
-        unknown = unknown_overrides(configs["params"], options.params)
-        if unknown:
+        missing = unknown_overrides(configs["params"], options.params)
+        if missing:
             raise ValidationError(
                 [
                     spec.doc.problem(
@@ -265,7 +265,7 @@ def _lifecycle(command: Invocation, result: RunResult) -> None:
                         f"--params {key}: no such parameter",
                         (hint + "; " if hint else "") + "pass --params-new to add parameters",
                     )
-                    for key, hint in unknown
+                    for key, hint in missing
                 ]
             )
     apply_overrides(configs["params"], options.params)

@@ -12,7 +12,7 @@ import inspect
 import os
 import sys
 import typing
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -105,7 +105,7 @@ def load_document(path: PathLike) -> tuple[Document | None, list[Problem]]:
     return doc, problems
 
 
-def manifest_paths(doc: Document, extra: list[PathLike] | None = None) -> list[Path]:
+def manifest_paths(doc: Document, extra: Sequence[PathLike] | None = None) -> list[Path]:
     """Global manifests for a pipeline: ``extra`` (``--hooks``), then ``manifests:`` or the
     ``hooks.yaml`` beside the pipeline file; each file once."""
     out: list[Path] = [Path(p).resolve() for p in extra or []]
@@ -127,7 +127,7 @@ def _is_file(loader: Loader, path: Path) -> bool:
 
 def hook_manifest(
     doc: Document,
-    extra: list[PathLike] | None = None,
+    extra: Sequence[PathLike] | None = None,
     shape: list[Problem] | None = None,
     loader: Loader | None = None,
 ) -> Manifest:
@@ -161,7 +161,7 @@ def hook_manifest(
 
 
 def build_hooks(
-    doc: Document, extra: list[PathLike] | None = None, shape: list[Problem] | None = None
+    doc: Document, extra: Sequence[PathLike] | None = None, shape: list[Problem] | None = None
 ) -> HookRunner:
     """The HookRunner for a pipeline run; raises ValidationError listing every hook problem."""
     manifest = hook_manifest(doc, extra, shape)
@@ -408,7 +408,7 @@ def load_pipeline(
 
 
 def validate_pipeline(
-    path: PathLike, extra: list[PathLike] | None = None
+    path: PathLike, extra: Sequence[PathLike] | None = None
 ) -> tuple[int, list[Problem]]:
     """(node count, problems) for ``hookrunner validate``: schema, hooks (``extra`` manifests
     first, like ``--hooks``) and the graph."""

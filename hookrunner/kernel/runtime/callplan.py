@@ -17,19 +17,50 @@ if TYPE_CHECKING:
 class CallPlan(Protocol):
     """One event's ordered hooks and the state they run with."""
 
-    spec: EventSpec
-    hooks: tuple[Hook, ...]
-    names: tuple[str, ...]  # the hooks' names, in order (for result rows)
-    generation: int
-    state: State
-    exact: bool  # settings.timing: exact
-    defaults: dict[str, Any]  # every argument a hook may ask for, with its default
-    stamp: bool  # a hook asks for `timestamp`: fill() sets it when the emitter gave none
-    # Wrap-mode hooks of a notify/veto/firstresult event (outermost first) and the plan of
-    # the hooks they wrap; () and None otherwise.
-    wrappers: tuple[Hook, ...]
-    inner: CallPlan | None
-    emit: Callable[..., Any]
+    @property
+    def spec(self) -> EventSpec: ...
+
+    @property
+    def hooks(self) -> tuple[Hook, ...]: ...
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The hooks' names, in order (for result rows)."""
+        ...
+
+    @property
+    def generation(self) -> int: ...
+
+    @property
+    def state(self) -> State: ...
+
+    @property
+    def exact(self) -> bool:
+        """``settings.timing: exact``: never time the hooks as a whole."""
+        ...
+
+    @property
+    def defaults(self) -> dict[str, Any]:
+        """Every argument a hook may ask for, with its default."""
+        ...
+
+    @property
+    def stamp(self) -> bool:
+        """A hook asks for ``timestamp``: ``fill`` sets it when the emitter gave none."""
+        ...
+
+    @property
+    def wrappers(self) -> tuple[Hook, ...]:
+        """Wrap-mode hooks of a notify/veto/firstresult event, outermost first (or ())."""
+        ...
+
+    @property
+    def inner(self) -> CallPlan | None:
+        """The plan of the hooks the wrappers wrap (None without wrappers)."""
+        ...
+
+    @property
+    def emit(self) -> Callable[..., Any]: ...
 
     def refresh(self) -> None:
         """Choose ``emit`` again (a hook was switched off)."""

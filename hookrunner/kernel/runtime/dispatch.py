@@ -17,6 +17,7 @@ from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
 from ..errors import HookFailed, HookTimeout, Veto
+from .hook import Wrapped
 from .invoke import run_coroutine
 from .results import EMPTY, EmitResult, HookResult, span, timed_results
 
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from concurrent.futures import ThreadPoolExecutor
 
     from .callplan import CallPlan as Plan
-    from .hook import Hook, Wrapped
+    from .hook import Hook
 
 log = logging.getLogger("hookrunner")
 
@@ -53,7 +54,8 @@ def _failed(
         state.disabled.add(hook.name)
         plan.refresh()  # recompile the fast path without it
         log.warning("hook %r disabled after failing: %s", hook.name, exc)
-    if plan.spec.name != "post_error" and state.post_error is not None:
+    report = state.error_reporter() if plan.spec.name != "post_error" else None
+    if report is not None:
         info = {
             "hook": hook.name,
             "event": plan.spec.name,
@@ -61,7 +63,7 @@ def _failed(
             "message": str(exc),
         }
         try:
-            state.post_error(
+            report(
                 session_id=kw.get("session_id"),
                 metadata=kw.get("metadata"),
                 error_info=info,
@@ -471,8 +473,9 @@ def _among(exc: BaseException, errors: list[BaseException]) -> bool:
 def inner_failed(inner: Plan, exc: BaseException) -> EmitResult:
     """What the hooks inside wrappers did before one raised ``exc`` (``on_error: raise``);
     the error goes on through the wrappers as theirs to catch, not as their failure."""
-    state: Wrapped = inner.state  # type: ignore[assignment]
-    return EmitResult(inner.spec.name, state.results_before(exc), generation=inner.generation)
+    state = inner.state
+    done = state.results_before(exc) if isinstance(state, Wrapped) else []
+    return EmitResult(inner.spec.name, done, generation=inner.generation)
 
 
 def _wrapper_failed(

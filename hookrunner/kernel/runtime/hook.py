@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 ORDERS = ("tryfirst", "normal", "trylast")
 
@@ -77,11 +77,12 @@ class State:
     post_error: Callable[..., Any] | None = None
     # Lean mode: no per-hook timing, results only for hooks that returned a value or failed.
     lean: bool = False
+    # True for the state of the hooks inside wrap-mode hooks (``Wrapped``).
+    wraps: ClassVar[bool] = False
 
-    @property
-    def wraps(self) -> bool:
-        """True for the state of hooks that run inside wrap-mode hooks (``Wrapped``)."""
-        return False
+    def error_reporter(self) -> Callable[..., Any] | None:
+        """What a hook's failure under ``on_error: continue`` is reported to (``post_error``)."""
+        return self.post_error
 
     def raised(self, error: BaseException, results: list[Any]) -> None:
         """A hook raised ``error`` out of an emit (``on_error: raise``) after ``results``."""
@@ -92,29 +93,17 @@ class Wrapped(State):
     (the wrapped emit reports once, with the wrappers' results and theirs). When one of them
     raises, what the hooks before it did is kept (per thread) for the wrapper's report."""
 
+    wraps: ClassVar[bool] = True
+
     def __init__(self, outer: State):
+        # The same set of switched-off hooks; post_error is the outer's at report time (the
+        # runner sets it after the registry is built).
+        super().__init__(observer=None, disabled=outer.disabled, lean=outer.lean)
         self._outer = outer
         self._last = threading.local()
 
-    @property  # type: ignore[override]
-    def observer(self) -> None:
-        return None
-
-    @property  # type: ignore[override]
-    def disabled(self) -> set[str]:
-        return self._outer.disabled
-
-    @property  # type: ignore[override]
-    def post_error(self) -> Callable[..., Any] | None:
-        return self._outer.post_error
-
-    @property  # type: ignore[override]
-    def lean(self) -> bool:
-        return self._outer.lean
-
-    @property
-    def wraps(self) -> bool:
-        return True
+    def error_reporter(self) -> Callable[..., Any] | None:
+        return self._outer.error_reporter()
 
     def raised(self, error: BaseException, results: list[Any]) -> None:
         self._last.value = (error, list(results))

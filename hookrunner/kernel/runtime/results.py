@@ -168,18 +168,19 @@ class LazyResult(EmitResult):
     __slots__ = ("_plan", "_ts", "_built")
     _plan: Plan
     _ts: tuple[Any, ...]
-    __init__ = object.__init__  # type: ignore[assignment]
+    _built: list[HookResult]
+    __init__ = object.__init__
 
-    @property  # type: ignore[override]
-    def event(self) -> str:
+    @property
+    def event(self) -> str:  # type: ignore[override]
         return self._plan.spec.name
 
-    @property  # type: ignore[override]
-    def generation(self) -> int:
+    @property
+    def generation(self) -> int:  # type: ignore[override]
         return self._plan.generation
 
-    @property  # type: ignore[override]
-    def results(self) -> list[HookResult]:
+    @property
+    def results(self) -> list[HookResult]:  # type: ignore[override]
         try:
             return self._built
         except AttributeError:
@@ -261,20 +262,20 @@ class AroundResult(LazyResult):
         inner: EmitResult | None = self._ts[2]
         return inner
 
-    @property  # type: ignore[override]
-    def vetoed(self) -> bool:
+    @property
+    def vetoed(self) -> bool:  # type: ignore[override]
         return self._inner is not None and self._inner.vetoed
 
-    @property  # type: ignore[override]
-    def reason(self) -> str | None:
+    @property
+    def reason(self) -> str | None:  # type: ignore[override]
         return None if self._inner is None else self._inner.reason
 
-    @property  # type: ignore[override]
+    @property
     def value(self) -> Any:
         return None if self._inner is None else self._inner.value
 
-    @property  # type: ignore[override]
-    def changes(self) -> Mapping[str, Any]:
+    @property
+    def changes(self) -> Mapping[str, Any]:  # type: ignore[override]
         return EMPTY if self._inner is None else self._inner.changes
 
     def _build(self) -> list[HookResult]:

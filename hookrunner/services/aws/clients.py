@@ -23,7 +23,8 @@ def service_client(service: str, region: str | None = None) -> Any:
             read_timeout=10,
             retries={"total_max_attempts": 1, "mode": "standard"},
         )
-        return boto3.session.Session().client(service, region_name=region, config=config)
+        session: Any = boto3.session.Session()  # the service is chosen at run time
+        return session.client(service, region_name=region, config=config)
 
     env = environment(f"AWS_ENDPOINT_URL_{service.upper()}")
     return cached_client(("service", service, region, env), build)

@@ -283,7 +283,7 @@ class Store:
                 "VALUES (?, ?, ?, 'running', ?, ?, ?)",
                 (session_id, kind, source, now, resumed_from, os.getpid()),
             )
-            self._sessions[session_id] = cur.lastrowid
+            self._sessions[session_id] = int(cur.lastrowid or 0)
             c.executemany(
                 "INSERT OR REPLACE INTO metadata VALUES (?, ?, ?, ?)",
                 [(session_id, str(k), dumps(v), now) for k, v in metadata.items()],
