@@ -5,71 +5,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from sources import source
+
 # A hooks class with one method per non-slot event of the catalogue; every call is recorded
 # as (event, node name, dataset name) in EVENTS, and as a JSON line in `log` when given
 # (for runs in a subprocess). after_command_run also records the exit code. With
 # `stamped: true` each log line also carries the process id and the time (for runs whose hooks
 # fire in several processes).
-RECORDER = """
-import json, os, threading, time
-from hookrunner.kernel.events import CATALOGUE
+RECORDER = source("pipeline_recorder")
 
-EVENTS = []
-_lock = threading.Lock()
-
-
-class Recorder:
-    def __init__(self, log=None, stamped=False):
-        self.log = log
-        self.stamped = stamped
-
-    def _rec(self, event, kw):
-        node = kw.get("node")
-        entry = [event, getattr(node, "name", None), kw.get("dataset_name")]
-        if event == "after_command_run":
-            entry.append(kw["exit_code"])
-        with _lock:
-            EVENTS.append(tuple(entry))
-            if self.log:
-                line = [entry, os.getpid(), time.time()] if self.stamped else entry
-                with open(self.log, "a") as fh:
-                    fh.write(json.dumps(line) + "\\n")
-
-
-def _make(name, style):
-    if style == "wrap":
-        def method(self, original_func, **kw):
-            self._rec(name, kw)
-            return original_func()
-    else:
-        def method(self, **kw):
-            self._rec(name, kw)
-    method.__name__ = name
-    return method
-
-
-for _spec in CATALOGUE:
-    if _spec.style != "slot":
-        setattr(Recorder, _spec.name, _make(_spec.name, _spec.style))
-"""
-
-NODES = """
-import os
-
-
-def add(x, y):
-    return x + y
-
-
-def split(s):
-    if os.environ.get("HK_FAIL_SPLIT"):
-        raise RuntimeError("split exploded")
-    return s * 2, s * 3
-
-
-def combine(p, q):
-    return {"r": p + q}
-"""
+NODES = source("pipeline_nodes")
 
 
 def three_node_pipeline(project, recorder: str, nodes: str, extra: str = "") -> Path:

@@ -1,0 +1,280 @@
+"""``hookrunner run``, ``sessions`` and ``init`` end to end, in a subprocess like a user."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from pipeline_kit import NODES, RECORDER, read_log, three_node_pipeline
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _sessions(cli, store):
+    r = cli("sessions", "list", "--store", str(store), "--format", "json")
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def test_quickstart_example_runs_from_a_copy(tmp_path, cli):
+    example = tmp_path / "quickstart"
+    shutil.copytree(
+        REPO / "examples" / "quickstart",
+        example,
+        ignore=shutil.ignore_patterns("out", ".hookrunner", "__pycache__"),
+    )
+    r = cli("run", str(example / "pipeline.yaml"))
+    assert r.returncode == 0, r.stderr
+    report = json.loads((example / "out" / "report.json").read_text())
+    assert report["dropped_rows"] == 3 and report["by_region"]["south"] == 157.95
+    assert report["top_customer"] == {"name": "linus", "amount": 310.0}
+    out = r.stdout
+    assert "node clean: ok" in out and "node report: ok" in out  # plain lines: not a terminal
+    assert "[timing] clean:" in out and "[wrap] session" in out
+    assert "pipeline succeeded" in out and "nodes: 3 run, 0 failed" in out
+    assert "slowest hooks" in out
+    [session] = _sessions(cli, example / ".hookrunner" / "sessions.db")
+    assert session["status"] == "ok" and session["checkpoints"] == 3
+    # The validation hook stops a run on bad input and the alert hook reports it.
+    (example / "data" / "orders.csv").write_text("id,customer\n1,ada\n")
+    r = cli("run", str(example / "pipeline.yaml"), "--quiet")
+    assert r.returncode == 1
+    assert "[ALERT] run" in r.stderr and "lacks column(s): amount, order_id, region" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_node_failure_exit_1_events_and_store(project, cli):
+    rec = project.module(RECORDER, "rec")
+    nodes = project.module(NODES.replace('os.environ.get("HK_FAIL_SPLIT")', "True"), "nodes")
+    log = project.root / "events.jsonl"
+    three_node_pipeline(project, rec, nodes)
+    hooks = (project.root / "hooks.yaml").read_text()
+    (project.root / "hooks.yaml").write_text(hooks + f"    args: {{log: '{log}'}}\n")
+    r = cli("run", "pipeline.yaml", "--quiet", cwd=project.root)
+    assert r.returncode == 1, r.stderr
+    assert "error: node 'B' failed: RuntimeError: split exploded" in r.stderr
+    assert "Traceback" not in r.stderr
+    events = [e[0] for e in read_log(log)]
+    assert "on_node_error" in events and "on_pipeline_error" in events
+    assert events[-3:] == ["pre_session_end", "session_end", "after_command_run"]
+    assert read_log(log)[-1][-1] == 1  # after_command_run got the real exit code
+    [session] = _sessions(cli, project.root / ".hookrunner" / "sessions.db")
+    assert session["status"] == "failed" and session["summary"]["nodes_failed"] == ["B"]
+    r = cli(
+        "sessions",
+        "show",
+        session["id"],
+        "--store",
+        ".hookrunner/sessions.db",
+        "--format",
+        "json",
+        cwd=project.root,
+    )
+    shown = json.loads(r.stdout)
+    assert [c["node"] for c in shown["checkpoints"]] == ["A"]
+    assert shown["metadata"]["status"] == "failed" and shown["metadata"]["exit_code"] == 1
+    assert any(c["event"] == "on_node_error" and c["ok"] for c in shown["calls"])
+
+
+def test_ctrl_c_exits_130_and_still_ends_the_session(project, cli):
+    rec = project.module(RECORDER, "rec")
+    nodes = project.module(
+        """
+        import os, signal
+
+        def interrupt():
+            os.kill(os.getpid(), signal.SIGINT)
+            return 1
+        """,
+        "intr",
+    )
+    log = project.root / "events.jsonl"
+    project.write(
+        "hooks.yaml",
+        f"version: 1\nhooks: [{{name: rec, class: '{rec}:Recorder', args: {{log: '{log}'}}}}]\n",
+    )
+    project.write(
+        "pipeline.yaml",
+        f"""
+        version: 1
+        nodes:
+          - {{name: stop, func: "{nodes}:interrupt", outputs: x}}
+        """,
+    )
+    r = cli("run", "pipeline.yaml", cwd=project.root)
+    assert r.returncode == 130, r.stderr
+    assert "Traceback" not in r.stderr
+    events = [e[0] for e in read_log(log)]
+    assert events.count("session_start") == events.count("session_end") == 1
+    assert read_log(log)[-1] == ("after_command_run", None, None, 130)
+    [session] = _sessions(cli, project.root / ".hookrunner" / "sessions.db")
+    assert session["status"] == "interrupted"
+
+
+def test_run_usage_errors_exit_2(project, cli):
+    nodes = project.module("def one():\n    return 1\n")
+    project.write(
+        "pipeline.yaml", f"version: 1\nnodes:\n  - {{name: a, func: '{nodes}:one', outputs: x}}\n"
+    )
+    for args, message in [
+        (["--runner", "threads"], "unknown runner 'threads'"),
+        (["--nodes", "b"], "--nodes: no node named 'b'"),
+        (["--params", "novalue"], "expected NAME=VALUE"),
+        (["--resume", "nope"], "--resume: no session 'nope'"),
+        (["--bogus"], "unknown option(s): --bogus"),
+    ]:
+        r = cli("run", "pipeline.yaml", *args, cwd=project.root)
+        assert r.returncode == 2, (args, r.stderr)
+        assert message in r.stderr and "Traceback" not in r.stderr
+    r = cli("run", "missing.yaml", cwd=project.root)
+    assert r.returncode == 2 and "missing.yaml:0:0: file not found" in r.stderr
+
+
+def test_parser_hook_adds_options(project, cli):
+    hooks = project.module(
+        """
+        def add_option(parser):
+            parser.add_argument("--greeting", default="hi")
+
+        def show(cli_args):
+            print("greeting:", cli_args["greeting"])
+        """
+    )
+    nodes = project.module("def one():\n    return 1\n")
+    project.write(
+        "pipeline.yaml",
+        f"""
+        version: 1
+        hooks:
+          - {{name: p, event: parser_hook, call: "{hooks}:add_option"}}
+          - {{name: s, event: pre_config_hook, call: "{hooks}:show"}}
+        nodes:
+          - {{name: a, func: "{nodes}:one", outputs: x}}
+        """,
+    )
+    r = cli("run", "pipeline.yaml", "--greeting", "hello", "--quiet", cwd=project.root)
+    assert r.returncode == 0, r.stderr
+    assert "greeting: hello" in r.stdout
+
+
+def test_run_hook_slot_can_replace_the_runner(project, cli):
+    hooks = project.module(
+        """
+        def dry_run(context):
+            print("would run:", [n.name for n in context.pipeline.nodes])
+            return {}
+        """
+    )
+    nodes = project.module("def one():\n    raise RuntimeError('must not run')\n")
+    project.write(
+        "pipeline.yaml",
+        f"""
+        version: 1
+        hooks:
+          - {{name: dry, event: run_hook, call: "{hooks}:dry_run"}}
+        nodes:
+          - {{name: a, func: "{nodes}:one", outputs: x}}
+        """,
+    )
+    r = cli("run", "pipeline.yaml", "--quiet", cwd=project.root)
+    assert r.returncode == 0, r.stderr
+    assert "would run: ['a']" in r.stdout
+
+
+def test_init_scaffolds_a_project_that_runs(tmp_path, cli):
+    target = tmp_path / "proj"
+    r = cli("init", str(target))
+    assert r.returncode == 0, r.stderr
+    assert {p.name for p in target.iterdir()} >= {"pipeline.yaml", "hooks.yaml", "data"}
+    r = cli("validate", str(target / "pipeline.yaml"), str(target / "hooks.yaml"))
+    assert r.returncode == 0, r.stderr
+    r = cli("run", str(target / "pipeline.yaml"))
+    assert r.returncode == 0, r.stderr
+    assert json.loads((target / "out" / "summary.json").read_text()) == {
+        "orders": 3,
+        "total": 57.75,
+    }
+    assert "[timing] keep_large" in r.stdout
+    r = cli("init", str(target))
+    assert r.returncode == 2 and "already exist" in r.stderr and "--force" in r.stderr
+
+
+def test_sessions_commands(project, cli):
+    nodes = project.module("def one():\n    return 1\n")
+    project.write(
+        "pipeline.yaml", f"version: 1\nnodes:\n  - {{name: a, func: '{nodes}:one', outputs: x}}\n"
+    )
+    assert cli("run", "pipeline.yaml", "--quiet", cwd=project.root).returncode == 0
+    assert cli("run", "pipeline.yaml", "--quiet", cwd=project.root).returncode == 0
+    r = cli("sessions", "list", cwd=project.root)  # default store: ./.hookrunner/sessions.db
+    assert r.returncode == 0 and r.stdout.count(" ok ") == 2
+    sessions = _sessions(cli, project.root / ".hookrunner/sessions.db")
+    newest = sessions[0]["id"]
+    r = cli("sessions", "show", newest, cwd=project.root)
+    assert r.returncode == 0 and f"session {newest}" in r.stdout and "checkpoints" in r.stdout
+    r = cli("sessions", "show", "zzz", cwd=project.root)
+    assert r.returncode == 2 and "no session 'zzz'" in r.stderr
+    r = cli("sessions", "list", "--store", str(project.root / "nowhere.db"))
+    assert r.returncode == 2 and "no session store" in r.stderr
+
+
+def test_schema_pipeline_is_printed_and_matches_the_builder(cli):
+    from hookrunner.pipeline.schema import build_pipeline_schema
+
+    shipped = (REPO / "schemas" / "pipeline.schema.json").read_text()
+    assert json.loads(shipped) == build_pipeline_schema()
+    assert shipped == json.dumps(build_pipeline_schema(), indent=2) + "\n"
+    r = cli("schema", "pipeline")
+    assert r.returncode == 0 and json.loads(r.stdout) == build_pipeline_schema()
+    hook = json.loads(shipped)["$defs"]["hook"]
+    from hookrunner.kernel.schema import hook_entry_schema
+
+    assert hook == json.loads(json.dumps(hook_entry_schema()))  # local hooks = manifest hooks
+
+
+def test_extra_manifests_load_before_the_pipeline_hooks(project, cli):
+    hooks = project.module(
+        """
+        def hello(session_id):
+            print("hello from", "extra" if session_id else "?")
+
+        def local():
+            print("local after extra")
+        """
+    )
+    nodes = project.module("def one():\n    return 1\n")
+    project.write(
+        "extra.yaml",
+        f"version: 1\nhooks: [{{name: hi, event: session_start, call: '{hooks}:hello'}}]\n",
+    )
+    project.write(
+        "pipeline.yaml",
+        f"""
+        version: 1
+        hooks:
+          - {{name: local, event: session_start, call: "{hooks}:local"}}
+        nodes:
+          - {{name: a, func: "{nodes}:one", outputs: x}}
+        """,
+    )
+    r = cli("run", "pipeline.yaml", "--hooks", "extra.yaml", "--quiet", cwd=project.root)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.index("hello from extra") < r.stdout.index("local after extra")
+
+
+def test_a_file_that_is_no_session_store_is_a_clean_error(project, cli):
+    bogus = project.write("bogus.db", "not a database\n")
+    for args in (("sessions", "list"), ("sessions", "show", "x")):
+        r = cli(*args, "--store", str(bogus), cwd=project.root)
+        assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+        assert f"cannot open session store {bogus}: file is not a database" in r.stderr
+
+
+def test_init_into_a_file_is_a_clean_error(tmp_path, cli):
+    target = tmp_path / "afile"
+    target.write_text("keep me\n")
+    r = cli("init", str(target))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert f"error: {target} is a file; name a folder to create the project in" in r.stderr
+    assert target.read_text() == "keep me\n"
