@@ -83,24 +83,25 @@ class HookDecl:
             )
         kind = next(k for k in KINDS if k in entry)
         target = entry[kind]
-        value = {**DEFAULTS, **entry}
+        bound = entry.get("with")
+        args = entry.get("args")
         return cls(
             name=entry["name"],
             kind=kind,
             target=tuple(target) if isinstance(target, list) else target,
             event=entry.get("event"),
-            priority=int(value["priority"]),
-            tryfirst=bool(value["tryfirst"]),
-            trylast=bool(value["trylast"]),
-            enabled=bool(value["enabled"]),
-            where=value["where"],
+            priority=int(entry.get("priority", DEFAULTS["priority"])),
+            tryfirst=bool(entry.get("tryfirst", DEFAULTS["tryfirst"])),
+            trylast=bool(entry.get("trylast", DEFAULTS["trylast"])),
+            enabled=bool(entry.get("enabled", DEFAULTS["enabled"])),
+            where=entry.get("where", DEFAULTS["where"]),
             mode=entry.get("mode"),
             on_error=entry.get("on_error"),
             error_handler=entry.get("error_handler"),
             timeout=parse_duration(entry["timeout"]) if "timeout" in entry else None,
             when=entry.get("when"),
-            bound=MappingProxyType(dict(value["with"])),
-            args=MappingProxyType(dict(value["args"])),
+            bound=MappingProxyType(dict(bound)) if bound else _NOTHING,
+            args=MappingProxyType(dict(args)) if args else _NOTHING,
             doc=doc,
             path=path,
         )

@@ -13,7 +13,7 @@ from pathlib import Path as FsPath
 
 from . import plugins, schema
 from .decl import HookDecl
-from .document import Document, interpolate_env, load_file
+from .document import Document, bulk, interpolate_env, load_file
 from .errors import Path, Problem, ValidationError, did_you_mean
 from .events import BUILTIN, RESERVED_ARGS, EventSpec
 from .schema import parse_duration
@@ -306,7 +306,8 @@ def load_manifests(
 ) -> Manifest:
     """Load several manifests in order (later files override earlier ones by hook name)."""
     loader = Loader(environ)
-    for p in paths:
-        loader.add_file(p)
-    loader.add_plugins()
+    with bulk():  # everything built here lives as long as the manifest (see bulk)
+        for p in paths:
+            loader.add_file(p)
+        loader.add_plugins()
     return loader.result()

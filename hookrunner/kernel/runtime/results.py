@@ -206,21 +206,7 @@ class QuietResult(LazyResult):
 
     def rows(self, ts: float) -> list[CallRow]:
         """Straight from the stamps, without ``HookResult`` objects."""
-        plan = self._plan
-        event = plan.spec.name
-        stamps = self.stamps()
-        if None in stamps:  # some hooks did not run
-            return [
-                _row(CallRow, (ts, event, name, True, None, ms, None))
-                for name, ms in durations(plan.names, stamps)
-            ]
-        if len(stamps) == 2:  # one hook: most pipeline events
-            ms = (stamps[1] - stamps[0]) * 1e3  # type: ignore[operator]
-            return [_row(CallRow, (ts, event, plan.names[0], True, None, ms, None))]
-        return [
-            _row(CallRow, (ts, event, name, True, None, (end - start) * 1e3, None))  # type: ignore[operator]
-            for name, start, end in zip(plan.names, stamps, stamps[1:], strict=False)
-        ]
+        return _stamp_rows(self._plan, self._ts, ts)
 
     def stamps(self) -> Sequence[float | None]:
         return self._ts
@@ -240,6 +226,29 @@ class SharedResult(QuietResult):
     def stamps(self) -> list[float | None]:
         t0, end, *flags = self._ts
         return shared_stamps(t0, end, flags[0] if flags else (1,) * len(self._plan.hooks))
+
+    def rows(self, ts: float) -> list[CallRow]:
+        return _stamp_rows(self._plan, self.stamps(), ts)
+
+
+def _stamp_rows(plan: Plan, stamps: Sequence[float | None], ts: float) -> list[CallRow]:
+    """The rows of a quiet emit from its stamps (see ``QuietResult``)."""
+    event = plan.spec.name
+    if len(stamps) == 2:  # one hook: most pipeline events
+        start, end = stamps
+        if end is None:
+            return []
+        ms = (end - start) * 1e3  # type: ignore[operator]
+        return [_row(CallRow, (ts, event, plan.names[0], True, None, ms, None))]
+    if None in stamps:  # some hooks did not run
+        return [
+            _row(CallRow, (ts, event, name, True, None, ms, None))
+            for name, ms in durations(plan.names, stamps)
+        ]
+    return [
+        _row(CallRow, (ts, event, name, True, None, (end - start) * 1e3, None))  # type: ignore[operator]
+        for name, start, end in zip(plan.names, stamps, stamps[1:], strict=False)
+    ]
 
 
 def span(result: EmitResult | None) -> float:
