@@ -23,7 +23,7 @@ _FIELDS = ("kind", "target", "mode", "priority", "order", "enabled", "on_error",
 # Settings whose values are safe to print (a target or command may carry an env secret).
 _SHOWN = tuple(k for k in _FIELDS if k != "target")
 # Declaration settings that change behaviour without showing in ``Hook.describe()``.
-_ENTRY_KEYS = ("with", "when", "args", "error_handler", "command")
+_ENTRY_KEYS = ("with", "when", "args", "error_handler", "command", "code")
 
 
 @dataclass(frozen=True)
