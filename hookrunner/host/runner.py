@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..kernel.decl import DEFAULTS, HookDecl
-from ..kernel.errors import UnknownHook, did_you_mean
+from ..kernel.errors import UnknownHook, ValidationError, did_you_mean
 from ..kernel.manifest import Manifest, load_manifests
 from ..kernel.registered import Caller, applied, caller, declare
 from ..kernel.registry import Registry, build
@@ -347,12 +347,29 @@ class HookRunner:
 
     def _lay(self, code: dict[str, HookDecl], switches: dict[str, bool]) -> RegistryDiff:
         """Compile the files' hooks with ``code`` and ``switches`` laid over them and make
-        that generation live (nothing changes if it is invalid). Called under the lock."""
+        that generation live (nothing changes if it is invalid). Called under the lock.
+
+        When the last reload failed although its files were valid on their own (a registered
+        hook did not fit them), those files are tried first: the change may have unblocked
+        them (they were re-imported then, so nothing compiled before is carried over)."""
         from .diff import diff_registries
 
         old = self._registry
-        laid = applied(self._files, code.values(), switches)
-        registry = build(laid, self._state, generation=old.generation + 1, reuse=old)
+        bases = [self._files]
+        pending = self._attempted
+        if pending is not None and pending is not self._files and not pending.problems:
+            bases.insert(0, pending)
+        for i, files in enumerate(bases):
+            laid = applied(files, code.values(), switches)
+            reuse = old if files is self._files else None
+            try:
+                registry = build(laid, self._state, generation=old.generation + 1, reuse=reuse)
+            except ValidationError:
+                if i == len(bases) - 1:
+                    raise
+                continue
+            break
+        self._files = files
         self._code, self._switches = code, switches
         self._registry = registry
         _notify(_on_swap, self)
