@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..kernel.decl import DEFAULTS, HookDecl
+from ..kernel.document import bulk
 from ..kernel.errors import UnknownHook, ValidationError, did_you_mean
 from ..kernel.manifest import Manifest, load_manifests
 from ..kernel.registered import Caller, applied, caller, declare
@@ -304,7 +305,7 @@ class HookRunner:
             if name not in self._code:
                 raise self._unknown(name, registered=True)
             code = {k: d for k, d in self._code.items() if k != name}
-            return self._lay(code, self._switches)
+            return self._lay(code, self._switches, name)
 
     def enable(self, name: str) -> RegistryDiff:
         """Switch hook ``name`` on (from a file or from code; it also re-arms a hook that
@@ -329,7 +330,7 @@ class HookRunner:
             code = dict(self._code)
             code[decl.name] = decl  # a name registered before keeps its place
             switches = {k: v for k, v in self._switches.items() if k != decl.name}
-            return self._lay(code, switches)
+            return self._lay(code, switches, decl.name)
 
     def _switch(self, name: str, enabled: bool) -> RegistryDiff:
         with self._lock:
@@ -343,11 +344,14 @@ class HookRunner:
             if enabled:
                 made = self._registry.compiled.get(name)
                 self._state.disabled.difference_update(h.name for h in (made[1] if made else ()))
-            return self._lay(code, switches)
+            return self._lay(code, switches, name)
 
-    def _lay(self, code: dict[str, HookDecl], switches: dict[str, bool]) -> RegistryDiff:
+    def _lay(
+        self, code: dict[str, HookDecl], switches: dict[str, bool], touched: str
+    ) -> RegistryDiff:
         """Compile the files' hooks with ``code`` and ``switches`` laid over them and make
-        that generation live (nothing changes if it is invalid). Called under the lock.
+        that generation live (nothing changes if it is invalid); ``touched`` names the one
+        declaration the change is about. Called under the lock.
 
         When the last reload failed although its files were valid on their own (a registered
         hook did not fit them), those files are tried first: the change may have unblocked
@@ -369,11 +373,14 @@ class HookRunner:
                     raise
                 continue
             break
+        # The diff looks only at what the change is about, unless other files came in.
+        changed = {touched} if files is self._files else None
         self._files = files
         self._code, self._switches = code, switches
         self._registry = registry
         _notify(_on_swap, self)
-        return diff_registries(old, registry)
+        with bulk():  # it makes thousands of objects that die at once
+            return diff_registries(old, registry, names=changed)
 
     def _unknown(self, name: str, registered: bool = False) -> UnknownHook:
         files = {d.name: d for d in self._files.decls}

@@ -4,6 +4,7 @@ beside the manifest's hooks: one order, one override rule, the same checks and c
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import importlib
 import os
 import queue
@@ -128,6 +129,21 @@ def test_a_files_new_hook_with_a_registered_name_yields_to_the_registration(proj
         ]
         runner.unregister("third")
         assert runner.describe("session_start")[0]["source"].endswith("hooks.yaml:3")
+
+
+def test_registering_an_equal_object_again_uses_the_new_one(runner):
+    @dataclasses.dataclass
+    class Hooks:
+        tag: str = "same"
+
+        def session_end(self):
+            return id(self)
+
+    one, two = Hooks(), Hooks()
+    assert one == two and one is not two
+    runner.register("h", None, one)
+    runner.register("h", None, two)
+    assert runner.emit("session_end").results[0].value == id(two)
 
 
 def test_unregister(runner):
