@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import re
 import sys
 from collections.abc import Callable
 from operator import attrgetter
@@ -391,7 +392,7 @@ class _Builder:
             try:
                 binding = self._bind(fn, args, bound, mode == "wrap", bool(name and _marker(fn)))
             except ResolveError as exc:
-                exc = _naming(exc, spec)
+                exc = _naming(exc, spec) if decl.caller is None else _from_code(_naming(exc, spec))
                 key = "with" if exc.message.startswith("`with:`") else ("class" if name else "call")
                 prefix = f"{fn.__qualname__}: " if name else ""
                 self.problems.append(decl.problem(key, prefix + exc.message, exc.hint))
@@ -463,6 +464,17 @@ def _unchanged(old: HookDecl, new: HookDecl) -> bool:
 def _naming(exc: ResolveError, spec: EventSpec) -> ResolveError:
     """The resolver speaks of "this event"; the user reads better with its name."""
     return ResolveError(exc.message.replace("this event", f"event {spec.name!r}"), exc.hint)
+
+
+def _from_code(exc: ResolveError) -> ResolveError:
+    """The binder speaks of ``with:``; a hook registered from code binds values itself."""
+    message = exc.message.replace(" nor given under `with:`", "").replace("neither an", "not an")
+    hint = exc.hint
+    if hint:
+        hint = re.sub(
+            r"bind it with `with: \{(\w+): \.\.\.\}`", r"bind \1 with functools.partial", hint
+        )
+    return ResolveError(message, hint)
 
 
 def _dedupe(problems: list[Problem]) -> list[Problem]:

@@ -310,7 +310,15 @@ def test_validation_errors_point_at_the_caller(runner):
     with pytest.raises(ValidationError) as info:
         line = next_line()
         runner.register("x", "post_file_edit", lambda file_pth: None)
-    cases.append((info, line, ("call",), "parameter 'file_pth' is neither", "file_path"))
+    cases.append(
+        (
+            info,
+            line,
+            ("call",),
+            "parameter 'file_pth' is not an argument of event 'post_file_edit'",
+            "file_path",
+        )
+    )
     with pytest.raises(ValidationError) as info:
         line = next_line()
         runner.register("x", "before_node_run", lambda node: None, when={"nod": "clean_*"})
@@ -688,3 +696,29 @@ def test_the_readme_example_runs_as_written(project, mod):
         f"guard.pre_tool_execution python:{app}:{guard_line}",
         f"audit python:{app}:{audit_line}",  # it replaced the file's `audit`
     ]
+
+
+def test_registrations_from_several_threads_at_once(runner):
+    start = runner.generation
+    barrier = threading.Barrier(4)
+    failures = []
+
+    def register_five(t: int) -> None:
+        try:
+            barrier.wait(WAIT)
+            for k in range(5):
+                runner.register(f"t{t}_{k}", "post_file_edit", lambda file_path: None)
+                assert f"t{t}_{k}" in names(runner, "post_file_edit")  # live on return
+        except Exception as exc:  # reported below: a thread's assertion would be lost
+            failures.append(exc)
+
+    threads = [threading.Thread(target=register_five, args=(t,)) for t in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not failures
+    assert sorted(names(runner, "post_file_edit")) == sorted(
+        f"t{t}_{k}" for t in range(4) for k in range(5)
+    )
+    assert runner.generation == start + 20
