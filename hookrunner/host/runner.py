@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import threading
 import weakref
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -248,7 +248,7 @@ class HookRunner:
         call: object,
         *,
         priority: int = DEFAULTS["priority"],
-        when: dict[str, Any] | None = None,
+        when: Mapping[str, Any] | None = None,
         mode: str | None = None,
         on_error: str | None = None,
         error_handler: Callable[..., Any] | None = None,

@@ -194,9 +194,9 @@ class HookDecl:
             "with": dict(self.bound),
             "when": self.when,
             "args": dict(self.args),
-            "error_handler": self.error_handler,
+            # From code: the objects by identity (the same name may be registered again).
+            "error_handler": self.error_handler if self.caller is None else None,
             "command": self.target if self.kind == "command" else None,
-            # From code: which objects (the same name may be registered again with others).
             "code": (id(self.target), id(self.error_handler)) if self.caller else None,
         }
 
