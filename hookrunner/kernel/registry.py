@@ -247,7 +247,9 @@ class _Builder:
                 decl.problem(
                     "args" if decl.args else "class",
                     f"constructing {cls.__name__} failed: {type(exc).__name__}: {exc}",
-                    "check `args:` against the constructor's parameters"
+                    "register an instance instead: a class is made without arguments"
+                    if decl.caller is not None
+                    else "check `args:` against the constructor's parameters"
                     if isinstance(exc, TypeError)
                     else None,
                 )

@@ -341,6 +341,10 @@ def test_validation_errors_point_at_the_caller(runner):
     cases.append((info, line, ("call",), "expected a callable or a hooks object", "manifest"))
     with pytest.raises(ValidationError) as info:
         line = next_line()
+        runner.register("x", None, dataclasses.make_dataclass("Needs", ["db"]))
+    cases.append((info, line, ("call",), "constructing Needs failed", "register an instance"))
+    with pytest.raises(ValidationError) as info:
+        line = next_line()
         runner.register("x", None, object())
     cases.append((info, line, ("call",), "has no method named after an event", None))
     with pytest.raises(ValidationError) as info:
