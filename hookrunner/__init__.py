@@ -14,6 +14,7 @@ from .kernel.errors import (
     HookTimeout,
     Problem,
     UnknownEvent,
+    UnknownHook,
     ValidationError,
     Veto,
 )
@@ -55,6 +56,7 @@ __all__ = [
     "HookrunnerError",
     "Problem",
     "UnknownEvent",
+    "UnknownHook",
     "ValidationError",
     "Veto",
     "__version__",

@@ -8,7 +8,7 @@ place in their event's order moved.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +23,7 @@ _FIELDS = ("kind", "target", "mode", "priority", "order", "enabled", "on_error",
 # Settings whose values are safe to print (a target or command may carry an env secret).
 _SHOWN = tuple(k for k in _FIELDS if k != "target")
 # Declaration settings that change behaviour without showing in ``Hook.describe()``.
-_ENTRY_KEYS = ("with", "when", "args", "error_handler", "command")
+_ENTRY_KEYS = ("with", "when", "args", "error_handler", "command", "code")
 
 
 @dataclass(frozen=True)
@@ -164,22 +164,39 @@ def _moved(old_order: list[str], new_order: list[str]) -> list[str]:
     return [new_order[v] for v in sorted(set(seq) - keep)]
 
 
-def diff_registries(old: Registry, new: Registry, modules: Iterable[str] = ()) -> RegistryDiff:
-    """Compare two generations; hooks whose module was re-imported count as changed."""
+def diff_registries(
+    old: Registry,
+    new: Registry,
+    modules: Iterable[str] = (),
+    names: Collection[str] | None = None,
+) -> RegistryDiff:
+    """Compare two generations; hooks whose module was re-imported count as changed.
+
+    ``names``: only the declarations of these names may differ (a change from code), so
+    only their hooks are compared, and only the order of the events they are in."""
     reimported = set(modules)
     result = RegistryDiff(old.generation, new.generation, modules=sorted(reimported))
     old_entries, new_entries = _entries(old), _entries(new)
-    before = {(h.event, h.name): h for h in old.hooks}
-    after = {(h.event, h.name): h for h in new.hooks}
+    keys: set[tuple[str, str]] | None = None
+    if names is not None:
+        made = [r.compiled[n][1] for n in names for r in (old, new) if n in r.compiled]
+        keys = {(h.event, h.name) for hooks in made for h in hooks}
+    events = None if keys is None else {event for event, _ in keys}
+    old_hooks = [h for h in old.hooks if events is None or h.event in events]
+    new_hooks = [h for h in new.hooks if events is None or h.event in events]
+    before = {(h.event, h.name): h for h in old_hooks}
+    after = {(h.event, h.name): h for h in new_hooks}
     old_by_event: dict[str, list[str]] = {}
     new_by_event: dict[str, list[str]] = {}
-    for h in old.hooks:  # registry hooks are sorted by event, then effective order
+    for h in old_hooks:  # registry hooks are sorted by event, then effective order
         old_by_event.setdefault(h.event, []).append(h.name)
-    for h in new.hooks:
+    for h in new_hooks:
         new_by_event.setdefault(h.event, []).append(h.name)
     for event, new_names in new_by_event.items():
         old_names = old_by_event.get(event, [])
         for name in new_names:
+            if keys is not None and (event, name) not in keys:
+                continue  # an unchanged declaration's hook: the same settings
             hook = after[(event, name)]
             entry = _entry(new_entries, hook)
             if (event, name) not in before:

@@ -2,8 +2,10 @@
 
 ``HookRunner`` here holds the registry reference; ``emit`` runs an event's call plan on the
 current snapshot, and a reload replaces the reference whole, so an emit in flight finishes
-on the snapshot it started with. Sessions and pipeline runs are added by the layers above
-(``hookrunner.HookRunner`` is this class with ``session()`` and ``run_pipeline()``).
+on the snapshot it started with. Hooks registered from code (``register``) are declarations
+laid over the files' ones: each change compiles a new generation as a reload does, and every
+reload lays them over the new files again. Sessions and pipeline runs are added by the layers
+above (``hookrunner.HookRunner`` is this class with ``session()`` and ``run_pipeline()``).
 
 The layers above also need to know about runners without this module knowing about them:
 the S3 client slot asks ``open_runners()`` for the manifests that fill it, and what must
@@ -16,11 +18,15 @@ from __future__ import annotations
 import os
 import threading
 import weakref
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from ..kernel.decl import DEFAULTS, HookDecl
+from ..kernel.document import bulk
+from ..kernel.errors import UnknownHook, ValidationError, did_you_mean
 from ..kernel.manifest import Manifest, load_manifests
+from ..kernel.registered import Caller, applied, caller, declare
 from ..kernel.registry import Registry, build
 from ..kernel.runtime.hook import Hook, State
 from ..kernel.runtime.plan import Plan
@@ -31,6 +37,7 @@ if TYPE_CHECKING:
     from .reload import Reload, Watcher
 
 PathLike = str | os.PathLike[str]
+T = TypeVar("T")
 
 _lock = threading.Lock()
 _open: list[weakref.ReferenceType[HookRunner]] = []  # open runners, oldest first
@@ -64,6 +71,19 @@ def _notify(listeners: list[Callable[[HookRunner], None]], runner: HookRunner) -
         todo = list(listeners)
     for listener in todo:
         listener(runner)
+
+
+# The settings register() takes by keyword (the decorator passes them on).
+_SETTINGS = (
+    "priority",
+    "when",
+    "mode",
+    "on_error",
+    "timeout",
+    "enabled",
+    "tryfirst",
+    "trylast",
+)
 
 
 def _flatten(paths: tuple[PathLike | Iterable[PathLike], ...]) -> list[PathLike]:
@@ -100,6 +120,12 @@ class HookRunner:
         self._closed = False
         # The manifest set the last reload read, valid or not (hot reload watches its files).
         self._attempted: Manifest | None = None
+        # The files' manifest of the live generation, and what code laid over it: hooks
+        # registered (name → declaration, in registration order) and enable/disable switches
+        # of the files' hooks (name → enabled). Replaced whole, under the lock, on a change.
+        self._files: Manifest = registry.manifest
+        self._code: dict[str, HookDecl] = {}
+        self._switches: dict[str, bool] = {}
         with _lock:
             _open[:] = [r for r in _open if r() is not None]
             _open.append(weakref.ref(self))
@@ -182,6 +208,10 @@ class HookRunner:
         """Hooks in effective order, as ``hookrunner list`` shows them."""
         return self._registry.ordered(event)
 
+    def describe(self, event: str | None = None) -> list[dict[str, Any]]:
+        """The rows of ``hookrunner list --format json``: every hook in effective order."""
+        return [h.describe() for h in self._registry.ordered(event)]
+
     def set_observer(self, observer: Callable[[EmitResult], None] | None) -> None:
         """Called with every EmitResult that ran hooks (the session store records them)."""
         self._state.observer = observer
@@ -203,10 +233,166 @@ class HookRunner:
             modules = forget(changed, project_modules(self._project_dirs())) if changed else []
             manifest = load_manifests(self._paths, self._environ)
             self._attempted = manifest
-            registry = build(manifest, self._state, generation=old.generation + 1)
+            laid = applied(manifest, self._code.values(), self._switches)
+            registry = build(laid, self._state, generation=old.generation + 1)
+            self._files = manifest
             self._registry = registry
             _notify(_on_swap, self)
             return diff_registries(old, registry, modules)
+
+    # ------------------------------------------------------------------ hooks from code
+    def register(
+        self,
+        name: str,
+        event: str | None,
+        call: object,
+        *,
+        priority: int = DEFAULTS["priority"],
+        when: Mapping[str, Any] | None = None,
+        mode: str | None = None,
+        on_error: str | None = None,
+        error_handler: Callable[..., Any] | None = None,
+        timeout: float | str | None = None,
+        enabled: bool = DEFAULTS["enabled"],
+        tryfirst: bool = DEFAULTS["tryfirst"],
+        trylast: bool = DEFAULTS["trylast"],
+    ) -> RegistryDiff:
+        """Add ``call`` as hook ``name`` of ``event``, as a manifest entry would (a hooks
+        object, a class or a module registers its methods named after events; ``event`` then
+        limits it to one). A hook of that name, from a file or from code, is replaced in place.
+
+        Checked as a manifest entry is: a ``ValidationError`` located at this call. Returns,
+        once the new generation is live, what changed."""
+        settings = {
+            "priority": priority,
+            "when": when,
+            "mode": mode,
+            "on_error": on_error,
+            "timeout": timeout,
+            "enabled": enabled,
+            "tryfirst": tryfirst,
+            "trylast": trylast,
+        }
+        return self._register(name, event, call, caller(), error_handler, settings)
+
+    def hook(
+        self, event: str | None = None, /, *, name: str | None = None, **settings: Any
+    ) -> Callable[[T], T]:
+        """``register`` as a decorator: ``@runner.hook("session_start", priority=10)`` on a
+        function (or ``@runner.hook()`` on a hooks class); ``name`` defaults to its
+        ``__name__``. The function is returned as it was."""
+        at = caller()
+        handler = settings.pop("error_handler", None)
+        unknown = [k for k in settings if k not in _SETTINGS]
+        if unknown:
+            hint = did_you_mean(unknown[0], _SETTINGS)
+            raise TypeError(
+                f"hook() got an unexpected keyword argument {unknown[0]!r}"
+                + (f" ({hint})" if hint else "")
+            )
+
+        def decorate(obj: T) -> T:
+            label = name if name is not None else getattr(obj, "__name__", None)
+            self._register(label, event, obj, at, handler, settings)
+            return obj
+
+        return decorate
+
+    def unregister(self, name: str) -> RegistryDiff:
+        """Remove the hook registered from code as ``name`` (a file's hook it replaced comes
+        back); returns, once live, what changed."""
+        with self._lock:
+            if name not in self._code:
+                raise self._unknown(name, registered=True)
+            code = {k: d for k, d in self._code.items() if k != name}
+            return self._lay(code, self._switches, name)
+
+    def enable(self, name: str) -> RegistryDiff:
+        """Switch hook ``name`` on (from a file or from code; it also re-arms a hook that
+        ``on_error: disable`` switched off). The switch outlives reloads."""
+        return self._switch(name, True)
+
+    def disable(self, name: str) -> RegistryDiff:
+        """Switch hook ``name`` off until ``enable``; the switch outlives reloads."""
+        return self._switch(name, False)
+
+    def _register(
+        self,
+        name: Any,
+        event: Any,
+        call: object,
+        at: Caller,
+        error_handler: Any,
+        settings: dict[str, Any],
+    ) -> RegistryDiff:
+        decl = declare(name, event, call, at, error_handler, **settings)
+        with self._lock:
+            code = dict(self._code)
+            code[decl.name] = decl  # a name registered before keeps its place
+            switches = {k: v for k, v in self._switches.items() if k != decl.name}
+            return self._lay(code, switches, decl.name)
+
+    def _switch(self, name: str, enabled: bool) -> RegistryDiff:
+        with self._lock:
+            code, switches = self._code, self._switches
+            if name in code:
+                code = {**code, name: code[name].replace(enabled=enabled)}
+            elif any(d.name == name for d in self._files.decls):
+                switches = {**switches, name: enabled}
+            else:
+                raise self._unknown(name)
+            if enabled:
+                made = self._registry.compiled.get(name)
+                self._state.disabled.difference_update(h.name for h in (made[1] if made else ()))
+            return self._lay(code, switches, name)
+
+    def _lay(
+        self, code: dict[str, HookDecl], switches: dict[str, bool], touched: str
+    ) -> RegistryDiff:
+        """Compile the files' hooks with ``code`` and ``switches`` laid over them and make
+        that generation live (nothing changes if it is invalid); ``touched`` names the one
+        declaration the change is about. Called under the lock.
+
+        When the last reload failed although its files were valid on their own (a registered
+        hook did not fit them), those files are tried first: the change may have unblocked
+        them (they were re-imported then, so nothing compiled before is carried over)."""
+        from .diff import diff_registries
+
+        old = self._registry
+        bases = [self._files]
+        pending = self._attempted
+        if pending is not None and pending is not self._files and not pending.problems:
+            bases.insert(0, pending)
+        for i, files in enumerate(bases):
+            laid = applied(files, code.values(), switches)
+            reuse = old if files is self._files else None
+            try:
+                registry = build(laid, self._state, generation=old.generation + 1, reuse=reuse)
+            except ValidationError:
+                if i == len(bases) - 1:
+                    raise
+                continue
+            break
+        # The diff looks only at what the change is about, unless other files came in.
+        changed = {touched} if files is self._files else None
+        self._files = files
+        self._code, self._switches = code, switches
+        self._registry = registry
+        _notify(_on_swap, self)
+        with bulk():  # it makes thousands of objects that die at once
+            return diff_registries(old, registry, names=changed)
+
+    def _unknown(self, name: str, registered: bool = False) -> UnknownHook:
+        files = {d.name: d for d in self._files.decls}
+        if registered and name in files:
+            return UnknownHook(
+                name,
+                f"no hook registered from code is named {name!r}",
+                f"{name!r} comes from {files[name].source}: disable({name!r}) switches it off",
+            )
+        known = list(self._code) if registered else list(files) + list(self._code)
+        what = "registered from code " if registered else ""
+        return UnknownHook(name, f"no hook {what}is named {name!r}", did_you_mean(name, known))
 
     def _project_dirs(self) -> set[str]:
         dirs = {str(Path(p).resolve().parent) for p in self._paths}

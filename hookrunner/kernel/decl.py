@@ -1,14 +1,17 @@
 """``HookDecl``: one ``hooks:`` entry as typed, immutable data, every default applied once.
 
-The loader makes one from each entry that passed the schema; the registry, the registry
-diff, ``hookrunner list`` and distributed workers read its attributes. The defaults are the
-schema's own (``"default"`` in ``hook_entry_schema``), read here and nowhere else.
+The loader makes one from each entry that passed the schema, and ``HookRunner.register``
+one from its arguments (checked as an entry, the object itself as the target); the registry,
+the registry diff, ``hookrunner list`` and distributed workers read its attributes. The
+defaults are the schema's own (``"default"`` in ``hook_entry_schema``), read here and nowhere
+else.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -37,8 +40,9 @@ class HookDecl:
 
     name: str
     kind: str  # "call", "class" or "command"; "" when the entry failed the schema
-    # The dotted path of `call:` / `class:`, or the command (a string or a tuple of argv).
-    target: str | tuple[str, ...]
+    # The dotted path of `call:` / `class:`, or the command (a string or a tuple of argv);
+    # registered from code: the callable or hooks object itself (see ``caller``).
+    target: str | tuple[str, ...] | object
     event: str | None  # None: a hooks class registers every method named after an event
     priority: int
     tryfirst: bool
@@ -47,7 +51,7 @@ class HookDecl:
     where: str  # distributed runs: "worker" or "driver"
     mode: str | None = None  # None: the event's style
     on_error: str | None = None  # None: the event's default, or settings.on_error
-    error_handler: str | None = None
+    error_handler: str | Callable[..., Any] | None = None  # from code: the callable
     timeout: float | None = None  # seconds; None: settings.timeout
     when: Mapping[str, Any] | None = None
     # `with:`: keyword arguments bound at load time; `args:`: a hooks class's constructor's.
@@ -59,10 +63,13 @@ class HookDecl:
     overrides: str | None = None  # the source of the declaration it replaced
     plugin: str | None = None  # the entry-point plugin that contributed it
     valid: bool = True  # False: it failed the schema; reported there, never resolved
+    # Registered from code: (file, line, column) of the call. Its target and error handler
+    # are objects the host handed over, used as they are (nothing imported, no allow-list).
+    caller: tuple[str, int, int] | None = None
 
     @classmethod
     def from_entry(
-        cls, entry: Mapping[str, Any], doc: Document, path: Path, valid: bool = True
+        cls, entry: Mapping[str, Any], doc: Document | None, path: Path, valid: bool = True
     ) -> HookDecl:
         """A declaration from a ``hooks:`` entry; ``valid`` says it passed the schema (the
         other fields of an invalid entry are not read: only its name counts, for overrides)."""
@@ -124,11 +131,26 @@ class HookDecl:
             plugin=name,
         )
 
+    @classmethod
+    def from_code(
+        cls,
+        entry: Mapping[str, Any],
+        target: object,
+        error_handler: Callable[..., Any] | None,
+        caller: tuple[str, int, int],
+    ) -> HookDecl:
+        """A declaration registered from code: ``entry`` holds its settings as a manifest
+        entry would (it passed the same schema), ``target`` the object itself."""
+        made = cls.from_entry(entry, None, ())
+        return made.replace(target=target, error_handler=error_handler, caller=caller)
+
     def replace(self, **changes: Any) -> HookDecl:
         return dataclasses.replace(self, **changes)
 
     @property
     def source(self) -> str:
+        if self.caller is not None:
+            return f"python:{self.caller[0]}:{self.caller[1]}"
         assert self.doc is not None
         line, _ = self.doc.where(self.path)
         if self.plugin:
@@ -143,6 +165,11 @@ class HookDecl:
 
     def problem(self, key: str | None, message: str, hint: str | None = None) -> Problem:
         """A problem located at this entry (at ``key`` inside it, when given)."""
+        if self.caller is not None:
+            # From code: at the register() call, the path naming register()'s argument.
+            file, line, column = self.caller
+            arg = _CODE_ARGS.get(key, key) if key else None
+            return Problem(file, line, column, (arg,) if arg else (), message, hint, self.name)
         assert self.doc is not None
         if self.is_object_plugin:
             # An object plugin: point at the `plugins:` that discovered it, and name it.
@@ -152,10 +179,13 @@ class HookDecl:
 
     def shown_target(self) -> str:
         """The target as ``hookrunner list`` prints it (values from the environment hidden)."""
+        if self.caller is not None:
+            return described(self.target)
         assert self.doc is not None
         at = self.path + (self.kind,)
         if isinstance(self.target, tuple):
             return " ".join(self.doc.redact(at + (j,), part) for j, part in enumerate(self.target))
+        assert isinstance(self.target, str)
         return self.doc.redact(at, self.target)
 
     def fingerprint(self) -> dict[str, Any]:
@@ -164,6 +194,23 @@ class HookDecl:
             "with": dict(self.bound),
             "when": self.when,
             "args": dict(self.args),
-            "error_handler": self.error_handler,
+            # From code: the objects by identity (the same name may be registered again).
+            "error_handler": self.error_handler if self.caller is None else None,
             "command": self.target if self.kind == "command" else None,
+            "code": (id(self.target), id(self.error_handler)) if self.caller else None,
         }
+
+
+# The register() argument a problem about a manifest key points at.
+_CODE_ARGS = {"class": "call", "args": "call", "with": "call"}
+
+
+def described(obj: object) -> str:
+    """An object as ``hookrunner list`` shows a hook registered from code: ``module:name``."""
+    if isinstance(obj, functools.partial):
+        return f"partial({described(obj.func)})"
+    name = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
+    if isinstance(name, str):
+        module = getattr(obj, "__module__", None)
+        return f"{module}:{name}" if isinstance(module, str) and module != name else name
+    return f"{described(type(obj))}()"  # an instance

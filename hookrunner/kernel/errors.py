@@ -45,6 +45,9 @@ class Problem:
             head = f"{p[0]}[{p[1]}]" + (f" {self.hook!r}" if self.hook else "")
             rest = format_path(p[2:])
             return f"{head} → {rest}" if rest else head
+        if self.hook is not None:  # a hook registered from code: the path is the argument
+            rest = format_path(p)
+            return f"hook {self.hook!r}" + (f" → {rest}" if rest else "")
         return format_path(p)
 
     def __str__(self) -> str:
@@ -102,6 +105,15 @@ class HookTimeout(HookrunnerError):
 
 class HookFailed(HookrunnerError):
     """A command hook exited with a failure code, or a hook returned something it must not."""
+
+
+class UnknownHook(HookrunnerError, LookupError):
+    """``unregister``, ``enable`` or ``disable`` was given a name no hook has."""
+
+    def __init__(self, name: str, message: str, hint: str | None = None):
+        self.name = name
+        self.hint = hint
+        super().__init__(message + (f" ({hint})" if hint else ""))
 
 
 class UnknownEvent(HookrunnerError, LookupError):

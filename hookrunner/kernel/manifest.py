@@ -7,6 +7,7 @@ declaration order, each still pointing at its document position. Nothing is impo
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path as FsPath
@@ -55,6 +56,15 @@ class Loader:
         # The first ``plugins: {discover: true}`` seen: plugin problems point there.
         self.plugins_origin: tuple[Document, Path] | None = None
         self._plugins_added = False
+
+    @classmethod
+    def over(cls, manifest: Manifest) -> Loader:
+        """A loader that goes on from a loaded ``manifest`` (a copy of it): what it adds
+        follows that manifest's hooks, with the same override rule."""
+        loader = cls()
+        loader.m = dataclasses.replace(manifest, decls=list(manifest.decls))
+        loader._reindex()
+        return loader
 
     # ------------------------------------------------------------------ files
     def add_file(self, path: str | os.PathLike[str], stack: tuple[str, ...] = ()) -> None:

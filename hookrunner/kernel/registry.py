@@ -2,14 +2,18 @@
 
 A ``Registry`` is built whole from a ``Manifest`` and never edited; a reload builds another and
 swaps the reference. Ordering follows one rule: tryfirst hooks, then the rest by ascending
-priority, then trylast hooks; ties keep declaration order.
+priority, then trylast hooks; ties keep declaration order. A declaration registered from code
+holds its object itself: it is used as it is, never imported.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
+import re
 import sys
 from collections.abc import Callable
+from operator import attrgetter
 from typing import Any
 
 from .decl import HookDecl
@@ -23,6 +27,9 @@ from .runtime.command import compile_command
 from .runtime.hook import Hook, State
 from .runtime.invoke import Binding, bind, with_timeout
 from .runtime.plan import Plan
+
+# Every field of a Hook, in order: copying one for the next generation (``_again``).
+_HOOK_FIELDS = attrgetter(*(f.name for f in dataclasses.fields(Hook)))
 
 # Which hook modes each event style accepts (a notify hook may observe a veto event).
 MODES = {
@@ -46,8 +53,11 @@ class Registry:
         hooks: list[Hook],
         state: State,
         manifest: Manifest,
+        compiled: dict[str, tuple[HookDecl, tuple[Hook, ...]]] | None = None,
     ):
         self.generation = generation
+        # Declaration name → (the declaration, the hooks compiled from it), for the next build.
+        self.compiled = compiled if compiled is not None else {}
         self.events = events
         self.state = state
         self.hooks = tuple(sorted(hooks, key=lambda h: (h.event, h.order_key)))
@@ -86,7 +96,9 @@ def _marker(fn: Any) -> dict[str, Any]:
 
 
 class _Builder:
-    def __init__(self, manifest: Manifest, state: State, generation: int):
+    def __init__(
+        self, manifest: Manifest, state: State, generation: int, reuse: Registry | None = None
+    ):
         self.m = manifest
         self.state = state
         self.generation = generation
@@ -97,6 +109,12 @@ class _Builder:
         self.bindings: dict[tuple[Any, ...], Binding] = {}
         self.args: dict[str, tuple[str, ...]] = {}
         self.asyncs: dict[Any, bool] = {}
+        self.compiled: dict[str, tuple[HookDecl, tuple[Hook, ...]]] = {}
+        # A registration (not a reload: it re-imports) keeps what the last generation compiled
+        # from the declarations it leaves unchanged: the same objects, hooks class instances too.
+        self.reuse: dict[str, tuple[HookDecl, tuple[Hook, ...]]] = {}
+        if reuse is not None and reuse.state is state and _same_context(reuse.manifest, manifest):
+            self.reuse = reuse.compiled
 
     def build(self) -> Registry:
         for d in dict.fromkeys(str(f.directory) for f in self.m.files):
@@ -104,14 +122,30 @@ class _Builder:
                 sys.path.insert(0, d)
         for decl in self.m.decls:
             if decl.valid:
-                try:
-                    self._decl(decl)
-                except ResolveError as exc:
-                    self.problems.append(decl.problem(None, exc.message, exc.hint))
+                start = len(self.hooks)
+                old = self.reuse.get(decl.name)
+                if old is not None and _unchanged(old[0], decl):
+                    self._again(old[1], decl.enabled)
+                else:
+                    try:
+                        self._decl(decl)
+                    except ResolveError as exc:
+                        self.problems.append(decl.problem(None, exc.message, exc.hint))
+                self.compiled[decl.name] = (decl, tuple(self.hooks[start:]))
         if self.problems:
             self.problems.sort(key=lambda p: (self._file_rank(p.file), p.line, p.column))
             raise ValidationError(_dedupe(self.problems))
-        return Registry(self.generation, self.m.events, self.hooks, self.state, self.m)
+        return Registry(
+            self.generation, self.m.events, self.hooks, self.state, self.m, self.compiled
+        )
+
+    def _again(self, hooks: tuple[Hook, ...], enabled: bool) -> None:
+        """The hooks an unchanged declaration compiled to, at its place in this build."""
+        for h in hooks:
+            self.seq += 1
+            again = Hook(*_HOOK_FIELDS(h))  # a copy (dataclasses.replace costs 5 times more)
+            again.seq, again.off, again.enabled = self.seq, h.name in self.state.disabled, enabled
+            self.hooks.append(again)
 
     def _bind(
         self, fn: Any, args: tuple[str, ...], bound: dict[str, Any], wrap: bool, pluggy: bool
@@ -154,11 +188,13 @@ class _Builder:
             return
         rank = 0 if decl.tryfirst else 2 if decl.trylast else 1
         handler = None
-        if decl.error_handler is not None:
+        if isinstance(decl.error_handler, str):
             try:
                 handler = import_callable(decl.error_handler, self.m.settings.allowed_modules)
             except ResolveError as exc:
                 self._fail(decl, "error_handler", exc)
+        elif decl.error_handler is not None:  # handed over from code
+            handler = decl.error_handler
         if decl.kind == "class":
             self._class(decl, handler, rank)
             return
@@ -174,6 +210,9 @@ class _Builder:
             return
         if decl.kind == "command":
             self._add(decl, spec, None, handler, rank)
+        elif decl.caller is not None:  # the callable itself, handed over from code
+            assert callable(decl.target)
+            self._add(decl, spec, decl.target, handler, rank)
         else:
             assert isinstance(decl.target, str)
             try:
@@ -186,16 +225,18 @@ class _Builder:
     def _class(self, decl: HookDecl, handler: Any, rank: int) -> None:
         allowed = self.m.settings.allowed_modules
         target = decl.target
-        assert isinstance(target, str)
+        cls: Any
         try:
-            if decl.plugin and ":" not in target:  # an entry point naming a module
-                cls = import_module(target, allowed)
+            if decl.caller is not None:  # a hooks object handed over from code
+                cls = target
+            elif decl.plugin and ":" not in str(target):  # an entry point naming a module
+                cls = import_module(str(target), allowed)
             else:
-                cls = import_target(target, allowed)
+                cls = import_target(str(target), allowed)
         except ResolveError as exc:
             self._fail(decl, "class", exc)
             return
-        if not inspect.isclass(cls) and not decl.plugin:
+        if not inspect.isclass(cls) and not decl.plugin and decl.caller is None:
             self.problems.append(decl.problem("class", f"{target!r} is not a class"))
             return
         try:
@@ -206,7 +247,9 @@ class _Builder:
                 decl.problem(
                     "args" if decl.args else "class",
                     f"constructing {cls.__name__} failed: {type(exc).__name__}: {exc}",
-                    "check `args:` against the constructor's parameters"
+                    "register an instance instead: a class is made without arguments"
+                    if decl.caller is not None
+                    else "check `args:` against the constructor's parameters"
                     if isinstance(exc, TypeError)
                     else None,
                 )
@@ -322,7 +365,7 @@ class _Builder:
         if fn is None:
             try:
                 invoke = compile_command(
-                    list(decl.target) if isinstance(decl.target, tuple) else decl.target,
+                    list(decl.target) if isinstance(decl.target, tuple) else str(decl.target),
                     spec.name,
                     args,
                     spec.style == "veto",
@@ -341,16 +384,17 @@ class _Builder:
                 bound = {k: v for k, v in bound.items() if k in params}
             # A callable may check its `with:` values at load time (the built-ins do).
             checker = getattr(fn, "check_with", None) if name is None else None
-            assert decl.doc is not None
             bad = [
                 decl.doc.problem(decl.path + ("with", key), msg, hint, hook=decl.name)
+                if decl.doc is not None
+                else decl.problem("with", f"{key}: {msg}", hint)
                 for key, msg, hint in (checker(bound) if callable(checker) else ())
             ]
             self.problems.extend(bad)
             try:
                 binding = self._bind(fn, args, bound, mode == "wrap", bool(name and _marker(fn)))
             except ResolveError as exc:
-                exc = _naming(exc, spec)
+                exc = _naming(exc, spec) if decl.caller is None else _from_code(_naming(exc, spec))
                 key = "with" if exc.message.startswith("`with:`") else ("class" if name else "call")
                 prefix = f"{fn.__qualname__}: " if name else ""
                 self.problems.append(decl.problem(key, prefix + exc.message, exc.hint))
@@ -397,9 +441,42 @@ class _Builder:
         )
 
 
+def _same_context(old: Manifest, new: Manifest) -> bool:
+    """Whether hooks compiled for ``old`` mean the same under ``new`` (settings and events)."""
+    return old.settings == new.settings and old.events == new.events
+
+
+def _unchanged(old: HookDecl, new: HookDecl) -> bool:
+    """The same declaration but perhaps for ``enabled`` (``enable``/``disable`` keep a hooks
+    class's instance). Fields compare by identity first, so an unchanged one is cheap."""
+    if old is new:
+        return True
+    if new.caller is not None and (
+        old.target is not new.target or old.error_handler is not new.error_handler
+    ):
+        return False  # objects from code: another one is another hook, even if it is ==
+    if old.enabled != new.enabled:
+        old = old.replace(enabled=new.enabled)
+    try:
+        return bool(old == new)
+    except Exception:  # an object from code whose == raises or answers an array
+        return False
+
+
 def _naming(exc: ResolveError, spec: EventSpec) -> ResolveError:
     """The resolver speaks of "this event"; the user reads better with its name."""
     return ResolveError(exc.message.replace("this event", f"event {spec.name!r}"), exc.hint)
+
+
+def _from_code(exc: ResolveError) -> ResolveError:
+    """The binder speaks of ``with:``; a hook registered from code binds values itself."""
+    message = exc.message.replace(" nor given under `with:`", "").replace("neither an", "not an")
+    hint = exc.hint
+    if hint:
+        hint = re.sub(
+            r"bind it with `with: \{(\w+): \.\.\.\}`", r"bind \1 with functools.partial", hint
+        )
+    return ResolveError(message, hint)
 
 
 def _dedupe(problems: list[Problem]) -> list[Problem]:
@@ -412,7 +489,15 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
     return out
 
 
-def build(manifest: Manifest, state: State | None = None, generation: int = 1) -> Registry:
-    """Resolve and compile a manifest; raise ValidationError listing every problem."""
+def build(
+    manifest: Manifest,
+    state: State | None = None,
+    generation: int = 1,
+    reuse: Registry | None = None,
+) -> Registry:
+    """Resolve and compile a manifest; raise ValidationError listing every problem.
+
+    With ``reuse`` (the live registry, when only declarations registered from code changed)
+    the hooks of declarations equal to its own are carried over instead of resolved again."""
     with bulk():
-        return _Builder(manifest, state or State(), generation).build()
+        return _Builder(manifest, state or State(), generation, reuse).build()

@@ -4,11 +4,14 @@ Rule: tryfirst hooks, then the rest by ascending priority, then trylast hooks; t
 declaration order. Declaration order is load order: an include's hooks before the includer's,
 a same-named hook in a later file replaces the earlier one in place, and a hooks class
 registers its methods (whose pluggy markers decide tryfirst/trylast) at the class entry's place.
+Hooks registered from code (``HookRunner.register``) follow the files' hooks under the same
+rule: a name already declared is replaced in place, a new one comes after them.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import io
 import itertools
 import json
@@ -20,6 +23,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from hookrunner import HookRunner
 from hookrunner.commands.app import main
 from hookrunner.kernel.events import CATALOGUE
 
@@ -108,6 +112,27 @@ def _expected(include, root) -> list[tuple[str, str]]:
     return [(ev, name) for *_, ev, name in sorted(keyed)]
 
 
+def _write_project(base: Path, include, root, extra=()) -> str:
+    """The module and both manifests for one example; ``extra`` entries' classes go in the
+    module too (hooks registered from code use them). Returns the module's name."""
+    module = f"ordering_{os.getpid()}_{next(_unique)}"
+    source = ["from kedro.framework.hooks import hook_impl", "def noop():", "    pass", ""]
+    for i, (_, e) in enumerate(list(include) + list(root) + list(extra)):
+        if e["kind"] == "class":
+            source.append(_class_source(f"Hooks{i}", e["methods"]))
+    (base / f"{module}.py").write_text("\n".join(source))
+    classes = {i: f"Hooks{i}" for i, (_, e) in enumerate(include + root) if e["kind"] == "class"}
+    inc_text = "version: 1\nhooks:\n" + "".join(
+        _yaml_entry(n, e, module, classes.get(i)) for i, (n, e) in enumerate(include)
+    )
+    root_text = "version: 1\ninclude: [inc.yaml]\nhooks:\n" + "".join(
+        _yaml_entry(n, e, module, classes.get(len(include) + i)) for i, (n, e) in enumerate(root)
+    )
+    (base / "inc.yaml").write_text(inc_text if include else "version: 1\n")
+    (base / "hooks.yaml").write_text(root_text if root else "version: 1\ninclude: [inc.yaml]\n")
+    return module
+
+
 def _list_json(manifest: Path) -> list[dict]:
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
@@ -122,26 +147,49 @@ def test_list_order_is_the_documented_rule(pair):
     include, root = pair
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
-        module = f"ordering_{os.getpid()}_{next(_unique)}"
-        source = ["from kedro.framework.hooks import hook_impl", "def noop():", "    pass", ""]
-        classes: dict[int, str] = {}
-        for i, (_, e) in enumerate(include + root):
-            if e["kind"] == "class":
-                classes[i] = f"Hooks{i}"
-                source.append(_class_source(classes[i], e["methods"]))
-        (base / f"{module}.py").write_text("\n".join(source))
-        inc_text = "version: 1\nhooks:\n" + "".join(
-            _yaml_entry(n, e, module, classes.get(i)) for i, (n, e) in enumerate(include)
-        )
-        root_text = "version: 1\ninclude: [inc.yaml]\nhooks:\n" + "".join(
-            _yaml_entry(n, e, module, classes.get(len(include) + i))
-            for i, (n, e) in enumerate(root)
-        )
-        (base / "inc.yaml").write_text(inc_text if include else "version: 1\n")
-        (base / "hooks.yaml").write_text(root_text if root else "version: 1\ninclude: [inc.yaml]\n")
+        _write_project(base, include, root)
         rows = _list_json(base / "hooks.yaml")
     assert [(r["event"], r["name"]) for r in rows] == _expected(include, root)
     for r in rows:
+        assert r["order"] in ("tryfirst", "normal", "trylast")
+
+
+# Registered from code: names from the files' pool and more (some replace a file's hook), not
+# unique (registering a name again replaces the earlier registration in place).
+registered = st.lists(st.tuples(st.sampled_from([f"h{i}" for i in range(10)]), entry), max_size=6)
+
+
+def _register(runner: HookRunner, mod, name: str, e: dict, index: int) -> None:
+    options = {} if e["priority"] is None else {"priority": e["priority"]}
+    if e["rank"]:
+        options[e["rank"]] = True
+    if e["kind"] == "call":
+        runner.register(name, e["event"], mod.noop, **options)
+    else:  # a hooks object: its methods named after events register
+        runner.register(name, None, getattr(mod, f"Hooks{index}")(), **options)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(files, registered)
+def test_registered_hooks_follow_the_same_rule(pair, code):
+    include, root = pair
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp)
+        module = _write_project(base, include, root, code)
+        with HookRunner.from_files(base / "hooks.yaml") as runner:
+            mod = importlib.import_module(module)
+            for i, (name, e) in enumerate(code):
+                _register(runner, mod, name, e, len(include) + len(root) + i)
+            rows = runner.describe()
+    assert [(r["event"], r["name"]) for r in rows] == _expected(include, root + code)
+    # Each hook shows the source of the declaration that won its name.
+    in_files = {name for name, _ in include + root}
+    from_code = {name for name, _ in code}
+    for r in rows:
+        declared = r["name"].split(".")[0]
+        assert r["source"].startswith("python:") == (declared in from_code)
+        if declared in from_code:  # replacing a file's hook says so
+            assert (r["overrides"] is not None) == (declared in in_files)
         assert r["order"] in ("tryfirst", "normal", "trylast")
 
 

@@ -40,6 +40,30 @@ def runner(project):
         yield r
 
 
+def test_hooks_registered_from_code_are_recorded_like_the_files(project, runner):
+    runner.register("greeter", "session_start", lambda: {"hello": "code"}, priority=1)
+    runner.register("edited", "post_file_edit", lambda file_path: None)  # replaces the file's
+
+    def fails(file_path):
+        raise ValueError(file_path)
+
+    runner.register("fails", "post_file_edit", fails)
+    with runner.session(session_id="c1") as s:
+        s.emit("post_file_edit", file_path="a.py")
+        assert s.get_metadata()["hello"] == "code"
+    store = Store(project.root / ".hookrunner" / "sessions.db")
+    calls = [(c["event"], c["hook"], c["ok"]) for c in store.hook_calls("c1")]
+    assert calls[:2] == [("session_start", "greeter", True), ("session_start", "started", True)]
+    edits = [c for c in calls if c[0] == "post_file_edit"]
+    assert edits == [
+        ("post_file_edit", "edited", True),
+        ("post_file_edit", "broken", False),
+        ("post_file_edit", "fails", False),
+    ]
+    assert [c["error"] for c in store.hook_calls("c1", failed_only=True)][-1] == "ValueError: a.py"
+    assert not [e for e in runner.seen if e[0] == "edit"]  # the file's `edited` was replaced
+
+
 def test_session_lifecycle_metadata_feedback_checkpoints(project, runner):
     with runner.session(session_id="s1", metadata={"user": "ada"}) as s:
         s.emit("post_file_edit", file_path="a.py")
