@@ -18,7 +18,7 @@ _SECRET_NAME = re.compile(
     r"SESSION_KEY|(^|_)KEY($|_)|OTEL_EXPORTER_OTLP(_TRACES)?_HEADERS",
     re.IGNORECASE,
 )
-_SHORTEST = 4  # shorter values would scrub ordinary words
+_SHORTEST = 6  # shorter values would scrub ordinary words
 
 
 def env_secrets(environ: Mapping[str, str]) -> list[str]:
