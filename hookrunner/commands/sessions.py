@@ -139,6 +139,8 @@ def show_session(
         "feedback": db.feedback(sid),
         "checkpoints": db.checkpoints(sid),
         "hooks": db.hook_stats(sid),
+        # When and where each node ran (JSON only: a run may have thousands).
+        "nodes": db.nodes(sid) if fmt == "json" else [],
         # Every call only where it is shown; the summary needs just the first failures.
         "calls": db.hook_calls(sid) if calls or fmt == "json" else [],
         "failed": db.hook_calls(sid, failed_only=True, limit=10),

@@ -24,6 +24,7 @@ import time
 from contextlib import nullcontext
 from typing import Any, ClassVar
 
+from ..services.telemetry import remote as telemetry_remote
 from .datasets import MemoryDataset
 from .graph import Node
 from .remote import (
@@ -159,7 +160,7 @@ class DaskRunner(Runner):
             driver_events=frozenset(driver_plans),
             paths=tuple(sorted(dirs)),
             tag=f"{os.getpid()}-{next(_run_ids)}-{job.run_id}",
-            trace=job.trace.remote() if job.trace is not None else None,
+            trace=telemetry_remote.request(job.trace) if job.trace is not None else None,
         )
         return payload, driver_plans
 
@@ -281,7 +282,8 @@ class DaskRunner(Runner):
         # A traced run: the node's spans from the worker, with the driver's hooks inside.
         scope: Any = nullcontext()
         if job.trace is not None:
-            scope = job.trace.adopt(
+            scope = telemetry_remote.adopt(
+                job.trace,
                 report.spans if report is not None else None,
                 {
                     "node": node.name,

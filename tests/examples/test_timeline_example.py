@@ -87,6 +87,10 @@ def test_the_timeline_of_a_run_drawn_by_a_browser(tmp_path):
     assert shown.returncode == 0, shown.stderr
     page = root / "report.html"
     assert "written to report.html" in shown.stdout and page.stat().st_size > 2000
+    # A place that cannot be written: a clear error, exit 2, no traceback.
+    blocked = _hookrunner(root, *command[1:-1], "report.html/inside.html")
+    assert blocked.returncode == 2 and "cannot write report.html/inside.html" in blocked.stderr
+    assert "Traceback" not in blocked.stderr
 
     png = tmp_path / "timeline.png"
     screenshot(page, png, tmp_path / "chromium-profile")

@@ -81,8 +81,9 @@ class Session:
         # record writes, so that ending costs one transaction.
         self._staged: dict[str, str] | None = None
         self._stop_listening: Callable[[], None] | None = None
-        # A host session's span when its runner traces (a run has its run's span instead).
+        # A host session's span and tracer when its runner traces (a run has its run's span).
         self._span: Any = None
+        self._tracer: Any = None
         self._scope: Callable[[], AbstractContextManager[Any]] = _no_scope
 
     # ------------------------------------------------------------------ recording
@@ -121,7 +122,7 @@ class Session:
         """A node the run ran (seconds since the epoch; ``lane``: its thread or worker, None
         for the session's own thread; ``error``: why it failed). Written with the next
         flush."""
-        self._nodes.append(NodeRun(node, started, ended, lane, error))
+        self._nodes.append(_node_run(NodeRun, (node, started, ended, lane, error)))
 
     def start_recording(self) -> None:
         """Record hook calls from now on (before ``start`` too: the run's CLI events)."""
@@ -186,15 +187,16 @@ class Session:
         self._stop_listening = delivery.add_listener(self._delivery_failed)
         tracer = tracer_of(self.runner) if self.kind != "run" else None
         if tracer is not None:
-            self._trace(tracer)
+            self._start_span(tracer)
         self.emit("session_start")
         return self
 
-    def _trace(self, tracer: Any) -> None:
+    def _start_span(self, tracer: Any) -> None:
         """Make this session a span, with what it emits and writes inside it (set once, at
         start: a session that is not traced keeps the plain methods)."""
         from opentelemetry import trace
 
+        self._tracer = tracer
         span = self._span = tracer.start_session(self.id, self.kind)
         plain_emit = self.emit
 
@@ -239,9 +241,7 @@ class Session:
                 self.flush(end=(status, summary), metadata=staged)
             finally:
                 if self._span is not None:
-                    tracer_of(self.runner).end_session(  # type: ignore[union-attr]
-                        self._span, status, (summary or {}).get("error")
-                    )
+                    self._tracer.end_session(self._span, status, (summary or {}).get("error"))
                     self._span = None
             if not keep_recording:
                 self.stop_recording()
@@ -420,6 +420,7 @@ class Session:
 
 
 _NO_SCOPE = nullcontext()
+_node_run = tuple.__new__  # NodeRun's own __new__ is a Python function; this is the C one
 
 
 def _no_scope() -> AbstractContextManager[Any]:

@@ -472,24 +472,29 @@ class Store:
         return sum(1 for r in calls if not r.ok)
 
     def _insert_nodes(self, c: sqlite3.Connection, num: int, nodes: list[NodeRun]) -> None:
-        names = {n for r in nodes for n in (r.node, r.lane) if n is not None}
-        ids = self._name_ids(c, names)
-        _insert(
-            c,
-            "INSERT INTO node_runs (session, node, lane, started, ended, error)",
-            "(?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    num,
-                    ids[r.node],
-                    None if r.lane is None else ids[r.lane],
-                    r.started,
-                    r.ended,
-                    r.error,
+        """Insert node rows in order; a batch of nodes that finished on the session's own
+        thread binds no None (see ``flush``)."""
+        ids = self._names
+        try:
+            plain = [
+                (num, ids[node], started, ended) if lane is error is None else _other()
+                for node, started, ended, lane, error in nodes
+            ]
+        except (KeyError, _NotPlain):
+            ids = self._name_ids(c, {n for r in nodes for n in (r.node, r.lane) if n is not None})
+            if not all(r.lane is r.error is None for r in nodes):
+                _insert(
+                    c,
+                    "INSERT INTO node_runs (session, node, lane, started, ended, error)",
+                    "(?, ?, ?, ?, ?, ?)",
+                    [
+                        (num, ids[r.node], r.lane and ids[r.lane], r.started, r.ended, r.error)
+                        for r in nodes
+                    ],
                 )
-                for r in nodes
-            ],
-        )
+                return
+            plain = [(num, ids[r.node], r.started, r.ended) for r in nodes]
+        _insert(c, "INSERT INTO node_runs (session, node, started, ended)", "(?, ?, ?, ?)", plain)
 
     def _session_num(self, c: sqlite3.Connection, session_id: str) -> int | None:
         """The session's rowid (cached: ``begin`` knows it, a flush looks it up once)."""

@@ -24,6 +24,7 @@ from typing import Any
 from .store import Store
 
 MAX_MARKS = 5000  # hook calls drawn at most (failures and vetoes always are)
+MAX_LISTED = 200  # failures and vetoes listed below the chart at most
 CHART_W = 940  # px of time axis
 LABEL_W = 170  # px of lane names
 LANE_H = 40
@@ -340,9 +341,10 @@ def render(tl: Timeline) -> str:
         "slowest",
     )
     problems = _table(
-        "failures and vetoes",
+        "failures and vetoes"
+        + (f" (the first {MAX_LISTED} of {len(tl.failed)})" if len(tl.failed) > MAX_LISTED else ""),
         ["hook", "event", "at", "lane", "error or reason"],
-        [[m.hook, m.event, _ms(m.start_ms), m.lane, m.error or ""] for m in tl.failed],
+        [[m.hook, m.event, _ms(m.start_ms), m.lane, m.error or ""] for m in tl.failed[:MAX_LISTED]],
         "failures",
     )
     return (

@@ -367,19 +367,6 @@ class NodeTrace:
         span = self.last = NodeSpan(self, name, catalog)
         return span
 
-    def remote(self) -> Any:
-        """The picklable request a worker traces a node of this run with."""
-        from .remote import request
-
-        return request(self)
-
-    def adopt(self, spans: list[dict[str, Any]] | None, report: Mapping[str, Any]) -> Any:
-        """Export the spans a worker made for one node (under this run's span); returns a
-        context manager in which the driver's own hooks of that node nest under it."""
-        from .remote import adopt
-
-        return adopt(self, spans, report)
-
 
 class NodeSpan:
     """One node's span; ``load`` and ``save`` trace the node's dataset accesses."""
