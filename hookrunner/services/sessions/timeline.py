@@ -227,7 +227,7 @@ def _svg(tl: Timeline) -> str:
             f' data-ms="{b.ms:.3f}" data-tip="{escape(tip)}" x="{x:.2f}" y="{y}"'
             f' width="{w:.3f}" height="{LANE_H - 16}" rx="3"><title>{escape(tip)}</title></rect>'
         )
-        if w > 8 * len(b.name) + 8:
+        if w > 7 * len(b.name) + 8:  # room for its name (12px text)
             out.append(
                 f'<text class="bar-label" x="{x + 4:.2f}" y="{y + (LANE_H - 16) / 2 + 4}">'
                 f"{escape(b.name)}</text>"
