@@ -20,3 +20,7 @@ def note(session_id):
 
 def begin(run_params):
     pass
+
+
+def explode(tool_name):
+    raise RuntimeError(f"{tool_name} blew up")

@@ -3,6 +3,7 @@ every runner (success and failure), host emits, sessions; and nothing installed 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 
@@ -222,6 +223,7 @@ def _runner(project, settings: str = "") -> HookRunner:
             call: {hooks}:broken
             with: {{token: "${{env:HK_TEST_UPLOAD_TOKEN,no-token}}"}}
           - {{name: note, event: session_start, call: {hooks}:note}}
+          - {{name: explode, event: post_tool_execution, call: {hooks}:explode, on_error: raise}}
         """,
     )
     return HookRunner.from_files(manifest)
@@ -258,6 +260,53 @@ def test_a_host_emit_is_a_span_with_its_hooks_veto_and_secrets_scrubbed(project,
     )
     # Payloads were not asked for: no argument is an attribute.
     assert not any(k.startswith("hookrunner.arg.") for s in tree.spans for k in s.attributes)
+
+
+def test_a_hook_raising_out_of_an_emit_and_an_async_emit(project):
+    with captured() as exporter:
+        with _runner(project) as runner:
+            with pytest.raises(RuntimeError, match="git blew up"):
+                runner.emit("post_tool_execution", tool_name="git")
+            asyncio.run(runner.aemit("pre_tool_execution", tool_name="rm"))
+    tree = Tree(exporter.get_finished_spans())
+    raised = tree.one("post_tool_execution")
+    assert raised.status.status_code is StatusCode.ERROR
+    assert raised.attributes["error.type"] == "RuntimeError"
+    (hook,) = tree.kids(raised)
+    assert hook.name == "explode" and hook.attributes["hookrunner.hook.outcome"] == "error"
+    # aemit is observed like emit: its span and its hook's, after it ran.
+    vetoed = tree.one("pre_tool_execution")
+    assert vetoed.attributes["hookrunner.vetoed"] is True
+    assert [k.name for k in tree.kids(vetoed)] == ["guard"]
+
+
+def test_a_resumed_run_has_a_skip_span_for_each_node_it_did_not_run_again(project):
+    nodes = project.module(source("telemetry_nodes"), "tn")
+    path = project.write(
+        "etl.yaml",
+        f"""
+        version: 1
+        catalog:
+          rows: {{type: json, path: out/rows.json}}
+          out: {{type: json, path: out/total.json}}
+        nodes:
+          - {{name: extract, func: {nodes}:extract, outputs: rows}}
+          - {{name: total, func: {nodes}:total, inputs: rows, outputs: out}}
+        """,
+    )
+    first = run_pipeline(path, store=project.root / "s.db", nodes=["extract"])
+    assert first.ok
+    with captured() as exporter:
+        again = run_pipeline(path, store=project.root / "s.db", resume=first.session_id)
+    assert again.ok and again.nodes_skipped == ["extract"] and again.nodes_run == ["total"]
+    tree = Tree(exporter.get_finished_spans())
+    (run,) = tree.roots()
+    results = {
+        s.name: s.attributes["cicd.pipeline.task.run.result"]
+        for s in tree.kids(run)
+        if "cicd.pipeline.task.name" in s.attributes
+    }
+    assert results == {"extract": "skip", "total": "success"}
 
 
 def test_payloads_asked_for_and_hook_calls_as_events(project):
