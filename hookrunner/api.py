@@ -14,6 +14,7 @@ from typing import Any
 from .host import runner as host
 from .pipeline.context import RunResult
 from .pipeline.lifecycle import run_pipeline
+from .services import telemetry  # noqa: F401 - traces a runner whose settings ask for it
 from .services.sessions.session import Session
 from .services.sessions.store import open_store
 

@@ -61,6 +61,7 @@ def load_runner(hooks: list[Path] | None) -> HookRunner:
     fires ``after_command_run`` with the exit code, also after exit 2 for invalid files)."""
     from ..host.command_hooks import project_metadata
     from ..host.runner import HookRunner
+    from ..services import telemetry  # noqa: F401 - traces the runner when configured
 
     paths = manifest_paths(hooks)
     args = cli_hooks.command_args([])

@@ -133,10 +133,9 @@ def _summary(result: Any, quiet: bool) -> None:
     if result.error and result.exit_code != 0:
         typer.echo(f"error: {result.error}", err=True)
     if result.session_id and not quiet:
-        console.print(
-            f"details: hookrunner sessions show {result.session_id} --store {result.store}",
-            soft_wrap=True,
-        )
+        show = f"hookrunner sessions show {result.session_id} --store {result.store}"
+        console.print(f"details: {show}", soft_wrap=True)
+        console.print(f"timeline: {show} --html report.html", soft_wrap=True)
 
 
 class RunCommand(TyperCommand):

@@ -112,6 +112,12 @@ def show_session(
     store: Path = STORE_OPTION,
     fmt: str = FORMAT_OPTION,
     calls: bool = typer.Option(False, "--calls", help="List every hook call, not just totals."),
+    html: Path = typer.Option(
+        None,
+        "--html",
+        help="Write the session's timeline (nodes per lane, hook calls, slowest hooks) to this "
+        "self-contained HTML file.",
+    ),
 ) -> None:
     """Show one session: metadata, feedback, checkpoints and its hook calls."""
     from ..services.sessions.store import StoreError
@@ -124,12 +130,17 @@ def show_session(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(INVALID) from None
     sid = s["id"]
+    if html is not None:
+        _write_html(db, sid, html)
+        return
     data = {
         "session": s,
         "metadata": db.metadata(sid),
         "feedback": db.feedback(sid),
         "checkpoints": db.checkpoints(sid),
         "hooks": db.hook_stats(sid),
+        # When and where each node ran (JSON only: a run may have thousands).
+        "nodes": db.nodes(sid) if fmt == "json" else [],
         # Every call only where it is shown; the summary needs just the first failures.
         "calls": db.hook_calls(sid) if calls or fmt == "json" else [],
         "failed": db.hook_calls(sid, failed_only=True, limit=10),
@@ -204,3 +215,18 @@ def show_session(
                 *((c.get("worker") or "",) if remote else ()),
             )
         console.print(t)
+
+
+def _write_html(db: Any, sid: str, path: Path) -> None:
+    """The timeline page, written atomically (a reader never sees half a file)."""
+    from ..services.sessions.timeline import render, timeline
+    from ..services.storage import atomic_write_bytes
+
+    page = render(timeline(db, sid))
+    db.close()
+    try:
+        atomic_write_bytes(path, page.encode("utf-8"))
+    except OSError as exc:
+        typer.echo(f"error: cannot write {path}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(INVALID) from None
+    typer.echo(f"timeline of session {sid} written to {path}")

@@ -9,8 +9,9 @@ above (``hookrunner.HookRunner`` is this class with ``session()`` and ``run_pipe
 
 The layers above also need to know about runners without this module knowing about them:
 the S3 client slot asks ``open_runners()`` for the manifests that fill it, and what must
-happen after each registry swap or close (pruning S3 clients, draining the delivery queue)
-is registered with ``on_swap`` and ``on_close``.
+happen when a runner is made (tracing, if its settings turn it on), after each registry swap
+or close (pruning S3 clients, draining the delivery queue) is registered with ``on_open``,
+``on_swap`` and ``on_close``.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ T = TypeVar("T")
 
 _lock = threading.Lock()
 _open: list[weakref.ReferenceType[HookRunner]] = []  # open runners, oldest first
+_on_open: list[Callable[[HookRunner], None]] = []
 _on_swap: list[Callable[[HookRunner], None]] = []
 _on_close: list[Callable[[HookRunner], None]] = []
 
@@ -50,6 +52,14 @@ def open_runners() -> list[HookRunner]:
     with _lock:
         runners = [r() for r in _open]
     return [r for r in runners if r is not None]
+
+
+def on_open(listener: Callable[[HookRunner], None]) -> None:
+    """Call ``listener(runner)`` when a runner is made, before its first emit (once per
+    listener). It may raise ``ValidationError``: the runner is then not made."""
+    with _lock:
+        if listener not in _on_open:
+            _on_open.append(listener)
 
 
 def on_swap(listener: Callable[[HookRunner], None]) -> None:
@@ -126,6 +136,7 @@ class HookRunner:
         self._files: Manifest = registry.manifest
         self._code: dict[str, HookDecl] = {}
         self._switches: dict[str, bool] = {}
+        _notify(_on_open, self)
         with _lock:
             _open[:] = [r for r in _open if r() is not None]
             _open.append(weakref.ref(self))

@@ -11,6 +11,7 @@ import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path as FsPath
+from typing import Any
 
 from . import plugins, schema
 from .decl import HookDecl
@@ -27,6 +28,10 @@ class Settings:
     timeout: float | None = None
     # "auto": fast events are timed as a whole (see fastpath); "exact": every hook, always.
     timing: str = "auto"
+    # ``settings.telemetry`` merged over the files (a later file's keys win), and where it was
+    # last written (problems found when it is applied point there); None: not written.
+    telemetry: dict[str, Any] | None = None
+    telemetry_at: tuple[Document, Path] | None = None
 
 
 @dataclass
@@ -142,6 +147,9 @@ class Loader:
             s.timeout = parse_duration(raw["timeout"])
         if "timing" in raw:
             s.timing = raw["timing"]
+        if isinstance(raw.get("telemetry"), dict):
+            s.telemetry = {**(s.telemetry or {}), **raw["telemetry"]}
+            s.telemetry_at = (doc, ("settings", "telemetry"))
 
     def _events(self, doc: Document) -> None:
         raw = doc.data.get("events")

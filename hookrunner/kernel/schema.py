@@ -131,6 +131,55 @@ def hook_entry_schema() -> dict[str, Any]:
     }
 
 
+def telemetry_schema() -> dict[str, Any]:
+    """``settings.telemetry``: OpenTelemetry traces; what is left out comes from ``OTEL_*``."""
+    return {
+        "description": "OpenTelemetry traces (pip install 'hookrunner[otel]'); keys left out "
+        "come from the OTEL_* environment variables",
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "enabled": {
+                "description": "false: no traces, whatever the OTEL_* variables say",
+                "type": "boolean",
+                "default": True,
+            },
+            "exporter": {
+                "description": "otlp (OTLP/HTTP), console (stdout) or none; default "
+                "OTEL_TRACES_EXPORTER, else otlp",
+                "enum": ["otlp", "console", "none"],
+            },
+            "endpoint": {
+                "description": "the collector's OTLP/HTTP base URL (/v1/traces is added); "
+                "default OTEL_EXPORTER_OTLP_ENDPOINT",
+                "type": "string",
+                "pattern": "^https?://",
+            },
+            "headers": {
+                "description": "extra HTTP headers for the exporter (use ${env:NAME} for tokens)",
+                "type": "object",
+                "additionalProperties": {"type": "string"},
+            },
+            "service_name": {
+                "description": "service.name; default OTEL_SERVICE_NAME, else hookrunner",
+                "type": "string",
+                "minLength": 1,
+            },
+            "hook_calls": {
+                "description": "each hook call as a child span of its emit, or as an event on it",
+                "enum": ["spans", "events"],
+                "default": "spans",
+            },
+            "payloads": {
+                "description": "event arguments recorded as span attributes (hookrunner.arg.NAME, "
+                "a shortened repr); none by default",
+                "type": "array",
+                "items": {"type": "string", "pattern": _IDENT},
+            },
+        },
+    }
+
+
 def build_hooks_schema() -> dict[str, Any]:
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -149,6 +198,7 @@ def build_hooks_schema() -> dict[str, Any]:
                     "on_error": {"enum": list(POLICIES)},
                     "timeout": _duration(),
                     "timing": {"enum": ["auto", "exact"]},
+                    "telemetry": telemetry_schema(),
                 },
             },
             "include": {"type": "array", "items": {"type": "string", "minLength": 1}},

@@ -99,6 +99,8 @@ class Invocation:
     document: Any = None
     # Whether the run froze the loaded objects (``heap.freeze``); thawed when it ends.
     frozen: bool = False
+    # The run's span (``services.telemetry``'s ``RunSpan``) when the run is traced.
+    trace: Any = None
 
     def run_params(self, context: RunContext) -> dict[str, Any]:
         """Kedro's ``run_params``: the run's settings plus ``run_id``/``session_id``."""

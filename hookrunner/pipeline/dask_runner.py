@@ -20,8 +20,11 @@ import itertools
 import logging
 import os
 import re
+import time
+from contextlib import nullcontext
 from typing import Any, ClassVar
 
+from ..services.telemetry import remote as telemetry_remote
 from .datasets import MemoryDataset
 from .graph import Node
 from .remote import (
@@ -157,6 +160,7 @@ class DaskRunner(Runner):
             driver_events=frozenset(driver_plans),
             paths=tuple(sorted(dirs)),
             tag=f"{os.getpid()}-{next(_run_ids)}-{job.run_id}",
+            trace=telemetry_remote.request(job.trace) if job.trace is not None else None,
         )
         return payload, driver_plans
 
@@ -266,14 +270,50 @@ class DaskRunner(Runner):
                 report, error = exc.report, exc.error
             else:  # the worker died, the task could not be sent or was cancelled
                 report, error = None, exc
+        now = time.time()
+        started, ended = (report.started, report.ended) if report is not None else (now, now)
+        worker = report.worker if report is not None else None
         if report is not None:
             if session is not None:
                 session.record_remote(report.calls, report.worker)
                 for info, err in report.post_errors:
                     session.emit("post_error", error_info=info, error=err)
-            seconds = report.ended - report.started
-        else:
-            seconds = 0.0
+        seconds = ended - started
+        # A traced run: the node's spans from the worker, with the driver's hooks inside.
+        scope: Any = nullcontext()
+        if job.trace is not None:
+            scope = telemetry_remote.adopt(
+                job.trace,
+                report.spans if report is not None else None,
+                {
+                    "node": node.name,
+                    "worker": worker,
+                    "started": started,
+                    "ended": ended,
+                    "error": error,
+                },
+            )
+        try:
+            with scope:
+                self._driver_side(job, node, report, error, driver, seconds)
+        except NodeFailed as exc:
+            if session is not None:
+                failed = f"{type(exc.error).__name__}: {exc.error}"
+                session.record_node(node.name, started, ended, worker, failed)
+            raise
+        if session is not None:
+            session.record_node(node.name, started, ended, worker)
+
+    def _driver_side(
+        self,
+        job: Job,
+        node: Node,
+        report: NodeReport | None,
+        error: BaseException | None,
+        driver: dict,
+        seconds: float,
+    ) -> None:
+        """The node's hooks that run in the driver, then its checkpoint."""
         try:
             if report is not None:
                 for event, kw in report.trace:

@@ -186,6 +186,7 @@ def run_factory(
         pipeline, catalog = context.pipeline, context.catalog
         chosen = pick(command.options)
         hooks.emit("before_pipeline_run", run_params=run_params, pipeline=pipeline, catalog=catalog)
+        run_span = getattr(command, "trace", None)  # the run's span when it is traced
         job = Job(
             pipeline=context.to_run,
             catalog=catalog,
@@ -193,6 +194,7 @@ def run_factory(
             run_id=context.run_id,
             session=context.session,
             progress=command.progress,
+            trace=run_span.nodes() if run_span is not None else None,
         )
         command.job = job
         try:

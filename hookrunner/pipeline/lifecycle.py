@@ -24,6 +24,7 @@ from ..kernel.errors import Problem, ValidationError, did_you_mean
 from ..kernel.version import __version__
 from ..services.sessions.session import Session
 from ..services.sessions.store import StoreError, open_store
+from ..services.telemetry import tracer_of
 from . import heap
 from . import invocation as _slot_defaults  # noqa: F401 - provides config/init/run_hook's
 from .context import (
@@ -41,6 +42,13 @@ from .runner_choice import RUNNERS
 from .runners import NodeFailed, Progress
 from .selection import select_nodes
 from .spec import PipelineSpec, build_hooks, load_document, manifest_paths
+
+
+def pipeline_name(path: Path) -> str:
+    """The pipeline's name in traces (``cicd.pipeline.name``): the file's name without its
+    suffix, or its folder's name for a file called ``pipeline.yaml``."""
+    path = Path(path).resolve()
+    return path.parent.name if path.stem == "pipeline" and path.parent.name else path.stem
 
 
 def _error_info(exc: BaseException) -> dict[str, Any]:
@@ -120,6 +128,10 @@ def run(
         "pipeline": str(Path(doc.file).resolve()),
         "hookrunner_version": __version__,
     }
+    tracer = tracer_of(hooks)
+    if tracer is not None:  # the run's span, current until the run ends
+        command.trace = tracer.start_run(pipeline_name(Path(doc.file)), session.id)
+    failure: BaseException | None = None  # what failed the run (the run's span says)
     session.start_recording()
     try:
         try:
@@ -131,8 +143,10 @@ def run(
             _lifecycle(command, result)
         except ValidationError as exc:
             result.exit_code, result.status, result.problems = INVALID, "invalid", exc.problems
+            failure = exc
         except (UsageError, StoreError) as exc:
             result.exit_code, result.status, result.error = INVALID, "invalid", str(exc)
+            failure = exc
         except KeyboardInterrupt:
             result.exit_code, result.status, result.error = (
                 INTERRUPTED,
@@ -140,6 +154,7 @@ def run(
                 "interrupted",
             )
         except Exception as exc:
+            failure = exc.error if isinstance(exc, NodeFailed) else exc
             result.exit_code, result.status = FAILED, "failed"
             if isinstance(exc, NodeFailed):
                 result.nodes_failed.append(exc.node.name)
@@ -193,6 +208,8 @@ def run(
                 result.error = result.error or str(exc)
         else:
             result.session_id = None
+        if command.trace is not None:
+            command.trace.end(result.exit_code, failure)
         store.close()
         hooks.close()
         heap.thaw(command.frozen)
@@ -298,6 +315,9 @@ def _lifecycle(command: Invocation, result: RunResult) -> None:
     if command.progress is not None:
         for name in result.nodes_skipped:
             command.progress("skipped", context.pipeline[name], 0.0)
+    if command.trace is not None:
+        for name in result.nodes_skipped:
+            command.trace.skipped(name)
     hooks.emit("post_init_hook", **inv, configs=configs, context=context)
 
     hooks.emit("pre_run_hook", **inv, configs=configs, context=context)

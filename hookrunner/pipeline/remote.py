@@ -134,6 +134,9 @@ class RunPayload:
     paths: tuple[str, ...] = ()
     # Names this run for ``stop``: its nodes queued on a worker then never start.
     tag: str = ""
+    # When the run is traced: the run span's context and how hook calls are recorded
+    # (``services.telemetry``'s ``TraceRequest``).
+    trace: Any = None
 
 
 @dataclass
@@ -150,6 +153,8 @@ class NodeReport:
     post_errors: list[tuple[dict[str, Any], BaseException]] = field(default_factory=list)
     # (event, arguments without node and catalog) for events with driver-side hooks.
     trace: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    # A traced run's spans made here for the node (plain data; None: not traced here).
+    spans: list[dict[str, Any]] | None = None
 
 
 class NotStarted(HookrunnerError):
@@ -331,8 +336,13 @@ def run_remote(payload: RunPayload, node: Node, memory: dict[str, Any]) -> dict[
     report = NodeReport(node.name, _worker_name(), started=time.time())
     _local.calls = []
     _local.post_errors = []
+    _local.trace = None
     try:
         ctx = context_for(payload.source)
+        if payload.trace is not None:
+            from ..services.telemetry.remote import worker_trace
+
+            _local.trace = worker_trace(payload.trace, ctx.registry, report.worker)
         datasets: dict[str, Any] = dict(payload.datasets)
         for name, data in memory.items():
             datasets[name] = MemoryDataset(data)
@@ -343,7 +353,13 @@ def run_remote(payload: RunPayload, node: Node, memory: dict[str, Any]) -> dict[
             else plan
             for name, plan in ctx.plans.items()
         }
-        job = Job(pipeline=None, catalog=catalog, plans=plans, run_id=payload.run_id)  # type: ignore[arg-type]
+        job = Job(
+            pipeline=None,  # type: ignore[arg-type]
+            catalog=catalog,
+            plans=plans,  # type: ignore[arg-type]
+            run_id=payload.run_id,
+            trace=_local.trace,
+        )
         run_node(job, node)
         outputs = {}
         for name in node.outputs:
@@ -364,11 +380,18 @@ def run_remote(payload: RunPayload, node: Node, memory: dict[str, Any]) -> dict[
     finally:
         _local.calls = None
         _local.post_errors = None
+        _local.trace = None
 
 
 def _finish(report: NodeReport) -> NodeReport:
     report.ended = time.time()
-    report.calls = _rows(getattr(_local, "calls", None) or [])
+    calls = getattr(_local, "calls", None) or []
+    report.calls = _rows(calls)
+    trace = getattr(_local, "trace", None)
+    if trace is not None:
+        from ..services.telemetry.remote import collect
+
+        report.spans = collect(trace, calls)
     report.post_errors = list(getattr(_local, "post_errors", None) or [])
     report.trace = [(e, {k: _keep(v) for k, v in kw.items()}) for e, kw in report.trace]
     return report

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring_ascii as encode_string
-from time import perf_counter
+from time import perf_counter, time
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..kernel.errors import HookrunnerError
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from ..kernel.registry import Registry
     from ..kernel.runtime.plan import Plan
     from ..services.sessions.session import Session
+    from ..services.telemetry.tracer import NodeTrace
 
 # progress(kind, node, seconds): kind is "plan" (node None, seconds = node count), "start",
 # "done", "failed" or "skipped".
@@ -47,7 +48,8 @@ class Job:
     """Everything a worker needs to run nodes of one pipeline run.
 
     ``plans`` is the registry snapshot taken when the run starts: a reload during the run
-    does not change the hooks halfway through a node.
+    does not change the hooks halfway through a node. ``trace`` is set when the run is
+    traced (each node a span, its dataset accesses too), None otherwise.
     """
 
     pipeline: Pipeline
@@ -57,6 +59,7 @@ class Job:
     session: Session | None = None
     progress: Progress | None = None
     done: list[str] = field(default_factory=list)
+    trace: NodeTrace | None = None
 
 
 def _checkpoint_json(node: Node) -> str:
@@ -68,9 +71,29 @@ def _checkpoint_json(node: Node) -> str:
 
 def run_node(job: Job, node: Node) -> None:
     """Run one node with its hooks; raise NodeFailed. Safe to call from several threads."""
+    if job.trace is None:
+        _run_node(job, node, job.catalog.load, job.catalog.save)
+        return
+    span = job.trace.node(node.name, job.catalog)
+    try:
+        _run_node(job, node, span.load, span.save)
+    except NodeFailed as exc:
+        span.end(exc.error)
+        raise
+    except BaseException as exc:
+        span.end(exc)
+        raise
+    span.end(None)
+
+
+def _run_node(
+    job: Job, node: Node, load: Callable[[str], Any], save: Callable[[str, Any], None]
+) -> None:
+    """The per-node protocol, loading and saving through ``load`` and ``save``."""
     plans = job.plans
     catalog = job.catalog
     progress = job.progress
+    started = time()
     t0 = perf_counter()
     if progress is not None:
         progress("start", node, 0.0)
@@ -81,7 +104,7 @@ def run_node(job: Job, node: Node) -> None:
         for name in node.inputs:
             if before_load.hooks:
                 before_load.emit({"dataset_name": name, "node": node})
-            data = catalog.load(name)
+            data = load(name)
             inputs[name] = data
             if after_load.hooks:
                 after_load.emit({"dataset_name": name, "data": data, "node": node})
@@ -131,14 +154,20 @@ def run_node(job: Job, node: Node) -> None:
         for name, data in outputs.items():
             if before_save.hooks:
                 before_save.emit({"dataset_name": name, "data": data, "node": node})
-            catalog.save(name, data)
+            save(name, data)
             if after_save.hooks:
                 after_save.emit({"dataset_name": name, "data": data, "node": node})
         checkpoint(job, node)
     except Exception as exc:
+        if job.session is not None:
+            job.session.record_node(
+                node.name, started, time(), job.session.lane(), f"{type(exc).__name__}: {exc}"
+            )
         if progress is not None:
             progress("failed", node, perf_counter() - t0)
         raise NodeFailed(node, exc) from exc
+    if job.session is not None:
+        job.session.record_node(node.name, started, time(), job.session.lane())
     node_done(job, node, perf_counter() - t0)
 
 

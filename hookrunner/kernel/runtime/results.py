@@ -28,9 +28,12 @@ class CallRow(NamedTuple):
     event: str
     hook: str
     ok: bool
-    error: str | None  # "Type: message" of a failure
+    # "Type: message" of a failure; for the hook that vetoed (ok: a veto is an answer, not a
+    # failure) "vetoed: reason".
+    error: str | None
     duration_ms: float
     worker: str | None = None  # the process that ran it, for calls made on another worker
+    lane: str | None = None  # the thread that ran it, when not the session's own thread
 
 
 _row = tuple.__new__  # CallRow's own __new__ is a Python function; this is the C one
@@ -38,6 +41,12 @@ _row = tuple.__new__  # CallRow's own __new__ is a Python function; this is the 
 
 def error_text(error: BaseException | None) -> str | None:
     return None if error is None else f"{type(error).__name__}: {error}"
+
+
+def veto_text(reason: str | None) -> str:
+    """A vetoing hook's ``CallRow.error`` (its ``ok`` stays True): ``vetoed: reason``."""
+    reason = reason or "refused"
+    return reason if reason.startswith("vetoed") else f"vetoed: {reason}"
 
 
 class HookResult:
@@ -100,12 +109,16 @@ class EmitResult:
         return [r for r in self.results if not r.ok]
 
     def rows(self, ts: float) -> list[CallRow]:
-        """A ``CallRow`` per hook that ran, observed at ``ts``."""
+        """A ``CallRow`` per hook that ran, observed at ``ts`` (the last one carries the
+        reason when the emit was vetoed)."""
         event = self.event
-        return [
-            _row(CallRow, (ts, event, r.name, r.ok, error_text(r.error), r.duration_ms, None))
+        rows = [
+            _row(CallRow, (ts, event, r.name, r.ok, error_text(r.error), r.duration_ms, None, None))
             for r in self.results
         ]
+        if self.vetoed and rows and rows[-1].ok:
+            rows[-1] = rows[-1]._replace(error=veto_text(self.reason))
+        return rows
 
     def __repr__(self) -> str:
         return (
@@ -239,14 +252,14 @@ def _stamp_rows(plan: Plan, stamps: Sequence[float | None], ts: float) -> list[C
         if end is None:
             return []
         ms = (end - start) * 1e3  # type: ignore[operator]
-        return [_row(CallRow, (ts, event, plan.names[0], True, None, ms, None))]
+        return [_row(CallRow, (ts, event, plan.names[0], True, None, ms, None, None))]
     if None in stamps:  # some hooks did not run
         return [
-            _row(CallRow, (ts, event, name, True, None, ms, None))
+            _row(CallRow, (ts, event, name, True, None, ms, None, None))
             for name, ms in durations(plan.names, stamps)
         ]
     return [
-        _row(CallRow, (ts, event, name, True, None, (end - start) * 1e3, None))  # type: ignore[operator]
+        _row(CallRow, (ts, event, name, True, None, (end - start) * 1e3, None, None))  # type: ignore[operator]
         for name, start, end in zip(plan.names, stamps, stamps[1:], strict=False)
     ]
 

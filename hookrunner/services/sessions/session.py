@@ -1,7 +1,8 @@
 """``Session``: one run or one conversation of a host application, recorded in a ``Store``.
 
-A session has an id, metadata, feedback, checkpoints and a row for every hook call. Hook-call
-rows and checkpoints are buffered in memory and written in one transaction at most once a
+A session has an id, metadata, feedback, checkpoints, a row for every hook call and, for a
+pipeline run, a row for every node it ran. Hook-call rows, node rows and checkpoints are
+buffered in memory and written in one transaction at most once a
 second (or every 1,000 checkpoints) and when the session ends: recording must not cost more
 than the hooks it records. Metadata and feedback (explicit user actions) are written at once,
 except metadata set while the session ends (a run's outcome): that goes with the last rows
@@ -14,6 +15,7 @@ import threading
 import time
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +23,8 @@ from ...kernel.errors import Veto
 from ...kernel.events import CATALOGUE
 from ...kernel.runtime.results import CallRow, EmitResult
 from ..aws import delivery
-from .store import Store, dumps, loads, new_session_id
+from ..telemetry import tracer_of
+from .store import NodeRun, Store, dumps, loads, new_session_id
 
 if TYPE_CHECKING:
     from ...host.runner import HookRunner
@@ -63,6 +66,9 @@ class Session:
         # takes items out, under its lock, so nothing appended during a flush is lost.
         self._calls: deque[CallRow] = deque()
         self._checkpoints: deque[tuple[float, str | None, str]] = deque()
+        self._nodes: deque[NodeRun] = deque()
+        # Calls made on another thread than this one record their thread (their lane).
+        self._home = threading.get_ident()
         self._last_flush = time.monotonic()
         self._flush_lock = threading.Lock()
         self._previous_observer: Callable[[EmitResult], None] | None = None
@@ -75,12 +81,21 @@ class Session:
         # record writes, so that ending costs one transaction.
         self._staged: dict[str, str] | None = None
         self._stop_listening: Callable[[], None] | None = None
+        # A host session's span and tracer when its runner traces (a run has its run's span).
+        self._span: Any = None
+        self._tracer: Any = None
+        self._scope: Callable[[], AbstractContextManager[Any]] = _no_scope
 
     # ------------------------------------------------------------------ recording
     def record(self, result: EmitResult) -> None:
         """The runner's observer: the emit's call rows, made at once (the result is still in
-        the processor's cache, and a row of plain values costs the collector nothing)."""
-        self._calls.extend(result.rows(time.time()))
+        the processor's cache, and a row of plain values costs the collector nothing); rows
+        made on another thread than the session's own name that thread."""
+        rows = result.rows(time.time())
+        if threading.get_ident() != self._home:
+            lane = threading.current_thread().name
+            rows = [row._replace(lane=lane) for row in rows]
+        self._calls.extend(rows)
         if self._previous_observer is not None:
             self._previous_observer(result)
 
@@ -88,6 +103,26 @@ class Session:
         """Hook calls made in another process (a distributed runner's worker): stored like
         local ones, with the worker's name."""
         self._calls.extend([row._replace(worker=worker) for row in calls])
+
+    def lane(self) -> str | None:
+        """The lane of work done on this thread: None on the session's own thread, else the
+        thread's name (as hook-call rows name it)."""
+        if threading.get_ident() == self._home:
+            return None
+        return threading.current_thread().name
+
+    def record_node(
+        self,
+        node: str,
+        started: float,
+        ended: float,
+        lane: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        """A node the run ran (seconds since the epoch; ``lane``: its thread or worker, None
+        for the session's own thread; ``error``: why it failed). Written with the next
+        flush."""
+        self._nodes.append(_node_run(NodeRun, (node, started, ended, lane, error)))
 
     def start_recording(self) -> None:
         """Record hook calls from now on (before ``start`` too: the run's CLI events)."""
@@ -112,8 +147,9 @@ class Session:
         with self._flush_lock:
             rows = _drain(self._calls)
             checkpoints = _drain(self._checkpoints)
+            nodes = _drain(self._nodes)
             self._last_flush = time.monotonic()
-            self.store.flush(self.id, rows, checkpoints, end, metadata)
+            self.store.flush(self.id, rows, checkpoints, end, metadata, nodes)
             self._count(rows)
 
     def _count(self, rows: list[CallRow]) -> None:
@@ -149,8 +185,30 @@ class Session:
         self.store.begin(self.id, self.kind, self.source, self.metadata, self.resumed_from)
         self.status = "running"
         self._stop_listening = delivery.add_listener(self._delivery_failed)
+        tracer = tracer_of(self.runner) if self.kind != "run" else None
+        if tracer is not None:
+            self._start_span(tracer)
         self.emit("session_start")
         return self
+
+    def _start_span(self, tracer: Any) -> None:
+        """Make this session a span, with what it emits and writes inside it (set once, at
+        start: a session that is not traced keeps the plain methods)."""
+        from opentelemetry import trace
+
+        self._tracer = tracer
+        span = self._span = tracer.start_session(self.id, self.kind)
+        plain_emit = self.emit
+
+        def scope() -> AbstractContextManager[Any]:
+            return trace.use_span(span, end_on_exit=False)
+
+        def emit(event: str, /, **kwargs: Any) -> EmitResult:
+            with scope():
+                return plain_emit(event, **kwargs)
+
+        self._scope = scope
+        setattr(self, "emit", emit)  # noqa: B010 - an instance attribute, like the runner's
 
     def end(
         self,
@@ -179,7 +237,12 @@ class Session:
             self.status = status
             staged, self._staged = self._staged, None
             self._drain_deliveries()
-            self.flush(end=(status, summary), metadata=staged)
+            try:
+                self.flush(end=(status, summary), metadata=staged)
+            finally:
+                if self._span is not None:
+                    self._tracer.end_session(self._span, status, (summary or {}).get("error"))
+                    self._span = None
             if not keep_recording:
                 self.stop_recording()
             if self._owns_store:
@@ -253,9 +316,10 @@ class Session:
             self.metadata.update(data)
             return dict(self.metadata)
 
-        return self.runner.wrap(
-            "session_metadata", op, action="update", session_id=self.id, metadata=dict(metadata)
-        )
+        with self._scope():
+            return self.runner.wrap(
+                "session_metadata", op, action="update", session_id=self.id, metadata=dict(metadata)
+            )
 
     def _write_metadata(self, data: dict[str, Any]) -> None:
         """Store metadata now, or with the record's closing while the session ends."""
@@ -275,13 +339,14 @@ class Session:
                 data = dict(sorted(data.items()))
             return data if keys is None else {k: data[k] for k in keys if k in data}
 
-        result = self.runner.wrap(
-            "session_metadata",
-            op,
-            action="get",
-            session_id=self.id,
-            keys=None if keys is None else list(keys),
-        )
+        with self._scope():
+            result = self.runner.wrap(
+                "session_metadata",
+                op,
+                action="get",
+                session_id=self.id,
+                keys=None if keys is None else list(keys),
+            )
         if result.vetoed:
             raise Veto(result.reason or "refused")
         return result.value
@@ -296,9 +361,10 @@ class Session:
                     self._staged.pop(str(k), None)
             return names
 
-        return self.runner.wrap(
-            "session_metadata", op, action="delete", session_id=self.id, keys=list(keys)
-        )
+        with self._scope():
+            return self.runner.wrap(
+                "session_metadata", op, action="delete", session_id=self.id, keys=list(keys)
+            )
 
     def add_feedback(self, feedback: dict[str, Any]) -> EmitResult:
         """Store feedback (``rating``: up/down/None, ``comment``) through ``session_feedback``."""
@@ -306,9 +372,10 @@ class Session:
         def op(feedback: Any = None, **_: Any) -> int:
             return self.store.add_feedback(self.id, dict(feedback or {}))
 
-        return self.runner.wrap(
-            "session_feedback", op, action="add", session_id=self.id, feedback=dict(feedback)
-        )
+        with self._scope():
+            return self.runner.wrap(
+                "session_feedback", op, action="add", session_id=self.id, feedback=dict(feedback)
+            )
 
     def checkpoint(
         self,
@@ -350,6 +417,14 @@ class Session:
         ]
         stats.sort(key=lambda s: s["total_ms"], reverse=True)
         return stats
+
+
+_NO_SCOPE = nullcontext()
+_node_run = tuple.__new__  # NodeRun's own __new__ is a Python function; this is the C one
+
+
+def _no_scope() -> AbstractContextManager[Any]:
+    return _NO_SCOPE
 
 
 def _drain(items: deque[Any]) -> list[Any]:

@@ -1,9 +1,10 @@
 """The session store: one SQLite file in WAL mode, one transaction per write.
 
-It keeps sessions, their metadata, feedback, checkpoints and a row per hook call (a
-``CallRow``). Every write is a transaction, so the thread runner and several processes can
-share a file. Hook-call rows and checkpoints refer to sessions and names by integer and have
-no secondary index: the bulk of the rows costs one cheap insert each. A closed store's
+It keeps sessions, their metadata, feedback, checkpoints, a row per hook call (a ``CallRow``)
+and a row per node a run ran (when and where: the timeline of ``sessions show --html``). Every
+write is a transaction, so the thread runner and several processes can share a file. Hook-call
+rows, checkpoints and node rows refer to sessions and names by integer and have no secondary
+index: the bulk of the rows costs one cheap insert each. A closed store's
 connection stays open for the process's next store on the same file (``pool``).
 """
 
@@ -21,7 +22,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from itertools import chain
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ...kernel.errors import HookrunnerError, did_you_mean
 from ...kernel.jsonsafe import json_safe
@@ -30,7 +31,7 @@ from . import pool
 
 DEFAULT_STORE = Path(".hookrunner") / "sessions.db"
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Hook calls and checkpoints are the bulk of the rows: they refer to sessions and names by
 # integer, and have no secondary index (an index doubles the cost of every insert). A
@@ -53,7 +54,10 @@ CREATE TABLE IF NOT EXISTS sessions (
     last_call INTEGER,
     checkpoints INTEGER NOT NULL DEFAULT 0,
     first_checkpoint INTEGER,
-    last_checkpoint INTEGER
+    last_checkpoint INTEGER,
+    nodes INTEGER NOT NULL DEFAULT 0,
+    first_node INTEGER,
+    last_node INTEGER
 );
 CREATE TABLE IF NOT EXISTS names (
     id INTEGER PRIMARY KEY,
@@ -95,24 +99,52 @@ CREATE TABLE IF NOT EXISTS hook_calls (
 CREATE TABLE IF NOT EXISTS hook_call_workers (
     call INTEGER PRIMARY KEY,
     worker INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS hook_call_lanes (
+    call INTEGER PRIMARY KEY,
+    lane INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS node_runs (
+    id INTEGER PRIMARY KEY,
+    session INTEGER NOT NULL,
+    node INTEGER NOT NULL,
+    lane INTEGER,
+    started REAL NOT NULL,
+    ended REAL NOT NULL,
+    error TEXT
 )
 """
 # Tables and indexes of the layout: a store that has them all needs no write to be opened
 # (version 2 gained hook_call_workers after it was first written).
 _OBJECTS = re.findall(r"CREATE (?:TABLE|INDEX) IF NOT EXISTS (\w+)", _SCHEMA)
+# Columns later versions added to tables that older stores already have: added when such a
+# store is opened (version 3: the node rows' counters). An older store stays readable.
+_ADDED_COLUMNS = {
+    "sessions": (
+        ("nodes", "INTEGER NOT NULL DEFAULT 0"),
+        ("first_node", "INTEGER"),
+        ("last_node", "INTEGER"),
+    ),
+}
+# The oldest layout a store is migrated from (1 had no counters at all).
+_MIGRATES_FROM = 2
 # The per-flush update of a session's row: counters and the rowid ranges of its rows.
 _COUNTERS = (
     "calls = calls + ?, failures = failures + ?,"
     " first_call = COALESCE(first_call, ?), last_call = COALESCE(?, last_call),"
     " checkpoints = checkpoints + ?, first_checkpoint = COALESCE(first_checkpoint, ?),"
-    " last_checkpoint = COALESCE(?, last_checkpoint)"
+    " last_checkpoint = COALESCE(?, last_checkpoint),"
+    " nodes = nodes + ?, first_node = COALESCE(first_node, ?), last_node = COALESCE(?, last_node)"
 )
 _COUNT_OBJECTS = "SELECT COUNT(*) FROM sqlite_master WHERE name IN ({})".format(
     ", ".join(f"'{name}'" for name in _OBJECTS)
 )
 # hook_call_workers: the worker (a name id) of each hook call that ran in another process (a
 # distributed run). A table of its own keeps older stores and older writers valid: local calls,
-# the bulk, pay nothing for it.
+# the bulk, pay nothing for it. hook_call_lanes likewise: the thread (a name id) of each call
+# made on another thread than the session's own (the thread runner's nodes).
+# node_runs: one row per node a run ran (started, ended, the lane: a thread or worker name
+# id, NULL for the session's own thread; error NULL when it finished), found like checkpoints.
 
 
 # Rows per INSERT in bulk writes: one statement of many rows costs SQLite about half as much
@@ -147,11 +179,26 @@ def loads(text: str | None) -> Any:
 
 
 class _NotPlain(HookrunnerError):
-    """A call row that needs the general insert (it failed, or ran on another worker)."""
+    """A call row that needs the general insert (it failed or vetoed, or ran on another
+    worker or thread)."""
 
 
 def _other() -> Any:
     raise _NotPlain
+
+
+def _plain(r: CallRow) -> bool:
+    return r.ok and r.error is None and r.worker is None and r.lane is None
+
+
+class NodeRun(NamedTuple):
+    """One node a run ran: when (seconds since the epoch), where, and how it ended."""
+
+    node: str
+    started: float
+    ended: float
+    lane: str | None = None  # the thread or worker; None: the session's own thread
+    error: str | None = None  # "Type: message" when it failed
 
 
 class StoreError(HookrunnerError):
@@ -226,16 +273,27 @@ class Store:
                 and conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'sessions'").fetchone()
             ):
                 version = 1  # written before the layout was versioned
-            if version not in (0, SCHEMA_VERSION):
+            if version != 0 and not _MIGRATES_FROM <= version <= SCHEMA_VERSION:
                 conn.execute("ROLLBACK")
                 conn.close()
+                newer = version > SCHEMA_VERSION
                 raise StoreError(
                     f"session store {self.path} has layout version {version}, this hookrunner "
-                    f"writes version {SCHEMA_VERSION}; move the old file away"
+                    f"writes version {SCHEMA_VERSION}; "
+                    + (
+                        "upgrade hookrunner or move the file away"
+                        if newer
+                        else "move the old file away"
+                    )
                 )
             for stmt in _SCHEMA.split(";"):
                 if stmt.strip():
                     conn.execute(stmt)
+            for table, columns in _ADDED_COLUMNS.items():
+                have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+                for name, decl in columns:
+                    if name not in have:
+                        conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {decl}")
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             conn.execute("COMMIT")
         except (OSError, sqlite3.Error) as exc:
@@ -299,23 +357,24 @@ class Store:
         checkpoints: list[tuple[float, str | None, str]],
         end: tuple[str, dict[str, Any] | None] | None = None,
         metadata: dict[str, str] | None = None,
+        nodes: list[NodeRun] | None = None,
     ) -> None:
-        """Write hook calls and checkpoints of one session in one transaction, in order; with
-        ``end`` (status, summary), close the session in that same transaction, and write
-        ``metadata`` (key → JSON text) there too.
+        """Write hook calls, checkpoints and node rows of one session in one transaction, in
+        order; with ``end`` (status, summary), close the session in that same transaction,
+        and write ``metadata`` (key → JSON text) there too.
 
         A checkpoint is ``(ts, node, data_json)``. Rows get their ids from SQLite, which
         appends at the end of the table at half the cost of an insert that names its id; the
         ids are consecutive from the table's largest + 1, as the transaction holds the write
         lock. The bulk (calls that went well in this process) binds no None and no bool:
         sqlite3 passes those through its adapter lookup, which doubles the cost of a row."""
-        if not calls and not checkpoints and end is None and not metadata:
+        if not calls and not checkpoints and end is None and not metadata and not nodes:
             return
         with self.transaction() as c:
             num = self._session_num(c, session_id)
             if num is None:
                 return  # a session that never began (an invalid run)
-            first_call = last_call = first_cp = last_cp = None
+            first_call = last_call = first_cp = last_cp = first_node = last_node = None
             failures = 0
             if calls:
                 first_call = (c.execute("SELECT MAX(id) FROM hook_calls").fetchone()[0] or 0) + 1
@@ -330,6 +389,10 @@ class Store:
                     "(?, ?, ?, ?)",
                     [(num, ts, node, data) for ts, node, data in checkpoints],
                 )
+            if nodes:
+                first_node = (c.execute("SELECT MAX(id) FROM node_runs").fetchone()[0] or 0) + 1
+                last_node = first_node + len(nodes) - 1
+                self._insert_nodes(c, num, nodes)
             counters = (
                 len(calls),
                 failures,
@@ -338,6 +401,9 @@ class Store:
                 len(checkpoints),
                 first_cp,
                 last_cp,
+                len(nodes or ()),
+                first_node,
+                last_node,
             )
             if metadata:
                 now = time.time()
@@ -362,13 +428,15 @@ class Store:
         ids = self._names
         try:
             plain = [
-                (num, ts, ids[event], ids[hook], ms) if ok and worker is None else _other()
-                for ts, event, hook, ok, _, ms, worker in calls
+                (num, ts, ids[event], ids[hook], ms)
+                if ok and error is None and worker is None and lane is None
+                else _other()
+                for ts, event, hook, ok, error, ms, worker, lane in calls
             ]
         except (KeyError, _NotPlain):  # a name not seen yet, or a call that is not plain
-            names = {n for r in calls for n in (r.event, r.hook, r.worker) if n is not None}
+            names = {n for r in calls for n in (r.event, r.hook, r.worker, r.lane) if n is not None}
             ids = self._name_ids(c, names)
-            if not all(r.ok and r.worker is None for r in calls):
+            if not all(_plain(r) for r in calls):
                 return self._insert_other_calls(c, num, calls, first, ids)
             plain = [(num, r.ts, ids[r.event], ids[r.hook], r.duration_ms) for r in calls]
         _insert(
@@ -383,8 +451,8 @@ class Store:
     def _insert_other_calls(
         c: sqlite3.Connection, num: int, calls: list[CallRow], first: int, ids: dict[str, int]
     ) -> int:
-        """The general form, for a batch with failed or remote calls: one insert keeps the
-        ids in call order."""
+        """The general form, for a batch with failed, vetoing, remote or other threads'
+        calls: one insert keeps the ids in call order."""
         c.executemany(
             "INSERT INTO hook_calls (session, ts, event, hook, ok, error, duration_ms)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -397,7 +465,36 @@ class Store:
             "INSERT INTO hook_call_workers VALUES (?, ?)",
             [(i, ids[r.worker]) for i, r in enumerate(calls, first) if r.worker is not None],
         )
+        c.executemany(
+            "INSERT INTO hook_call_lanes VALUES (?, ?)",
+            [(i, ids[r.lane]) for i, r in enumerate(calls, first) if r.lane is not None],
+        )
         return sum(1 for r in calls if not r.ok)
+
+    def _insert_nodes(self, c: sqlite3.Connection, num: int, nodes: list[NodeRun]) -> None:
+        """Insert node rows in order; a batch of nodes that finished on the session's own
+        thread binds no None (see ``flush``)."""
+        ids = self._names
+        try:
+            plain = [
+                (num, ids[node], started, ended) if lane is error is None else _other()
+                for node, started, ended, lane, error in nodes
+            ]
+        except (KeyError, _NotPlain):
+            ids = self._name_ids(c, {n for r in nodes for n in (r.node, r.lane) if n is not None})
+            if not all(r.lane is r.error is None for r in nodes):
+                _insert(
+                    c,
+                    "INSERT INTO node_runs (session, node, lane, started, ended, error)",
+                    "(?, ?, ?, ?, ?, ?)",
+                    [
+                        (num, ids[r.node], r.lane and ids[r.lane], r.started, r.ended, r.error)
+                        for r in nodes
+                    ],
+                )
+                return
+            plain = [(num, ids[r.node], r.started, r.ended) for r in nodes]
+        _insert(c, "INSERT INTO node_runs (session, node, started, ended)", "(?, ?, ?, ?)", plain)
 
     def _session_num(self, c: sqlite3.Connection, session_id: str) -> int | None:
         """The session's rowid (cached: ``begin`` knows it, a flush looks it up once)."""
@@ -507,16 +604,37 @@ class Store:
             return []
         rows = self._rows(
             "SELECT h.ts AS ts, e.name AS event, k.name AS hook, h.ok AS ok, h.error AS error,"
-            " h.duration_ms AS duration_ms, w.name AS worker"
+            " h.duration_ms AS duration_ms, w.name AS worker, l.name AS lane"
             " FROM hook_calls h JOIN names e ON e.id = h.event JOIN names k ON k.id = h.hook"
             " LEFT JOIN hook_call_workers x ON x.call = h.id LEFT JOIN names w ON w.id = x.worker"
+            " LEFT JOIN hook_call_lanes y ON y.call = h.id LEFT JOIN names l ON l.id = y.lane"
             " WHERE h.id BETWEEN ? AND ? AND h.session = ?"
             + (" AND h.ok = 0" if failed_only else "")
             + " ORDER BY h.id"
             + (f" LIMIT {int(limit)}" if limit else ""),
             (span[1], span[2], span[0]),
         )
-        return [dict(r) | {"ok": bool(r["ok"])} for r in rows]
+        # A hook that vetoed is ok, with the veto's reason as its error (CallRow).
+        return [
+            dict(r) | {"ok": bool(r["ok"]), "vetoed": bool(r["ok"]) and r["error"] is not None}
+            for r in rows
+        ]
+
+    def nodes(self, session_id: str) -> list[dict[str, Any]]:
+        """The nodes the session's run ran, in the order they ended: ``node``, ``lane`` (a
+        thread or worker, None for the session's own thread), ``started``, ``ended`` (seconds
+        since the epoch), ``ok`` and ``error``."""
+        span = self._range(session_id, "node")
+        if span is None:
+            return []
+        rows = self._rows(
+            "SELECT n.name AS node, l.name AS lane, r.started AS started, r.ended AS ended,"
+            " r.error AS error FROM node_runs r JOIN names n ON n.id = r.node"
+            " LEFT JOIN names l ON l.id = r.lane"
+            " WHERE r.id BETWEEN ? AND ? AND r.session = ? ORDER BY r.id",
+            (span[1], span[2], span[0]),
+        )
+        return [dict(r) | {"ok": r["error"] is None} for r in rows]
 
     def sessions(self, limit: int | None = None) -> list[dict[str, Any]]:
         sql = "SELECT * FROM sessions ORDER BY started DESC, id DESC"
