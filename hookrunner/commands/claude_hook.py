@@ -75,4 +75,8 @@ def main(call: Call, started: float | None = None) -> int:
     except Exception as exc:  # a bug of ours must not take the agent down: one line, exit 1
         reply = Answer(1, "", f"hookrunner: internal error: {type(exc).__name__}: {exc}\n")
     respond(reply)
+    # The process ends now: the collector need not traverse, at exit, what lived until then.
+    import gc
+
+    gc.freeze()
     return reply.code

@@ -40,8 +40,14 @@ def run() -> None:
     args = sys.argv[1:]
     completing = "_HOOKRUNNER_COMPLETE" in os.environ  # shell completion is typer's job
     if args[:2] == ["claude", "hook"] and not completing:
+        import gc
+
+        # What these imports build lives until the process ends: nothing for the collector.
+        gc.disable()
         from .claude_hook import main as hook
         from .claude_hook import plain_args
+
+        gc.enable()
 
         call = plain_args(args[2:])
         if call is not None:
