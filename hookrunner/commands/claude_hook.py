@@ -44,6 +44,16 @@ def plain_args(args: list[str]) -> Call | None:
     return Call(tuple(hooks), timeout)
 
 
+def usage(args: list[str]) -> int:
+    """Options this command does not take: exit 1, Claude Code's non-blocking error (a typo in
+    settings.json must not block every tool use, as typer's exit 2 would)."""
+    print(
+        f"hookrunner: claude hook takes --hooks PATH and --timeout SECONDS, not: {' '.join(args)}",
+        file=sys.stderr,
+    )
+    return 1
+
+
 def main(call: Call, started: float | None = None) -> int:
     """Read one hook input on stdin, print the answer, return the exit code.
 

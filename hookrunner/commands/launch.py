@@ -52,6 +52,10 @@ def run() -> None:
         call = plain_args(args[2:])
         if call is not None:
             sys.exit(hook(call, started))
+        if not {"-h", "--help"} & set(args[2:]):
+            from .claude_hook import usage
+
+            sys.exit(usage(args[2:]))
     plain = plain_validate(args[1:]) if args[:1] == ["validate"] and not completing else None
     if plain is not None:
         from pathlib import Path

@@ -259,6 +259,7 @@ class Loader:
         if not self.m.discover_plugins or self._plugins_added or self.plugins_origin is None:
             return
         from . import plugins  # here: a manifest that discovers none never needs entry points
+
         self._plugins_added = True
         doc, at = self.plugins_origin
         m = self.m

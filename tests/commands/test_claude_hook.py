@@ -580,6 +580,12 @@ def test_input_that_is_not_a_hook_input(agent):
     done = agent.run(unknown)
     assert (done.returncode, done.stdout) == (0, "")
     assert done.stderr == "hookrunner: no catalogue event for 'PermissionRequest'; nothing ran\n"
+    # A typo in settings.json's command is Claude Code's non-blocking error, never exit 2.
+    done = agent.run(INPUTS["SessionStart"], "--hook", "x.yaml")
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == (
+        "hookrunner: claude hook takes --hooks PATH and --timeout SECONDS, not: --hook x.yaml\n"
+    )
 
 
 def test_the_typer_command_answers_as_the_plain_path(agent):

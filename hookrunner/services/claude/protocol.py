@@ -70,7 +70,15 @@ EVENTS: dict[str, AgentEvent] = {
 # The fields of Claude Code's own answer; a mapping a hook returns with any of them is that
 # hook's answer in Claude Code's words (how a command written for Claude Code answers).
 ANSWER_KEYS = frozenset(
-    {"decision", "continue", "stopReason", "systemMessage", "suppressOutput", "hookSpecificOutput"}
+    {
+        "decision",
+        "continue",
+        "stopReason",
+        "systemMessage",
+        "suppressOutput",
+        "terminalSequence",
+        "hookSpecificOutput",
+    }
 )
 _DECISIONS = ("deny", "defer", "ask", "allow")  # PreToolUse's precedence, strongest first
 SUBJECT_CHARS = 300
@@ -98,7 +106,16 @@ class Outcome(NamedTuple):
 class Decision:
     """The answer taking shape: what each hook said, combined."""
 
-    __slots__ = ("permission", "blocks", "context", "messages", "stops", "specific", "halted")
+    __slots__ = (
+        "permission",
+        "blocks",
+        "context",
+        "messages",
+        "stops",
+        "specific",
+        "halted",
+        "sequence",
+    )
 
     def __init__(self) -> None:
         self.permission: list[tuple[str, str]] = []  # (decision, reason), PreToolUse
@@ -108,6 +125,7 @@ class Decision:
         self.stops: list[str] = []  # stopReason of continue: false
         self.specific: dict[str, Any] = {}  # other hookSpecificOutput fields (last wins)
         self.halted = False  # continue: false
+        self.sequence: str | None = None  # terminalSequence (last wins)
 
 
 def arguments(ev: AgentEvent, payload: Mapping[str, Any]) -> dict[str, Any]:
@@ -218,6 +236,8 @@ def _claude_answer(ev: AgentEvent, value: Mapping[str, Any], d: Decision) -> Non
             d.stops.append(str(value["stopReason"]))
     if value.get("systemMessage"):
         d.messages.append(str(value["systemMessage"]))
+    if isinstance(value.get("terminalSequence"), str):
+        d.sequence = value["terminalSequence"]
     specific = value.get("hookSpecificOutput")
     if not isinstance(specific, Mapping):
         return
@@ -276,6 +296,8 @@ def _render(ev: AgentEvent, payload: Mapping[str, Any], outcome: Outcome, d: Dec
         out["hookSpecificOutput"] = {"hookEventName": ev.claude, **specific}
     if d.messages:
         out["systemMessage"] = "\n".join(d.messages)
+    if d.sequence is not None:
+        out["terminalSequence"] = d.sequence
     return json.dumps(out, ensure_ascii=False) if out else ""
 
 

@@ -84,10 +84,12 @@ def test_claude_code_fields_are_passed_on_and_kept_out_of_context():
         "systemMessage": "see the log",
     }
     # Events without decisions or context drop what they cannot take.
-    assert _answer("Notification", _ok("a", said)) == {
+    bell = {**said, "terminalSequence": "\x07"}
+    assert _answer("Notification", _ok("a", bell)) == {
         "continue": False,
         "stopReason": "build broke",
         "systemMessage": "see the log",
+        "terminalSequence": "\x07",
     }
 
 
