@@ -456,6 +456,25 @@ def test_the_answer_comes_before_claude_codes_own_timeout(agent):
     assert [a["outcome"] for a in activity] == ["timed out"]
 
 
+def test_a_slow_hook_module_cannot_make_the_answer_late(agent, project):
+    slow = project.module(source("claude_slow_import"), prefix="slow")
+    project.write(
+        "hooks.yaml",
+        f"version: 1\nhooks:\n  - {{name: b, event: session_start, call: {slow}:branch}}\n",
+    )
+    t0 = time.monotonic()
+    done = agent.run(agent.input("SessionStart"), "--timeout", "2")
+    assert time.monotonic() - t0 < 20  # the import sleeps 30 s
+    assert (done.returncode, json.loads(done.stdout), done.stderr) == (
+        0,
+        {
+            "systemMessage": "hookrunner: session_start hooks did not finish within 2s; "
+            "Claude Code goes on as if they had not answered"
+        },
+        "",
+    )
+
+
 def test_what_hooks_print_never_reaches_the_answer(agent):
     agent.hooks(
         "  - {name: chatty, event: pre_tool_execution, call: M:chatty}\n"

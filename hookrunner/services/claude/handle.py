@@ -27,7 +27,7 @@ from ...kernel.runtime.hook import State
 from ...kernel.runtime.results import EmitResult
 from ..sessions.store import DEFAULT_STORE, Store, StoreError
 from . import journal
-from .protocol import EVENTS, AgentEvent, Answer, Outcome, answer
+from .protocol import EVENTS, AgentEvent, Answer, Outcome, answer, arguments
 
 MANIFEST = "hooks.yaml"
 SHOWN_PROBLEMS = 5
@@ -70,82 +70,87 @@ def handle(
     project = _project(environ, payload)
     paths = manifests(call.hooks, project, payload)
     if not paths:
-        notes = []
+        said = []
         if ev.claude == "SessionStart":  # said once a session, not on every tool use
-            notes.append(
+            said.append(
                 f"hookrunner: no {MANIFEST} in {project}: write one (see hookrunner's "
                 "examples/claude), or pass --hooks PATH; no hooks run until then"
             )
-        return answer(ev, payload, Outcome(()), notes)
+        return answer(ev, payload, Outcome(()), said)
     budget = call.timeout or ev.budget
     base = Path(paths[0]).parent
-    loaded = lastgood.load(
-        paths, lastgood.record_path(paths, base / DEFAULT_STORE.parent), State(compile=False)
-    )
-    notes = _invalid(loaded, paths, project)
     store = Store(base / DEFAULT_STORE)
-    data: dict[str, Any] = {"fallback": True} if loaded.saved is not None else {}
-    if loaded.problems:
-        data["invalid"] = len(loaded.problems)
+    notes: list[str] = []
+    data: dict[str, Any] = {}
+    hooks_run = False  # the deadline records only then: before, the store may be in use
+    t0 = time.perf_counter()
+
+    def expire() -> None:
+        # Loading or hooks are still running (in the main thread): answer without them.
+        reply = answer(ev, payload, Outcome((), timed_out=budget), notes)
+        if hooks_run:
+            ms = (time.perf_counter() - t0) * 1e3
+            _record(store, ev, payload, [], reply, ms, data | {"timed_out": True})
+        on_deadline(reply)
+
+    watch = _Deadline(started + budget - margin(budget) - time.monotonic(), expire)
     try:
+        loaded = lastgood.load(
+            paths, lastgood.record_path(paths, base / DEFAULT_STORE.parent), State(compile=False)
+        )
+        notes = _invalid(loaded, paths, project)
+        if loaded.saved is not None:
+            data["fallback"] = True
+        if loaded.problems:
+            data["invalid"] = len(loaded.problems)
         if loaded.registry is None:
+            if not watch.cancel():
+                threading.Event().wait()  # the deadline's answer is on its way
             reply = answer(ev, payload, Outcome(()), notes)
             _record(store, ev, payload, [], reply, 0.0, data)
             return reply
         runner = HookRunner(loaded.registry, paths)
-        deadline = started + budget - margin(budget)
-        return _fire(runner, store, ev, payload, notes, data, deadline, budget, on_deadline)
+        kw = arguments(ev, payload)
+        plan = runner.registry.plans[ev.event]
+        if any("metadata" in h.takes or "**" in h.takes for h in plan.hooks):
+            sid = payload.get("session_id")
+            kw.setdefault("metadata", _metadata(store, sid) if isinstance(sid, str) else {})
+        observed: list[EmitResult] = []
+        runner.set_observer(observed.append)
+        t0 = time.perf_counter()
+        hooks_run = True
+        outcome = _emit(runner, ev, kw, observed, notes)
+        if not watch.cancel():
+            threading.Event().wait()  # the deadline's answer is on its way; it ends the process
+        ms = (time.perf_counter() - t0) * 1e3
+        reply = answer(ev, payload, outcome, notes)
+        _record(store, ev, payload, observed, reply, ms, data)
+        return reply
     finally:
+        watch.cancel()
         store.close()
 
 
-def _fire(
+def _emit(
     runner: HookRunner,
-    store: Store,
     ev: AgentEvent,
-    payload: dict[str, Any],
+    kw: dict[str, Any],
+    observed: list[EmitResult],
     notes: list[str],
-    data: dict[str, Any],
-    deadline: float,
-    budget: float,
-    on_deadline: Callable[[Answer], None],
-) -> Answer:
-    from .protocol import arguments
-
-    kw = arguments(ev, payload)
-    plan = runner.registry.plans[ev.event]
-    if any("metadata" in h.takes or "**" in h.takes for h in plan.hooks):
-        sid = payload.get("session_id")
-        kw.setdefault("metadata", _metadata(store, sid) if isinstance(sid, str) else {})
-    observed: list[EmitResult] = []
-    runner.set_observer(observed.append)
-    t0 = time.perf_counter()
-
-    def expire() -> None:
-        # The hooks still run (in the main thread); answer without them, record what is known.
-        ms = (time.perf_counter() - t0) * 1e3
-        reply = answer(ev, payload, Outcome((), timed_out=budget), notes)
-        _record(store, ev, payload, [], reply, ms, data | {"timed_out": True})
-        on_deadline(reply)
-
-    watch = _Deadline(deadline - time.monotonic(), expire) if plan.hooks else None
+) -> Outcome:
+    """Fire the event; a hook whose failure is raised (on_error: raise) is named in the
+    outcome (its result was observed before the error came out)."""
     vetoed, reason, value, raised = False, None, None, None
     try:
         result = runner.emit(ev.event, **kw)
         vetoed, reason, value = result.vetoed, result.reason, result.value
-    except Exception as exc:  # a hook with on_error: raise; its result was observed
+    except Exception as exc:
         failed = [r for o in observed if o.event == ev.event for r in o.results if not r.ok]
         raised = failed[-1].name if failed else None
         if raised is None:
-            notes = [*notes, f"hookrunner: {ev.event} hooks raised {type(exc).__name__}: {exc}"]
-    finally:
-        if watch is not None and not watch.cancel():
-            threading.Event().wait()  # the deadline's answer is on its way; it ends the process
-    ms = (time.perf_counter() - t0) * 1e3
+            notes.append(f"hookrunner: {ev.event} hooks raised {type(exc).__name__}: {exc}")
     results = [r for o in observed if o.event == ev.event for r in o.results]
-    reply = answer(ev, payload, Outcome(results, vetoed, reason, value, raised), notes)
-    _record(store, ev, payload, observed, reply, ms, data)
-    return reply
+    return Outcome(results, vetoed, reason, value, raised)
 
 
 class _Deadline:
