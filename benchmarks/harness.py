@@ -42,13 +42,20 @@ def micro(stmt: str, names: dict[str, Any], number: int) -> Sample:
     return lambda: timer.timeit(number) / number
 
 
-def process(argv: Sequence[str], cwd: Path | None = None, expect: int = 0) -> Sample:
-    """A sample timing one whole process, from spawn to exit."""
-    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="0")
+def process(
+    argv: Sequence[str],
+    cwd: Path | None = None,
+    expect: int = 0,
+    stdin: bytes | None = None,
+    env: dict[str, str] | None = None,
+) -> Sample:
+    """A sample timing one whole process, from spawn to exit (``stdin`` piped to it, ``env``
+    added to the environment)."""
+    environ = dict(os.environ, PYTHONDONTWRITEBYTECODE="0", **(env or {}))
 
     def sample() -> float:
         t0 = timeit.default_timer()
-        done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True)
+        done = subprocess.run(argv, cwd=cwd, env=environ, input=stdin, capture_output=True)
         elapsed = timeit.default_timer() - t0
         if done.returncode != expect:
             raise RuntimeError(

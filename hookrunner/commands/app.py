@@ -7,7 +7,7 @@ import sys
 import typer
 
 from ..kernel.version import __version__
-from . import emit, init, list_, schema, sessions, validate, watch
+from . import claude, emit, init, list_, schema, sessions, validate, watch
 from . import run as run_command
 
 app = typer.Typer(
@@ -47,6 +47,7 @@ app.command(
 )(run_command.command)
 app.add_typer(sessions.app, name="sessions")
 app.command("init")(init.command)
+app.add_typer(claude.app, name="claude")
 
 
 def main(argv: list[str] | None = None) -> int:

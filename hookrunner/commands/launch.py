@@ -1,15 +1,17 @@
 """The ``hookrunner`` console entry point.
 
 A plain ``hookrunner validate [FILES...] [--format text|json]`` (what editors and pre-commit
-run on every save) goes straight to ``hookrunner.validation``: importing the CLI framework would
-cost more than the validation itself. Everything else, including ``--help`` and any argument
-this parser does not recognise, goes to the typer app, which has the final word.
+run on every save) goes straight to ``hookrunner.validation``, and a plain ``hookrunner claude
+hook`` (what Claude Code runs for every hook event) to ``claude_hook``: importing the CLI
+framework would cost more than the work itself. Everything else, including ``--help`` and any
+argument these parsers do not recognise, goes to the typer app, which has the final word.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import time
 
 
 def plain_validate(args: list[str]) -> tuple[list[str], str] | None:
@@ -34,8 +36,26 @@ def plain_validate(args: list[str]) -> tuple[list[str], str] | None:
 
 
 def run() -> None:
+    started = time.monotonic()
     args = sys.argv[1:]
     completing = "_HOOKRUNNER_COMPLETE" in os.environ  # shell completion is typer's job
+    if args[:2] == ["claude", "hook"] and not completing:
+        import gc
+
+        # What these imports build lives until the process ends: nothing for the collector.
+        gc.disable()
+        from .claude_hook import main as hook
+        from .claude_hook import plain_args
+
+        gc.enable()
+
+        call = plain_args(args[2:])
+        if call is not None:
+            sys.exit(hook(call, started))
+        if not {"-h", "--help"} & set(args[2:]):
+            from .claude_hook import usage
+
+            sys.exit(usage(args[2:]))
     plain = plain_validate(args[1:]) if args[:1] == ["validate"] and not completing else None
     if plain is not None:
         from pathlib import Path

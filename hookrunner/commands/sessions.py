@@ -119,7 +119,7 @@ def show_session(
         "self-contained HTML file.",
     ),
 ) -> None:
-    """Show one session: metadata, feedback, checkpoints and its hook calls."""
+    """Show one session: metadata, feedback, checkpoints, an agent's activity, hook calls."""
     from ..services.sessions.store import StoreError
 
     check_format(fmt)
@@ -141,6 +141,8 @@ def show_session(
         "hooks": db.hook_stats(sid),
         # When and where each node ran (JSON only: a run may have thousands).
         "nodes": db.nodes(sid) if fmt == "json" else [],
+        # What an agent did (its tool uses, prompts...), one row per hook event it fired.
+        "activity": db.activity(sid),
         # Every call only where it is shown; the summary needs just the first failures.
         "calls": db.hook_calls(sid) if calls or fmt == "json" else [],
         "failed": db.hook_calls(sid, failed_only=True, limit=10),
@@ -183,6 +185,19 @@ def show_session(
             t.add_column(col)
         for c in data["checkpoints"]:
             t.add_row(_when(c["ts"]), c["node"] or "", str(c["data"]))
+        console.print(t)
+    if data["activity"]:
+        t = Table(title="activity", title_justify="left")
+        for col in ("at (UTC)", "event", "what", "outcome", "hooks ms"):
+            t.add_column(col)
+        for a in data["activity"]:
+            t.add_row(
+                _when(a["ts"]),
+                a["event"],
+                a["subject"] or "",
+                a["outcome"] or "",
+                f"{a['duration_ms']:.2f}",
+            )
         console.print(t)
     t = Table(title="hook calls", title_justify="left")
     for col in ("event", "hook", "calls", "failed", "total ms", "max ms"):

@@ -13,16 +13,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path as FsPath
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from .errors import HookrunnerError, Path, Problem, ValidationError
 
-try:  # libyaml when available: several times faster on large manifests.
-    _Loader: type = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - depends on the PyYAML build
-    _Loader = yaml.SafeLoader
+if TYPE_CHECKING:
+    import yaml
+else:
+    yaml = None  # imported by the first parse (``_loader``): a process that parses none skips it
 
 MAX_BYTES = int(os.environ.get("HOOKRUNNER_MAX_FILE_BYTES", 16 * 1024 * 1024))
 # An alias-heavy document can expand exponentially ("billion laughs"); count what we walk.
@@ -96,6 +94,15 @@ class Document:
             except (KeyError, IndexError, TypeError):
                 return default
         return node
+
+
+def _loader() -> type:
+    """libyaml's safe loader when available (several times faster on large manifests)."""
+    global yaml
+    import yaml as module
+
+    yaml = module
+    return getattr(module, "CSafeLoader", module.SafeLoader)
 
 
 def _mark(node: yaml.Node) -> tuple[int, int]:
@@ -213,7 +220,7 @@ def load_text(text: str, file: str) -> Document:
 def _load_text(text: str, file: str) -> Document:
     doc = Document(file=file, data=None)
     try:
-        loader = _Loader(text)
+        loader = _loader()(text)
         try:
             node = loader.get_single_node()
             if node is None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -22,6 +21,8 @@ def format_path(path: Path) -> str:
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     """A ``did you mean 'x'?`` hint, or None when nothing is close."""
+    import difflib  # lazy: only a mistake needs it
+
     match = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
     return f"did you mean {match[0]!r}?" if match else None
 

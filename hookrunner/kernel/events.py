@@ -23,6 +23,11 @@ SESSION_ARGS = (
     "checkpoint_data",
 )
 
+# What a coding agent's hook input carries besides ``session_id`` (Claude Code's common input
+# fields, see ``hookrunner.services.claude``): declared on the events an agent fires, so hooks
+# can name them and ``when:`` can match them.
+AGENT_ARGS = "transcript_path cwd permission_mode hook_event_name agent_id agent_type"
+
 
 @dataclass(frozen=True)
 class EventSpec:
@@ -147,19 +152,50 @@ CATALOGUE: tuple[EventSpec, ...] = (
     ),
     _invocation("post_run_hook", "After the run."),
     # Session lifecycle (session-buddy's hook types).
-    _session("session_start", "A session opened."),
-    _session("session_end", "A session closed (always, also after a failure)."),
-    _session("pre_session_end", "A session is about to close."),
-    _session("user_prompt_submit", "A user submitted a prompt.", "prompt"),
-    _session("pre_checkpoint", "Before a checkpoint; may veto it.", style="veto"),
+    _session("session_start", "A session opened.", f"source model {AGENT_ARGS}"),
+    _session(
+        "session_end", "A session closed (always, also after a failure).", f"reason {AGENT_ARGS}"
+    ),
+    _session(
+        "pre_session_end",
+        "A session is about to close (an agent: it finished responding).",
+        f"stop_hook_active last_assistant_message {AGENT_ARGS}",
+    ),
+    _session("user_prompt_submit", "A user submitted a prompt.", f"prompt {AGENT_ARGS}"),
+    _session(
+        "pre_checkpoint",
+        "Before a checkpoint (an agent: before compacting its context); may veto it.",
+        f"trigger custom_instructions {AGENT_ARGS}",
+        style="veto",
+    ),
     _session("post_checkpoint", "A checkpoint was stored."),
     _session(
         "pre_tool_execution",
-        "Before a tool runs; may veto it.",
-        "tool_name tool_input",
+        "Before a tool runs; may veto it, and each hook may return a rewritten `tool_input`.",
+        f"tool_name tool_input tool_use_id {AGENT_ARGS}",
         style="veto",
+        chain="tool_input",
     ),
-    _session("post_tool_execution", "A tool ran.", "tool_name tool_input tool_output"),
+    _session(
+        "post_tool_execution",
+        "A tool ran.",
+        f"tool_name tool_input tool_output tool_response tool_use_id duration_ms {AGENT_ARGS}",
+    ),
+    _session(
+        "post_tool_failure",
+        "A tool failed (`error` says how).",
+        f"tool_name tool_input tool_use_id error is_interrupt duration_ms {AGENT_ARGS}",
+    ),
+    _session(
+        "notification",
+        "The agent notified its user (it waits for a permission, it is idle).",
+        f"message title notification_type {AGENT_ARGS}",
+    ),
+    _session(
+        "subagent_stop",
+        "A subagent finished responding.",
+        f"stop_hook_active agent_transcript_path last_assistant_message {AGENT_ARGS}",
+    ),
     _session("post_file_edit", "A file was edited."),
     _session("post_error", "A hook or an operation failed.", "error"),
     _session(

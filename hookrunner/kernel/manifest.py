@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 from typing import Any
 
-from . import plugins, schema
+from . import schema
 from .decl import HookDecl
 from .document import Document, bulk, interpolate_env, load_file
 from .errors import Path, Problem, ValidationError, did_you_mean
@@ -276,6 +276,8 @@ class Loader:
         join after the project's. A name the project already uses is the project's."""
         if not self.m.discover_plugins or self._plugins_added or self.plugins_origin is None:
             return
+        from . import plugins  # here: a manifest that discovers none never needs entry points
+
         self._plugins_added = True
         doc, at = self.plugins_origin
         m = self.m

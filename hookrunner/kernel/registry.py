@@ -23,7 +23,6 @@ from .events import EventSpec, hook_args
 from .manifest import Manifest
 from .matchers import compile_matcher
 from .resolve import import_callable, import_module, import_target, is_async
-from .runtime.command import compile_command
 from .runtime.hook import Hook, State
 from .runtime.invoke import Binding, bind, with_timeout
 from .runtime.plan import Plan
@@ -364,6 +363,8 @@ class _Builder:
         positional: tuple[str, ...] | None = None
         if fn is None:
             try:
+                from .runtime.command import compile_command  # only command hooks need it
+
                 invoke = compile_command(
                     list(decl.target) if isinstance(decl.target, tuple) else str(decl.target),
                     spec.name,

@@ -6,11 +6,9 @@ Every import a manifest or a pipeline file asks for goes through ``import_module
 
 from __future__ import annotations
 
-import difflib
 import functools
 import importlib
 import inspect
-import pkgutil
 import sys
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -43,6 +41,9 @@ def check_allowed(module: str, allowed: Iterable[str] | None) -> None:
 
 def _module_suggestion(module: str, wanted: str) -> str | None:
     """Suggest a close sibling of the missing ``module``, spelled as the full ``wanted`` path."""
+    import difflib  # here: only a module that does not import needs suggestions
+    import pkgutil
+
     parent, _, _leaf = module.rpartition(".")
     try:
         if parent:

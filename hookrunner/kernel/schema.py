@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import json
 import re
-from importlib import resources
 from pathlib import Path as FsPath
 from typing import Any
 
@@ -249,7 +248,14 @@ def _schema_dir() -> FsPath | None:
 def schema_text(name: str) -> str:
     """The shipped schema file's text (installed package data, else the source tree)."""
     filename = f"{name}.schema.json"
+    # Installed, the schemas are the folder hookrunner/schemas; in a checkout, schemas/ beside
+    # the package. Read as files first: importlib.resources costs more than the check.
+    for folder in (FsPath(__file__).resolve().parents[1] / "schemas", _schema_dir()):
+        if folder is not None and (folder / filename).is_file():
+            return (folder / filename).read_text("utf-8")
     try:
+        from importlib import resources  # lazy: it pulls in tempfile, shutil and random
+
         return resources.files("hookrunner.schemas").joinpath(filename).read_text("utf-8")
     except (ModuleNotFoundError, FileNotFoundError):
         base = _schema_dir()

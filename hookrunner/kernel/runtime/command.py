@@ -5,9 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shlex
-import shutil
-import subprocess
 from collections.abc import Callable
 from typing import Any
 
@@ -25,6 +22,10 @@ def compile_command(
     timeout: float | None,
 ) -> Callable[[dict[str, Any]], Any]:
     """Check the command once and return an invoker that runs it."""
+    import shlex  # here: a manifest without command hooks never needs them
+    import shutil
+    import subprocess
+
     try:
         args = shlex.split(argv) if isinstance(argv, str) else list(argv)
     except ValueError as exc:  # an unclosed quote in the string form

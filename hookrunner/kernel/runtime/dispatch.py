@@ -10,7 +10,6 @@ run compiled straight-line code first (``fastpath``), which hands over to this g
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable, Generator, Mapping, Sequence
 from time import perf_counter
@@ -27,7 +26,13 @@ if TYPE_CHECKING:
     from .callplan import CallPlan as Plan
     from .hook import Hook
 
-log = logging.getLogger("hookrunner")
+
+def _log() -> Any:
+    """The ``hookrunner`` logger, imported when something is logged (a failing hook's
+    process, such as an agent's hook command, should not pay for logging otherwise)."""
+    import logging
+
+    return logging.getLogger("hookrunner")
 
 
 # --------------------------------------------------------------------------- failures
@@ -41,7 +46,7 @@ def _failed(
         try:
             hook.error_handler(exc, hook, plan.spec.name)
         except Exception:  # a broken error handler must not hide the original error
-            log.exception("error_handler of hook %r failed", hook.name)
+            _log().exception("error_handler of hook %r failed", hook.name)
     state = plan.state
     if hook.on_error == "raise":
         if state.observer is not None:
@@ -53,7 +58,7 @@ def _failed(
         hook.off = True
         state.disabled.add(hook.name)
         plan.refresh()  # recompile the fast path without it
-        log.warning("hook %r disabled after failing: %s", hook.name, exc)
+        _log().warning("hook %r disabled after failing: %s", hook.name, exc)
     report = state.error_reporter() if plan.spec.name != "post_error" else None
     if report is not None:
         info = {
@@ -70,7 +75,7 @@ def _failed(
                 error=exc,
             )
         except Exception:
-            log.exception("post_error hooks failed")
+            _log().exception("post_error hooks failed")
 
 
 def _absorb(
@@ -96,7 +101,8 @@ def _absorb(
         raise HookFailed(
             f"{spec.name} hooks must return a mapping or None, not {type(value).__name__}"
         )
-    if spec.chain is not None:
+    # A bool is a yes/no answer (an observer's False on a veto event), never a new value.
+    if spec.chain is not None and not isinstance(value, bool):
         kw[spec.chain] = changes[spec.chain] = value
     return False
 

@@ -77,6 +77,9 @@ class State:
     post_error: Callable[..., Any] | None = None
     # Lean mode: no per-hook timing, results only for hooks that returned a value or failed.
     lean: bool = False
+    # False: plans never compile a fast path (a process that emits once, such as an agent's
+    # hook command: generating the code would cost more than it saves).
+    compile: bool = True
     # True for the state of the hooks inside wrap-mode hooks (``Wrapped``).
     wraps: ClassVar[bool] = False
 
@@ -98,7 +101,9 @@ class Wrapped(State):
     def __init__(self, outer: State):
         # The same set of switched-off hooks; post_error is the outer's at report time (the
         # runner sets it after the registry is built).
-        super().__init__(observer=None, disabled=outer.disabled, lean=outer.lean)
+        super().__init__(
+            observer=None, disabled=outer.disabled, lean=outer.lean, compile=outer.compile
+        )
         self._outer = outer
         self._last = threading.local()
 

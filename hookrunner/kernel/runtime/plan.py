@@ -9,7 +9,6 @@ with one dict of arguments; that call is the whole hot path.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from ..events import EventSpec, hook_args
@@ -84,7 +83,7 @@ class Plan:
         if style == "wrap":
             self.emit = self._wrap
         elif self.wrappers:
-            around = fastpath.around_eligible(self)
+            around = self.state.compile and fastpath.around_eligible(self)
             self.emit = self._compile_around_and_emit if around else self._around
         elif style == "slot":
             self.emit = self._slot
@@ -93,7 +92,7 @@ class Plan:
             self.emit = lambda kw, operation=None: empty
         elif self.spec.parallel:
             self.emit = self._parallel
-        elif fastpath.eligible(self):
+        elif self.state.compile and fastpath.eligible(self):
             self.emit = self._compile_and_emit
         else:
             self.emit = self._sequence
@@ -111,6 +110,8 @@ class Plan:
         if len(kw) < self.nargs or not self.keys <= kw.keys():
             kw = {**self.defaults, **kw}
         if self.stamp and kw.get("timestamp") is None:
+            from datetime import UTC, datetime  # lazy: most processes never stamp one
+
             kw["timestamp"] = datetime.now(UTC)
         return kw
 

@@ -13,13 +13,11 @@ from __future__ import annotations
 import json
 import os
 import re
-import secrets
 import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from itertools import chain
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -112,7 +110,18 @@ CREATE TABLE IF NOT EXISTS node_runs (
     started REAL NOT NULL,
     ended REAL NOT NULL,
     error TEXT
-)
+);
+CREATE TABLE IF NOT EXISTS activity (
+    id INTEGER PRIMARY KEY,
+    session INTEGER NOT NULL,
+    ts REAL NOT NULL,
+    event TEXT NOT NULL,
+    subject TEXT,
+    outcome TEXT,
+    duration_ms REAL,
+    data TEXT
+);
+CREATE INDEX IF NOT EXISTS activity_session ON activity (session)
 """
 # Tables and indexes of the layout: a store that has them all needs no write to be opened
 # (version 2 gained hook_call_workers after it was first written).
@@ -145,12 +154,16 @@ _COUNT_OBJECTS = "SELECT COUNT(*) FROM sqlite_master WHERE name IN ({})".format(
 # made on another thread than the session's own (the thread runner's nodes).
 # node_runs: one row per node a run ran (started, ended, the lane: a thread or worker name
 # id, NULL for the session's own thread; error NULL when it finished), found like checkpoints.
+# activity: what the host did in a session, as opposed to the hook calls it caused (an agent's
+# tool uses and prompts, see ``Activity``): a row per event, few, so found by an index. Added
+# like hook_call_workers: older writers never read or write it.
 
 
 # Rows per INSERT in bulk writes: one statement of many rows costs SQLite about half as much
 # per row as executemany's statement per row. 32 rows keep the statement cheap to compile (once
 # per connection) and its parameters far under SQLite's smallest limit (999).
 _BLOCK = 32
+_NAMES_BLOCK = 500  # names looked up per statement (under SQLite's smallest limit, 999)
 
 
 def _insert(c: sqlite3.Connection, head: str, values: str, rows: list[tuple]) -> None:
@@ -167,6 +180,9 @@ def _insert(c: sqlite3.Connection, head: str, values: str, rows: list[tuple]) ->
 
 def new_session_id() -> str:
     """Sortable by start time, unique across processes."""
+    import secrets  # lazy: it imports hashlib, which a process that names its session skips
+    from datetime import UTC, datetime
+
     return f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
 
 
@@ -176,6 +192,18 @@ def dumps(value: Any) -> str:
 
 def loads(text: str | None) -> Any:
     return None if text is None else json.loads(text)
+
+
+class Activity(NamedTuple):
+    """One thing a session's host did (an agent's tool use, prompt, notification...): the
+    event it fired, what it was about, how it ended, and how long its hooks took."""
+
+    ts: float
+    event: str
+    subject: str | None
+    outcome: str | None
+    duration_ms: float
+    data: dict[str, Any] | None = None
 
 
 class _NotPlain(HookrunnerError):
@@ -347,6 +375,59 @@ class Store:
                 [(session_id, str(k), dumps(v), now) for k, v in metadata.items()],
             )
 
+    def join(
+        self,
+        session_id: str,
+        kind: str,
+        source: str | None,
+        metadata: dict[str, Any],
+        reopen: bool = False,
+    ) -> bool:
+        """Open the session unless a process already did (True when this call opened it).
+
+        For a session that many processes write to in turn (an agent's hook commands, each its
+        own process): the row is inserted if missing, so processes racing to open one session
+        agree on one row. ``metadata`` is written with a new row; with ``reopen`` also on an
+        existing one, which runs again if it was closed (a resumed session)."""
+        now = time.time()
+        with self.transaction() as c:
+            cur = c.execute(
+                "INSERT OR IGNORE INTO sessions (id, kind, source, status, started, pid) "
+                "VALUES (?, ?, ?, 'running', ?, ?)",
+                (session_id, kind, source, now, os.getpid()),
+            )
+            opened = cur.rowcount == 1
+            if opened:
+                self._sessions[session_id] = int(cur.lastrowid or 0)
+            elif reopen:
+                c.execute(
+                    "UPDATE sessions SET status = 'running', ended = NULL WHERE id = ?",
+                    (session_id,),
+                )
+            if opened or reopen:
+                c.executemany(
+                    "INSERT OR REPLACE INTO metadata VALUES (?, ?, ?, ?)",
+                    [(session_id, str(k), dumps(v), now) for k, v in metadata.items()],
+                )
+        return opened
+
+    def add_activity(self, session_id: str, rows: list[Activity]) -> None:
+        """Append what the session's host did (see ``Activity``), in one transaction."""
+        if not rows:
+            return
+        with self.transaction() as c:
+            num = self._session_num(c, session_id)
+            if num is None:
+                return
+            c.executemany(
+                "INSERT INTO activity (session, ts, event, subject, outcome, duration_ms, data)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (num, r.ts, r.event, r.subject, r.outcome, r.duration_ms, _data(r.data))
+                    for r in rows
+                ],
+            )
+
     def finish(self, session_id: str, status: str, summary: dict[str, Any] | None) -> None:
         self.flush(session_id, [], [], end=(status, summary))
 
@@ -506,11 +587,18 @@ class Store:
         return num
 
     def _name_ids(self, c: sqlite3.Connection, names: set[str]) -> dict[str, int]:
-        for name in names:
-            if name not in self._names:
-                c.execute("INSERT OR IGNORE INTO names (name) VALUES (?)", (name,))
-                row = c.execute("SELECT id FROM names WHERE name = ?", (name,)).fetchone()
-                self._names[name] = row[0]
+        """The ids of ``names``, adding those the file lacks: two statements per block of
+        names, not two per name (a short-lived process, such as an agent's hook command,
+        starts with no ids cached)."""
+        missing = sorted(n for n in names if n not in self._names)
+        for i in range(0, len(missing), _NAMES_BLOCK):
+            block = missing[i : i + _NAMES_BLOCK]
+            c.executemany("INSERT OR IGNORE INTO names (name) VALUES (?)", [(n,) for n in block])
+            marks = ", ".join("?" * len(block))
+            for name_id, name in c.execute(
+                f"SELECT id, name FROM names WHERE name IN ({marks})", block
+            ):
+                self._names[name] = name_id
         return self._names
 
     def set_metadata(self, session_id: str, metadata: dict[str, Any]) -> None:
@@ -681,8 +769,22 @@ class Store:
         )
         return [dict(r) for r in rows]
 
+    def activity(self, session_id: str) -> list[dict[str, Any]]:
+        """The session's activity rows in order (see ``Activity``)."""
+        rows = self._rows(
+            "SELECT a.ts AS ts, a.event AS event, a.subject AS subject, a.outcome AS outcome,"
+            " a.duration_ms AS duration_ms, a.data AS data FROM activity a"
+            " JOIN sessions s ON s.rowid = a.session WHERE s.id = ? ORDER BY a.id",
+            (session_id,),
+        )
+        return [dict(r) | {"data": loads(r["data"])} for r in rows]
+
     def checkpointed_nodes(self, session_id: str) -> set[str]:
         return {c["node"] for c in self.checkpoints(session_id) if c["node"] is not None}
+
+
+def _data(data: dict[str, Any] | None) -> str | None:
+    return None if data is None else dumps(data)
 
 
 def open_store(path: str | os.PathLike[str] | None, base: Path | None = None) -> Store:
