@@ -23,6 +23,8 @@ from typing import Any
 from ..kernel.document import load_file
 from ..kernel.errors import ValidationError
 from ..kernel.runtime import slots
+from . import kedro_api
+from .catalog import flat_parameters
 from .context import RunContext, UsageError
 from .datasets import MemoryDataset
 from .runner_choice import make_runner
@@ -126,17 +128,23 @@ def init_factory(
             run_id=session.id,
             config=configs,
             env=(cli_args or {}).get("env"),
+            hooks=command.hooks,
+            conf_source=spec.conf_source,
+            _package_name=spec.directory.name,
+            _runtime_params=kedro_api.nested(command.options.params),
         )
         if context is not None:
             ctx = context(ctx) or ctx
         hooks = command.hooks
         hooks.emit("after_context_created", context=ctx)
+        # Kedro's arguments: the parameters as the catalog's entries, the entries' paths
+        # made absolute, the conf folder's credentials.
         hooks.emit(
             "after_catalog_created",
             catalog=ctx.catalog,
-            conf_catalog=spec.catalog_config,
-            conf_creds={},
-            parameters=params,
+            conf_catalog=kedro_api.conf_catalog(spec.catalog_config, spec.directory),
+            conf_creds=ctx._get_config_credentials(),
+            parameters=flat_parameters(ctx.params),
             save_version=session.id,
             load_versions={},
         )
@@ -152,7 +160,7 @@ def _memory_outputs(context: Any) -> dict[str, Any]:
     return {
         name: catalog.load(name)
         for name in sorted(context.pipeline.outputs())
-        if isinstance(catalog.get(name), MemoryDataset) and catalog.exists(name)
+        if isinstance(catalog.dataset(name), MemoryDataset) and catalog.exists(name)
     }
 
 
@@ -182,10 +190,11 @@ def run_factory(
         command: Any, cli_args: Any = None, configs: Any = None, context: Any = None, **_: Any
     ) -> dict[str, Any]:
         hooks = command.hooks
-        run_params = command.run_params(context)
+        chosen = command.runner = pick(command.options)
+        run_params = command.run_params(context, chosen)
         pipeline, catalog = context.pipeline, context.catalog
-        chosen = pick(command.options)
         hooks.emit("before_pipeline_run", run_params=run_params, pipeline=pipeline, catalog=catalog)
+        kedro_api.warm_up(pipeline, catalog)
         job = Job(
             pipeline=context.to_run,
             catalog=catalog,
@@ -198,24 +207,29 @@ def run_factory(
         try:
             chosen.run(job)
         except Exception as exc:
+            # As under Kedro, the hooks see the node's own exception, also in sys.exc_info().
             error = exc.error if isinstance(exc, NodeFailed) else exc
-            hooks.emit(
-                "on_pipeline_error",
-                error=error,
-                run_params=run_params,
-                pipeline=pipeline,
-                catalog=catalog,
+            kedro_api.while_handling(
+                error,
+                lambda: hooks.emit(
+                    "on_pipeline_error",
+                    error=error,
+                    run_params=run_params,
+                    pipeline=pipeline,
+                    catalog=catalog,
+                ),
             )
             raise
-        run_result = (result or _memory_outputs)(context)
+        outputs = (result or _memory_outputs)(context)
         hooks.emit(
             "after_pipeline_run",
             run_params=run_params,
-            run_result=run_result,
+            # Kedro 1.x's: every free output's dataset (a custom ``result`` replaces it).
+            run_result=outputs if result is not None else kedro_api.free_outputs(pipeline, catalog),
             pipeline=pipeline,
             catalog=catalog,
         )
-        return run_result
+        return outputs
 
     run_hook.__doc__ = "Run the selected nodes with the runner; return the run result."
     return run_hook
