@@ -59,7 +59,8 @@ def report_failures(result: Any, event: str) -> None:
     but a plugin that breaks there must not go unnoticed)."""
     for r in getattr(result, "results", ()):
         if not r.ok:
-            print(f"warning: {event} hook {r.name!r} failed: {r.error}", file=sys.stderr)
+            error = f"{type(r.error).__name__}: {r.error}" if r.error is not None else "failed"
+            print(f"warning: {event} hook {r.name!r} failed: {error}", file=sys.stderr)
 
 
 def before(runner: HookRunner, metadata: Any, args: list[str]) -> None:
