@@ -119,34 +119,34 @@ class Catalog:
         cls = type(self._dataset(ds_name))
         return f"{cls.__module__}.{cls.__qualname__}"
 
-    def load(self, name: str, version: str | None = None) -> Any:
+    def load(self, ds_name: str, version: str | None = None) -> Any:
         if version is not None:
-            raise DatasetError(f"loading dataset {name!r}: versioned datasets are not supported")
-        ds = self._dataset(name)
+            raise DatasetError(f"loading dataset {ds_name!r}: versioned datasets are not supported")
+        ds = self._dataset(ds_name)
         try:
             return ds.load()
         except DatasetError as exc:
-            raise DatasetError(f"loading dataset {name!r} failed: {exc}") from None
+            raise DatasetError(f"loading dataset {ds_name!r} failed: {exc}") from None
         except Exception as exc:
             raise DatasetError(
-                f"loading dataset {name!r} ({ds!r}) failed: {type(exc).__name__}: {exc}"
+                f"loading dataset {ds_name!r} ({ds!r}) failed: {type(exc).__name__}: {exc}"
             ) from exc
 
-    def save(self, name: str, data: Any) -> None:
-        ds = self._dataset(name)
+    def save(self, ds_name: str, data: Any) -> None:
+        ds = self._dataset(ds_name)
         try:
             ds.save(data)
         except DatasetError as exc:
-            raise DatasetError(f"saving dataset {name!r} failed: {exc}") from None
+            raise DatasetError(f"saving dataset {ds_name!r} failed: {exc}") from None
         except Exception as exc:
             raise DatasetError(
-                f"saving dataset {name!r} ({ds!r}) failed: {type(exc).__name__}: {exc}"
+                f"saving dataset {ds_name!r} ({ds!r}) failed: {type(exc).__name__}: {exc}"
             ) from exc
 
-    def exists(self, name: str) -> bool:
-        ds = self._datasets.get(name)
+    def exists(self, ds_name: str) -> bool:
+        ds = self._datasets.get(ds_name)
         if ds is None:
-            return is_param(name)
+            return is_param(ds_name)
         exists = getattr(ds, "exists", None)
         return bool(exists()) if callable(exists) else False
 
@@ -159,11 +159,13 @@ class Catalog:
         """True when ``name`` is stored outside the process and its data exists now."""
         return self.persistent(name) and self.exists(name)
 
-    def __contains__(self, name: object) -> bool:
-        return name in self._datasets or (isinstance(name, str) and is_param(name))
+    def __contains__(self, dataset_name: object) -> bool:
+        return dataset_name in self._datasets or (
+            isinstance(dataset_name, str) and is_param(dataset_name)
+        )
 
-    def __getitem__(self, name: str) -> Any:
-        return self._dataset(name)
+    def __getitem__(self, ds_name: str) -> Any:
+        return self._dataset(ds_name)
 
     def __setitem__(self, key: str, value: Any) -> None:
         """Register a dataset (anything with ``load`` and ``save``), or raw data as a memory
@@ -238,6 +240,7 @@ class Catalog:
         credentials: dict[str, dict[str, Any]] | None = None,
         load_versions: dict[str, str] | None = None,
         save_version: str | None = None,
+        validation_enabled: bool = True,
     ) -> Catalog:
         """A catalog from pipeline-file entries (relative paths against the working folder)."""
         from pathlib import Path
