@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -78,12 +79,18 @@ class ConfigLoader:
                 f"Given configuration path either does not exist or is not a valid "
                 f"directory: {folder}"
             )
-        files: dict[Path, None] = {}
-        for pattern in patterns:
-            for path in sorted(folder.glob(pattern)):
-                hidden = any(p.startswith(".") for p in path.relative_to(folder).parts)
-                if path.is_file() and path.suffix in SUFFIXES and not hidden:
-                    files.setdefault(path, None)
+        matchers = [_glob(p) for p in patterns]
+        files: list[Path] = []
+        for path in sorted(folder.rglob("*")):
+            rel = path.relative_to(folder).as_posix()
+            hidden = any(part.startswith(".") for part in rel.split("/"))
+            if (
+                path.is_file()
+                and path.suffix in SUFFIXES
+                and not hidden
+                and any(m.fullmatch(rel) for m in matchers)
+            ):
+                files.append(path)
         merged: dict[str, Any] = {}
         for path in files:
             text = path.read_text(encoding="utf-8")
@@ -135,6 +142,23 @@ class ConfigLoader:
             f"ConfigLoader(conf_source={self.conf_source!r}, env={self.env!r}, "
             f"config_patterns={self.config_patterns!r})"
         )
+
+
+def _glob(pattern: str) -> re.Pattern[str]:
+    """A glob as fsspec (Kedro's) reads it: ``**`` crosses folders (also none), ``*`` not."""
+    out, i = "", 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out, i = out + "(?:.*/)?", i + 3
+        elif pattern.startswith("**", i):
+            out, i = out + ".*", i + 2
+        elif pattern[i] == "*":
+            out, i = out + "[^/]*", i + 1
+        elif pattern[i] == "?":
+            out, i = out + "[^/]", i + 1
+        else:
+            out, i = out + re.escape(pattern[i]), i + 1
+    return re.compile(out)
 
 
 def _deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
