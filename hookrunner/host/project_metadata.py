@@ -105,6 +105,14 @@ def kedro_version() -> str:
         return ""
 
 
+def package_name(project_path: Path, table: dict[str, Any] | None = None) -> str:
+    """``[tool.kedro] package_name``, else the folder's name as a Python identifier."""
+    if table is None:
+        table = _kedro_table(project_path / "pyproject.toml")
+    name = table.get("package_name")
+    return str(name) if name else re.sub(r"\W+", "_", project_path.name).lower() or "project"
+
+
 def make(project_path: str | os.PathLike[str], **extras: Any) -> Any:
     """The metadata of the project in ``project_path`` (``extras``: ``manifests``,
     ``pipeline``; ``hookrunner_version`` is added)."""
@@ -112,7 +120,7 @@ def make(project_path: str | os.PathLike[str], **extras: Any) -> Any:
     config_file = path / "pyproject.toml"
     table = _kedro_table(config_file)
     name = str(table.get("project_name") or path.name)
-    package = str(table.get("package_name") or re.sub(r"\W+", "_", path.name).lower() or "project")
+    package = package_name(path, table)
     meta = _class()(
         config_file=config_file,
         package_name=package,

@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..host.project_metadata import package_name
 from ..kernel.document import load_file
 from ..kernel.errors import ValidationError
 from ..kernel.runtime import slots
@@ -130,7 +131,7 @@ def init_factory(
             env=(cli_args or {}).get("env"),
             hooks=command.hooks,
             conf_source=spec.conf_source,
-            _package_name=spec.directory.name,
+            _package_name=package_name(spec.directory),
             _runtime_params=kedro_api.nested(command.options.params),
         )
         if context is not None:

@@ -32,6 +32,13 @@ def describe(value):
     return type(value).__name__
 
 
+def innermost_frame():
+    tb = sys.exc_info()[2]
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb.tb_frame.f_code.co_name
+
+
 def record(event, arguments, **facts):
     entry = {
         "event": event,
@@ -52,7 +59,7 @@ class Recorder:
             loader=type(context.config_loader).__name__,
             parameters=context.config_loader["parameters"],
             credentials=context._get_config_credentials(),
-            package=type(context._package_name).__name__,
+            package=context._package_name,
             env=context.env,
             project_path=type(context.project_path).__name__,
         )
@@ -74,6 +81,8 @@ class Recorder:
             creds=conf_creds,
             parameter_values=parameters,
             paths={k: v.get("path", "") for k, v in conf_catalog.items()},
+            # Kedro's docs' MetadataHook walks the catalog this way.
+            items=sorted(name for name, _ in catalog.items()),
         )
 
     @hook_impl
@@ -107,6 +116,8 @@ class Recorder:
             {"error": error, "run_params": run_params, "pipeline": pipeline, "catalog": catalog},
             exc_info=type(sys.exc_info()[1]).__name__,
             same=sys.exc_info()[1] is error,
+            # Kedro's docs' pdb hook post-mortems this traceback: it ends in the node.
+            innermost=innermost_frame(),
         )
 
     @hook_impl
