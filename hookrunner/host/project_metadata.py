@@ -16,6 +16,7 @@ named tuple below, which has the same fields in the same order.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import sys
@@ -94,8 +95,12 @@ def kedro_version() -> str:
     """The installed Kedro's version ("" without Kedro), without importing Kedro."""
     kedro = sys.modules.get("kedro")
     version = getattr(kedro, "__version__", None)
-    if isinstance(version, str):
-        return version
+    return version if isinstance(version, str) else _installed_kedro()
+
+
+@functools.cache
+def _installed_kedro() -> str:
+    """Asked once per process: reading the installed distributions costs milliseconds."""
     from importlib.metadata import PackageNotFoundError
     from importlib.metadata import version as dist_version
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from .datasets import DatasetError, MemoryDataset, ParamsDataset, make_dataset
@@ -104,6 +104,16 @@ class Catalog:
     def dataset(self, name: str) -> Any:
         """The dataset object behind ``name`` (a memory dataset if undeclared)."""
         return self._dataset(name)
+
+    def materialize(self, names: Iterable[str]) -> None:
+        """Register each name (a memory dataset when undeclared), once, before a run."""
+        missing = set(names).difference(self._datasets)
+        params = [n for n in missing if is_param(n)]
+        with self._lock:
+            for name in missing.difference(params):
+                self._datasets.setdefault(name, MemoryDataset())
+        for name in params:
+            self._dataset(name)
 
     def get(self, key: str, fallback_to_runtime_pattern: bool = False, version: Any = None) -> Any:
         """Kedro's ``get``: the dataset registered as ``key``, else None (or, with

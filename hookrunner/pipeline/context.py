@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..host.project_metadata import package_name
 from ..kernel.errors import HookrunnerError, Problem
 from . import kedro_api
 from .catalog import Catalog, flat_parameters
@@ -92,7 +93,7 @@ class RunContext:
     env: str | None = None
     hooks: HookRunner | None = None
     conf_source: str | None = None
-    _package_name: str = ""
+    _package: str | None = field(default=None, repr=False)
     _runtime_params: dict[str, Any] = field(default_factory=dict)
     _config_loader: Any = field(default=None, repr=False)
     # Makes the config loader on first use (Kedro's import costs a fifth of a second).
@@ -105,9 +106,7 @@ class RunContext:
                 self._config_loader = self._config_factory()
             else:
                 self._config_loader = make_config_loader(
-                    self.conf_source or str(self.project_path / "conf"),
-                    self.env,
-                    self._runtime_params,
+                    self._conf_folder(), self.env, self._runtime_params
                 )
         return self._config_loader
 
@@ -116,12 +115,29 @@ class RunContext:
         self._config_loader = loader
 
     @property
+    def _package_name(self) -> str:
+        """``[tool.kedro] package_name`` of the project folder, else the folder's name."""
+        if self._package is None:
+            self._package = package_name(self.project_path)
+        return self._package
+
+    @_package_name.setter
+    def _package_name(self, name: str) -> None:
+        self._package = name
+
+    def _conf_folder(self) -> str:
+        """``conf_source`` when set, else the pipeline file's (``conf_source:``, ``conf/``)."""
+        if self.conf_source is None:
+            self.conf_source = self.spec.conf_source
+        return self.conf_source
+
+    @property
     def _hook_manager(self) -> kedro_api.HookManager | None:
         return None if self.hooks is None else kedro_api.HookManager(self.hooks)
 
     def _get_config_credentials(self) -> dict[str, Any]:
         """``credentials*`` from the conf folder ({} when there is none, as Kedro)."""
-        source = self.conf_source or str(self.project_path / "conf")
+        source = self._conf_folder()
         if self._config_loader is None and "://" not in source and not os.path.isdir(source):
             return {}  # what Kedro's loader would say, without importing it
         try:

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..host.project_metadata import kedro_version
 from ..kernel.errors import HookrunnerError
 
 
@@ -213,15 +214,6 @@ class GroupedNodes:
     dependencies: list[str] = field(default_factory=list)
 
 
-def _kedro_version() -> str:
-    try:
-        from importlib.metadata import version
-
-        return version("kedro")
-    except Exception:  # noqa: BLE001 - Kedro is optional
-        return ""
-
-
 class Pipeline:
     """Nodes in a topological order (ties keep file order), with Kedro's query methods.
 
@@ -244,6 +236,7 @@ class Pipeline:
         # its end, when walking every node again costs a cache miss per node.
         self._free_inputs = frozenset(read - producer.keys())
         self._free_outputs = frozenset(producer.keys() - read)
+        self._datasets = frozenset(read | producer.keys())
         down: dict[str, list[str]] = {n.name: [] for n in self._nodes}
         for name, ups in self.upstream.items():
             for u in ups:
@@ -346,7 +339,7 @@ class Pipeline:
         return self._of([*self._nodes, *self._other(other)])
 
     def datasets(self) -> set[str]:
-        return self.all_inputs() | self.all_outputs()
+        return set(self._datasets)
 
     @property
     def node_dependencies(self) -> dict[Node, set[Node]]:
@@ -485,7 +478,7 @@ class Pipeline:
     def to_json(self) -> str:
         return json.dumps(
             {
-                "kedro_version": _kedro_version(),
+                "kedro_version": kedro_version(),
                 "pipeline": [
                     {
                         "name": n.name,

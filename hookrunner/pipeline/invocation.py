@@ -20,7 +20,6 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..host.project_metadata import package_name
 from ..kernel.document import load_file
 from ..kernel.errors import ValidationError
 from ..kernel.runtime import slots
@@ -130,8 +129,6 @@ def init_factory(
             config=configs,
             env=(cli_args or {}).get("env"),
             hooks=command.hooks,
-            conf_source=spec.conf_source,
-            _package_name=package_name(spec.directory),
             _runtime_params=kedro_api.nested(command.options.params),
         )
         if context is not None:
@@ -139,16 +136,17 @@ def init_factory(
         hooks = command.hooks
         hooks.emit("after_context_created", context=ctx)
         # Kedro's arguments: the parameters as the catalog's entries, the entries' paths
-        # made absolute, the conf folder's credentials.
-        hooks.emit(
-            "after_catalog_created",
-            catalog=ctx.catalog,
-            conf_catalog=kedro_api.conf_catalog(spec.catalog_config, spec.directory),
-            conf_creds=ctx._get_config_credentials(),
-            parameters=flat_parameters(ctx.params),
-            save_version=session.id,
-            load_versions={},
-        )
+        # made absolute, the conf folder's credentials (read only when a hook will see them).
+        if hooks.registry.plans["after_catalog_created"].hooks:
+            hooks.emit(
+                "after_catalog_created",
+                catalog=ctx.catalog,
+                conf_catalog=kedro_api.conf_catalog(spec.catalog_config, spec.directory),
+                conf_creds=ctx._get_config_credentials(),
+                parameters=flat_parameters(ctx.params),
+                save_version=session.id,
+                load_versions={},
+            )
         return ctx
 
     init_hook.__doc__ = "Open the session, build the catalog and the context."

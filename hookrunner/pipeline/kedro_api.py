@@ -129,8 +129,7 @@ def free_outputs(pipeline: Any, catalog: Any) -> dict[str, Any]:
 def warm_up(pipeline: Any, catalog: Any) -> None:
     """Register every dataset the pipeline names, as Kedro's runner does before it starts
     (hooks then see the same ``catalog.keys()`` during the run)."""
-    for name in pipeline.datasets():
-        catalog.get(name, fallback_to_runtime_pattern=True)
+    catalog.materialize(pipeline.datasets())
 
 
 def while_handling(error: BaseException, fire: Callable[[], Any]) -> Any:

@@ -55,7 +55,7 @@ class PipelineSpec:
         a URL (``s3://...``) is kept as written."""
         value = self.doc.get(("conf_source",))
         text = value if isinstance(value, str) and value else "conf"
-        return text if "://" in text else str((self.directory / text).resolve())
+        return text if "://" in text else os.path.normpath(os.path.join(self.directory, text))
 
     def make_catalog(self, params: Mapping[str, Any] | None = None) -> Catalog:
         """Fresh datasets for one run (datasets hold state, so runs never share them)."""
