@@ -142,8 +142,8 @@ def init_factory(
                 "after_catalog_created",
                 catalog=ctx.catalog,
                 conf_catalog=kedro_api.conf_catalog(spec.catalog_config, spec.directory),
-                conf_creds=ctx._get_config_credentials(),
-                parameters=flat_parameters(ctx.params),
+                conf_creds=ctx._get_config_credentials() if _kedro_like(ctx) else {},
+                parameters=flat_parameters(getattr(ctx, "params", params)),
                 save_version=session.id,
                 load_versions={},
             )
@@ -151,6 +151,11 @@ def init_factory(
 
     init_hook.__doc__ = "Open the session, build the catalog and the context."
     return init_hook
+
+
+def _kedro_like(context: Any) -> bool:
+    """A ``context(ctx)`` factory may return its own object; it may lack Kedro's methods."""
+    return callable(getattr(context, "_get_config_credentials", None))
 
 
 def _memory_outputs(context: Any) -> dict[str, Any]:
