@@ -92,13 +92,11 @@ def load_pipeline_runner(pipeline: Path, hooks: list[Path] | None) -> HookRunner
     except ValidationError as exc:
         cli_hooks.begin_invalid(paths, args)
         fail_invalid(exc)
-    meta = project_metadata(paths)
-    meta["pipeline"] = str(Path(pipeline).resolve())
-    start_command(runner, meta, args)
+    start_command(runner, project_metadata(paths, pipeline=str(pipeline)), args)
     return runner
 
 
-def start_command(runner: HookRunner, metadata: dict[str, Any], args: list[str]) -> None:
+def start_command(runner: HookRunner, metadata: Any, args: list[str]) -> None:
     """Fire ``before_command_run``; a hook that raises there fails the command (exit 1)."""
     try:
         cli_hooks.begin(runner, metadata, args)

@@ -11,13 +11,13 @@ import os
 from collections.abc import Iterable
 from typing import Any
 
-from ..host.command_hooks import after, partial_runner, project_metadata
+from ..host.command_hooks import after, before, partial_runner, project_metadata
 from ..host.runner import HookRunner
 
 # The command line of the running ``hookrunner`` process (set by the console entry point).
 _argv: list[str] | None = None
 # (runner, project_metadata, command_args) of commands whose after_command_run is pending.
-_pending: list[tuple[HookRunner, dict[str, Any], list[str]]] = []
+_pending: list[tuple[HookRunner, Any, list[str]]] = []
 
 
 def set_argv(argv: list[str]) -> None:
@@ -30,11 +30,11 @@ def command_args(default: list[str]) -> list[str]:
     return list(_argv) if _argv is not None else list(default)
 
 
-def begin(runner: HookRunner, metadata: dict[str, Any], args: list[str]) -> None:
+def begin(runner: HookRunner, metadata: Any, args: list[str]) -> None:
     """Fire ``before_command_run``; ``finish`` fires ``after_command_run`` later. A hook that
     raises (``on_error: raise``) fails the command with exit 1, still reported to ``finish``."""
     _pending.append((runner, metadata, args))
-    runner.emit("before_command_run", project_metadata=metadata, command_args=args)
+    before(runner, metadata, args)
 
 
 def begin_invalid(paths: Iterable[str | os.PathLike[str]], args: list[str]) -> None:

@@ -40,6 +40,12 @@ def scaffold() -> dict[str, str]:
 def command(
     directory: Path = typer.Argument(Path("."), help="Where to create the project."),
     force: bool = typer.Option(False, "--force", help="Overwrite existing files."),
+    from_kedro: Path | None = typer.Option(
+        None,
+        "--from-kedro",
+        help="Write only hooks.yaml, with the HOOKS of this Kedro project's settings.py "
+        "(read, never run) in Kedro's order.",
+    ),
 ) -> None:
     """Create pipeline.yaml, hooks.yaml, a nodes and a hooks module, and sample data."""
     from ..services.storage import atomic_write_bytes
@@ -49,6 +55,9 @@ def command(
             f"error: {directory} is a file; name a folder to create the project in", err=True
         )
         raise typer.Exit(INVALID)
+    if from_kedro is not None:
+        _from_kedro(from_kedro, directory, force)
+        return
     files = scaffold()
     existing = [name for name in files if (directory / name).exists()]
     if existing and not force:
@@ -81,3 +90,33 @@ def _schema_location(directory: Path) -> str:
         except ValueError:
             return str(repo)
     return "https://hookrunner.dev/schemas"
+
+
+def _from_kedro(project: Path, directory: Path, force: bool) -> None:
+    """``init --from-kedro``: port settings.py's hooks into ``directory/hooks.yaml``."""
+    from ..pipeline.kedro_settings import PortError, read_settings, render
+    from ..services.storage import atomic_write_bytes
+
+    try:
+        ported = read_settings(project)
+    except PortError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(INVALID) from None
+    out = directory / "hooks.yaml"
+    if out.exists() and not force:
+        typer.echo(f"error: {out} already exists (pass --force to overwrite)", err=True)
+        raise typer.Exit(INVALID)
+    for line, message in ported.warnings:
+        typer.echo(f"warning: {ported.settings}:{line}: {message}", err=True)
+    try:
+        atomic_write_bytes(out, render(ported, _schema_location(directory)).encode())
+    except OSError as exc:
+        typer.echo(f"error: cannot write {out}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(INVALID) from None
+    typer.echo(f"created {out} ({len(ported.hooks)} hooks from {ported.settings})")
+    if ported.package:
+        source = ported.settings.parent.parent
+        typer.echo(
+            f"note: {ported.package} must be importable where hookrunner runs: install the "
+            f"project (pip install -e {project}) or put {source} on PYTHONPATH"
+        )

@@ -21,20 +21,20 @@ from typing import Any
 from ..kernel.errors import ValidationError
 from ..kernel.manifest import load_manifests
 from ..kernel.registry import build
-from ..kernel.version import __version__
+from . import project_metadata as _metadata
 from .runner import HookRunner
 
 
-def project_metadata(paths: Iterable[str | os.PathLike[str]]) -> dict[str, Any]:
-    """What ``project_metadata`` says for commands without a pipeline file."""
+def project_metadata(paths: Iterable[str | os.PathLike[str]], pipeline: str | None = None) -> Any:
+    """``project_metadata`` (Kedro's ``ProjectMetadata`` fields, see ``project_metadata``):
+    the project is the pipeline file's folder, else the first manifest's, else the working
+    folder."""
     files = [str(Path(p).resolve()) for p in paths]
+    if pipeline is not None:
+        pipeline = str(Path(pipeline).resolve())
+        return _metadata.make(Path(pipeline).parent, manifests=files, pipeline=pipeline)
     base = Path(files[0]).parent if files else Path.cwd()
-    return {
-        "project_name": base.name,
-        "project_path": str(base),
-        "manifests": files,
-        "hookrunner_version": __version__,
-    }
+    return _metadata.make(base, manifests=files)
 
 
 def partial_runner(paths: Iterable[str | os.PathLike[str]]) -> HookRunner | None:
@@ -54,11 +54,28 @@ def partial_runner(paths: Iterable[str | os.PathLike[str]]) -> HookRunner | None
         return None
 
 
-def after(runner: HookRunner, metadata: dict[str, Any], args: list[str], exit_code: int) -> None:
+def report_failures(result: Any, event: str) -> None:
+    """Say on stderr which CLI hooks failed (``on_error: continue`` keeps the command going,
+    but a plugin that breaks there must not go unnoticed)."""
+    for r in getattr(result, "results", ()):
+        if not r.ok:
+            error = f"{type(r.error).__name__}: {r.error}" if r.error is not None else "failed"
+            print(f"warning: {event} hook {r.name!r} failed: {error}", file=sys.stderr)
+
+
+def before(runner: HookRunner, metadata: Any, args: list[str]) -> None:
+    """Fire ``before_command_run``; failures that do not raise are reported on stderr."""
+    result = runner.emit("before_command_run", project_metadata=metadata, command_args=args)
+    report_failures(result, "before_command_run")
+
+
+def after(runner: HookRunner, metadata: Any, args: list[str], exit_code: int) -> None:
     """Fire ``after_command_run``; a hook raising here is reported, never a traceback."""
     try:
-        runner.emit(
+        result = runner.emit(
             "after_command_run", project_metadata=metadata, command_args=args, exit_code=exit_code
         )
     except Exception as exc:  # noqa: BLE001 - the command is over; say what failed
         print(f"error: after_command_run: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return
+    report_failures(result, "after_command_run")

@@ -6,6 +6,7 @@ session store keeps metadata: all of them need plain JSON values out of arbitrar
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 
@@ -15,6 +16,10 @@ def json_safe(value: Any) -> Any:
         return value
     if isinstance(value, dict):
         return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, tuple) and hasattr(value, "_asdict"):  # a named tuple: by name
+        return json_safe(value._asdict())
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
     if isinstance(value, (list, tuple, set, frozenset)):
         return [json_safe(v) for v in value]
     if hasattr(value, "isoformat"):

@@ -43,6 +43,8 @@ class Manifest:
     problems: list[Problem] = field(default_factory=list)
     # Entry-point plugins to look for, and the names to skip (§2 plugins).
     discover_plugins: bool = False
+    # ``plugins: {kedro: true}``: Kedro's kedro.hooks / kedro.cli_hooks entry points too.
+    kedro_plugins: bool = False
     disabled_plugins: set[str] = field(default_factory=set)
 
     @property
@@ -122,7 +124,8 @@ class Loader:
         plugins = data.get("plugins")
         if isinstance(plugins, dict) and not _under(("plugins",), bad):
             m.discover_plugins = m.discover_plugins or bool(plugins.get("discover"))
-            if plugins.get("discover") and self.plugins_origin is None:
+            m.kedro_plugins = m.kedro_plugins or bool(plugins.get("kedro"))
+            if (plugins.get("discover") or plugins.get("kedro")) and self.plugins_origin is None:
                 self.plugins_origin = (doc, ("plugins",))
             m.disabled_plugins.update(str(x) for x in plugins.get("disable") or [])
         if not _under(("forget",), bad):
@@ -274,13 +277,17 @@ class Loader:
         A plugin naming a hooks object becomes one declaration named after the plugin; a
         plugin's own manifest loads on its own (its settings stay its own) and its hooks
         join after the project's. A name the project already uses is the project's."""
-        if not self.m.discover_plugins or self._plugins_added or self.plugins_origin is None:
+        if self._plugins_added or self.plugins_origin is None:
             return
         from . import plugins  # here: a manifest that discovers none never needs entry points
 
         self._plugins_added = True
         doc, at = self.plugins_origin
         m = self.m
+        if m.kedro_plugins:
+            self._add_kedro_plugins(doc, at)
+        if not m.discover_plugins:
+            return
         for plugin in plugins.discover(m.disabled_plugins):
             if not plugin.is_manifest:
                 if not self.has(plugin.name):
@@ -307,6 +314,23 @@ class Loader:
             for decl in part.decls:
                 if not self.has(decl.name):
                     self.add_decl(decl.replace(plugin=plugin.name))
+
+    def _add_kedro_plugins(self, doc: Document, at: Path) -> None:
+        """Kedro's installed plugins, ahead of every hook loaded so far.
+
+        Kedro registers them after the project's ``HOOKS``, and pluggy calls the last
+        registered first: so at equal priority they run before the project's hooks, in
+        Kedro's own order (``plugins.discover_kedro``). A name the project uses is the
+        project's, as with hookrunner's plugins."""
+        from . import plugins
+
+        ahead = [
+            HookDecl.plugin_object(p.name, p.value, doc, at)
+            for p in plugins.discover_kedro(self.m.disabled_plugins)
+            if not self.has(p.name)
+        ]
+        self.m.decls[0:0] = ahead
+        self._reindex()
 
     def _reindex(self) -> None:
         self._index = {d.name: i for i, d in enumerate(self.m.decls)}

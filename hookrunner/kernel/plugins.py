@@ -21,6 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 GROUP = "hookrunner.hooks"
+# Kedro's entry-point groups: the pipeline hooks, then the CLI hooks (kedro.framework.hooks,
+# kedro.framework.cli.hooks); ``plugins: {kedro: true}`` loads both.
+KEDRO_GROUPS = ("kedro.hooks", "kedro.cli_hooks")
 MANIFEST_SUFFIXES = (".yaml", ".yml")
 
 
@@ -54,6 +57,34 @@ def discover(disabled: Iterable[str] = ()) -> list[Plugin]:
         found.setdefault((ep.name, ep.value), Plugin(ep.name, dist, ep.value))
     plugins = sorted(found.values(), key=lambda p: (p.name, p.dist or ""))
     return [p for p in plugins if _norm(p.name) not in off and _norm(p.dist or "") not in off]
+
+
+def discover_kedro(disabled: Iterable[str] = ()) -> list[Plugin]:
+    """Kedro's plugins in the order Kedro *calls* them.
+
+    Kedro registers each group's entry points with pluggy in ``importlib.metadata``'s
+    distribution order (skipping a name already registered), and pluggy calls the last
+    registered first: so the list is that registration order, reversed. An object listed in
+    both groups (kedro-telemetry's) is one plugin. ``disabled`` holds entry point or
+    distribution names (Kedro's ``DISABLE_HOOKS_FOR_PLUGINS``), compared as pip does."""
+    from importlib.metadata import distributions
+
+    off = {_norm(n) for n in disabled}
+    found: dict[tuple[str, str], Plugin] = {}
+    for group in KEDRO_GROUPS:
+        names: set[str] = set()
+        registered: list[Plugin] = []
+        for dist in list(distributions()):
+            for ep in dist.entry_points:
+                if ep.group != group or ep.name in names:
+                    continue
+                names.add(ep.name)
+                registered.append(Plugin(ep.name, dist.metadata["Name"], ep.value))
+        for plugin in reversed(registered):
+            found.setdefault((plugin.name, plugin.value), plugin)
+    return [
+        p for p in found.values() if _norm(p.name) not in off and _norm(p.dist or "") not in off
+    ]
 
 
 def manifest_file(plugin: Plugin) -> Path | None:

@@ -236,10 +236,19 @@ class _Builder:
             self._fail(decl, "class", exc)
             return
         if not inspect.isclass(cls) and not decl.plugin and decl.caller is None:
-            self.problems.append(decl.problem("class", f"{target!r} is not a class"))
-            return
+            # A ready hooks object (Kedro's ``HOOKS = (hooks_object,)``) is used as it is.
+            if inspect.isroutine(cls) or inspect.ismodule(cls) or decl.args:
+                self.problems.append(
+                    decl.problem(
+                        "class",
+                        f"{target!r} is not a class"
+                        + (" (an object takes no `args:`)" if decl.args else ""),
+                        "name a hooks class, or a hooks object (an instance of one)",
+                    )
+                )
+                return
         try:
-            # An entry-point plugin may name a ready hooks object (Kedro's plugin style).
+            # An entry-point plugin or a ``class:`` may name a ready hooks object.
             instance = cls(**decl.args) if inspect.isclass(cls) else cls
         except Exception as exc:
             self.problems.append(

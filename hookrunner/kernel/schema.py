@@ -221,6 +221,10 @@ def build_hooks_schema() -> dict[str, Any]:
                 "additionalProperties": False,
                 "properties": {
                     "discover": {"type": "boolean"},
+                    "kedro": {
+                        "type": "boolean",
+                        "description": "also load installed Kedro plugins (kedro.hooks entry points)",
+                    },
                     "disable": {"type": "array", "items": {"type": "string"}},
                 },
             },

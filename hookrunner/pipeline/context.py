@@ -5,21 +5,24 @@ invocation hooks receive (``Invocation``), the run's context (``RunContext``, Ke
 from __future__ import annotations
 
 import argparse
-import copy
+import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..host.project_metadata import package_name
 from ..kernel.errors import HookrunnerError, Problem
-from ..kernel.version import __version__
-from .catalog import Catalog
+from . import kedro_api
+from .catalog import Catalog, flat_parameters
+from .config_loader import make_config_loader, missing_config_types
 from .graph import Pipeline
 
 if TYPE_CHECKING:
     from ..host.runner import HookRunner
     from ..services.sessions.session import Session
     from ..services.sessions.store import Store
-    from .runners import Job, Progress
+    from .runners import Job, Progress, Runner
     from .spec import PipelineSpec
 
 OK, FAILED, INVALID, INTERRUPTED = 0, 1, 2, 130
@@ -53,6 +56,8 @@ class RunOptions:
     address: str | None = None
     # The command line the CLI hooks report (the console's; None: ``run PIPELINE ...``).
     command_args: list[str] | None = None
+    # Kedro's run environment (``conf/<env>``); ``--env`` on the command line wins.
+    env: str | None = None
 
     def as_cli_args(self) -> dict[str, Any]:
         d = asdict(self)
@@ -66,7 +71,13 @@ class RunOptions:
 @dataclass
 class RunContext:
     """The run's context (Kedro's ``KedroContext`` role): what ``after_context_created`` and
-    the ``init_hook``/``run_hook`` slots see."""
+    the ``init_hook``/``run_hook`` slots see.
+
+    It speaks ``KedroContext``'s API: ``project_path``, ``env``, ``params``, ``catalog``,
+    ``config_loader`` (Kedro's ``OmegaConfigLoader`` over ``conf_source`` when Kedro is
+    installed, made on first use), ``_package_name``, ``_hook_manager``, ``_runtime_params``,
+    ``_get_config_credentials()``, ``_get_parameters()`` and ``_get_catalog()``; plugins may
+    set attributes on it (kedro-mlflow stores ``context.mlflow``)."""
 
     project_path: Path
     pipeline_path: Path
@@ -80,6 +91,85 @@ class RunContext:
     run_id: str
     config: dict[str, Any]
     env: str | None = None
+    hooks: HookRunner | None = None
+    conf_source: str | None = None
+    _package: str | None = field(default=None, repr=False)
+    _runtime_params: dict[str, Any] = field(default_factory=dict)
+    _config_loader: Any = field(default=None, repr=False)
+    # Makes the config loader on first use (Kedro's import costs a fifth of a second).
+    _config_factory: Callable[[], Any] | None = field(default=None, repr=False)
+
+    @property
+    def config_loader(self) -> Any:
+        if self._config_loader is None:
+            if self._config_factory is not None:
+                self._config_loader = self._config_factory()
+            else:
+                self._config_loader = make_config_loader(
+                    self._conf_folder(), self.env, self._runtime_params
+                )
+        return self._config_loader
+
+    @config_loader.setter
+    def config_loader(self, loader: Any) -> None:
+        self._config_loader = loader
+
+    @property
+    def _package_name(self) -> str:
+        """``[tool.kedro] package_name`` of the project folder, else the folder's name."""
+        if self._package is None:
+            self._package = package_name(self.project_path)
+        return self._package
+
+    @_package_name.setter
+    def _package_name(self, name: str) -> None:
+        self._package = name
+
+    def _conf_folder(self) -> str:
+        """``conf_source`` when set, else the pipeline file's (``conf_source:``, ``conf/``)."""
+        if self.conf_source is None:
+            self.conf_source = self.spec.conf_source
+        return self.conf_source
+
+    @property
+    def _hook_manager(self) -> kedro_api.HookManager | None:
+        return None if self.hooks is None else kedro_api.HookManager(self.hooks)
+
+    def _get_config_credentials(self) -> dict[str, Any]:
+        """``credentials*`` from the conf folder ({} when there is none, as Kedro)."""
+        source = self._conf_folder()
+        if self._config_loader is None and "://" not in source and not os.path.isdir(source):
+            return {}  # what Kedro's loader would say, without importing it
+        try:
+            creds = self.config_loader["credentials"]
+        except missing_config_types():
+            return {}
+        return dict(creds)
+
+    def _get_parameters(self) -> dict[str, Any]:
+        """The parameter entries Kedro adds to the catalog (``parameters``, ``params:a.b``)."""
+        return flat_parameters(self.params)
+
+    def _get_catalog(
+        self,
+        catalog_class: type | None = None,
+        save_version: str | None = None,
+        load_versions: dict[str, str] | None = None,
+    ) -> Catalog:
+        """A fresh catalog for this run's pipeline file; fires ``after_catalog_created`` as
+        Kedro's does."""
+        catalog = self.spec.make_catalog(self.params)
+        if self.hooks is not None:
+            self.hooks.emit(
+                "after_catalog_created",
+                catalog=catalog,
+                conf_catalog=kedro_api.conf_catalog(self.spec.catalog_config, self.project_path),
+                conf_creds=self._get_config_credentials(),
+                parameters=self._get_parameters(),
+                save_version=self.run_id if save_version is None else save_version,
+                load_versions=load_versions if load_versions is not None else {},
+            )
+        return catalog
 
 
 @dataclass
@@ -101,26 +191,27 @@ class Invocation:
     frozen: bool = False
     # The run's span (``services.telemetry``'s ``RunSpan``) when the run is traced.
     trace: Any = None
+    # The runner the run_hook chose (``run_params["runner"]`` renders it).
+    runner: Runner | None = None
 
-    def run_params(self, context: RunContext) -> dict[str, Any]:
-        """Kedro's ``run_params``: the run's settings plus ``run_id``/``session_id``."""
+    def run_params(self, context: RunContext, runner: Runner | None = None) -> dict[str, Any]:
+        """Kedro's ``run_params`` (its 16 keys, types and formats, ``kedro_api.run_params``)
+        plus hookrunner's own keys."""
         o = self.options
-        return {
-            "session_id": context.session.id,
-            "run_id": context.run_id,
-            "project_path": str(context.project_path),
-            "pipeline_path": str(context.pipeline_path),
-            "runner": o.runner,
-            "workers": o.workers,
-            "tags": list(o.tags),
-            "node_names": list(o.nodes),
-            "from_nodes": list(o.from_nodes),
-            "to_nodes": list(o.to_nodes),
-            "extra_params": copy.deepcopy(o.params) if o.params else {},
-            "resume": o.resume,
-            "env": getattr(self.extra, "env", None),
-            "hookrunner_version": __version__,
-        }
+        if runner is None:
+            runner = self.runner
+        if runner is None:
+            from .runner_choice import make_runner
+
+            runner = make_runner(o.runner, o.workers, address=o.address)
+        return kedro_api.run_params(
+            run_id=context.run_id,
+            project_path=context.project_path,
+            env=context.env,
+            runner=runner,
+            options=o,
+            pipeline_path=context.pipeline_path,
+        )
 
 
 @dataclass

@@ -146,7 +146,7 @@ class DaskRunner(Runner):
         datasets = {
             name: ds
             for name in catalog.keys()
-            if not isinstance(ds := catalog.get(name), MemoryDataset)
+            if not isinstance(ds := catalog.dataset(name), MemoryDataset)
             and not name.startswith("params:")
             and name != "parameters"
         }
@@ -183,7 +183,7 @@ class DaskRunner(Runner):
             name
             for n in pipeline.nodes
             for name in (*n.inputs, *n.outputs)
-            if isinstance(catalog.get(name), MemoryDataset)
+            if isinstance(catalog.dataset(name), MemoryDataset)
         }
         produced = {o for n in pipeline.nodes for o in n.outputs}
         # In-memory inputs this run does not produce but the driver holds (a hook put them
@@ -248,7 +248,7 @@ class DaskRunner(Runner):
                 raise failure
             keep = {name: futures[name] for name in free if name in futures}
             for name, data in client.gather(keep).items():
-                catalog.get(name).save(data)  # hooks fired where it was saved
+                catalog.dataset(name).save(data)  # hooks fired where it was saved
         except BaseException:
             _stop(client, tag)
             client.cancel(list(running) + list(futures.values()), force=True)

@@ -23,6 +23,8 @@ from typing import Any
 from ..kernel.document import load_file
 from ..kernel.errors import ValidationError
 from ..kernel.runtime import slots
+from . import kedro_api
+from .catalog import flat_parameters
 from .context import RunContext, UsageError
 from .datasets import MemoryDataset
 from .runner_choice import make_runner
@@ -126,24 +128,34 @@ def init_factory(
             run_id=session.id,
             config=configs,
             env=(cli_args or {}).get("env"),
+            hooks=command.hooks,
+            _runtime_params=kedro_api.nested(command.options.params),
         )
         if context is not None:
             ctx = context(ctx) or ctx
         hooks = command.hooks
         hooks.emit("after_context_created", context=ctx)
-        hooks.emit(
-            "after_catalog_created",
-            catalog=ctx.catalog,
-            conf_catalog=spec.catalog_config,
-            conf_creds={},
-            parameters=params,
-            save_version=session.id,
-            load_versions={},
-        )
+        # Kedro's arguments: the parameters as the catalog's entries, the entries' paths
+        # made absolute, the conf folder's credentials (read only when a hook will see them).
+        if hooks.registry.plans["after_catalog_created"].hooks:
+            hooks.emit(
+                "after_catalog_created",
+                catalog=ctx.catalog,
+                conf_catalog=kedro_api.conf_catalog(spec.catalog_config, spec.directory),
+                conf_creds=ctx._get_config_credentials() if _kedro_like(ctx) else {},
+                parameters=flat_parameters(getattr(ctx, "params", params)),
+                save_version=session.id,
+                load_versions={},
+            )
         return ctx
 
     init_hook.__doc__ = "Open the session, build the catalog and the context."
     return init_hook
+
+
+def _kedro_like(context: Any) -> bool:
+    """A ``context(ctx)`` factory may return its own object; it may lack Kedro's methods."""
+    return callable(getattr(context, "_get_config_credentials", None))
 
 
 def _memory_outputs(context: Any) -> dict[str, Any]:
@@ -152,7 +164,7 @@ def _memory_outputs(context: Any) -> dict[str, Any]:
     return {
         name: catalog.load(name)
         for name in sorted(context.pipeline.outputs())
-        if isinstance(catalog.get(name), MemoryDataset) and catalog.exists(name)
+        if isinstance(catalog.dataset(name), MemoryDataset) and catalog.exists(name)
     }
 
 
@@ -182,11 +194,12 @@ def run_factory(
         command: Any, cli_args: Any = None, configs: Any = None, context: Any = None, **_: Any
     ) -> dict[str, Any]:
         hooks = command.hooks
-        run_params = command.run_params(context)
+        chosen = command.runner = pick(command.options)
+        run_params = command.run_params(context, chosen)
         pipeline, catalog = context.pipeline, context.catalog
-        chosen = pick(command.options)
         hooks.emit("before_pipeline_run", run_params=run_params, pipeline=pipeline, catalog=catalog)
         run_span = getattr(command, "trace", None)  # the run's span when it is traced
+        kedro_api.warm_up(pipeline, catalog)
         job = Job(
             pipeline=context.to_run,
             catalog=catalog,
@@ -200,24 +213,29 @@ def run_factory(
         try:
             chosen.run(job)
         except Exception as exc:
+            # As under Kedro, the hooks see the node's own exception, also in sys.exc_info().
             error = exc.error if isinstance(exc, NodeFailed) else exc
-            hooks.emit(
-                "on_pipeline_error",
-                error=error,
-                run_params=run_params,
-                pipeline=pipeline,
-                catalog=catalog,
+            kedro_api.while_handling(
+                error,
+                lambda: hooks.emit(
+                    "on_pipeline_error",
+                    error=error,
+                    run_params=run_params,
+                    pipeline=pipeline,
+                    catalog=catalog,
+                ),
             )
             raise
-        run_result = (result or _memory_outputs)(context)
+        outputs = (result or _memory_outputs)(context)
         hooks.emit(
             "after_pipeline_run",
             run_params=run_params,
-            run_result=run_result,
+            # Kedro 1.x's: every free output's dataset (a custom ``result`` replaces it).
+            run_result=outputs if result is not None else kedro_api.free_outputs(pipeline, catalog),
             pipeline=pipeline,
             catalog=catalog,
         )
-        return run_result
+        return outputs
 
     run_hook.__doc__ = "Run the selected nodes with the runner; return the run result."
     return run_hook

@@ -21,7 +21,6 @@ from typing import Any
 from ..host import command_hooks
 from ..host.runner import HookRunner
 from ..kernel.errors import Problem, ValidationError, did_you_mean
-from ..kernel.version import __version__
 from ..services.sessions.session import Session
 from ..services.sessions.store import StoreError, open_store
 from ..services.telemetry import tracer_of
@@ -77,8 +76,7 @@ def run(
         paths = manifest_paths(doc, extra_hooks) if doc is not None else extra_hooks
         runner = command_hooks.partial_runner(paths)
         if runner is not None:
-            meta = command_hooks.project_metadata(paths)
-            meta["pipeline"] = str(Path(options.pipeline).resolve())
+            meta = command_hooks.project_metadata(paths, pipeline=str(options.pipeline))
             command_hooks.after(runner, meta, command_args, INVALID)
             runner.close()
         return RunResult(INVALID, "invalid", error=error, problems=list(problems or []))
@@ -122,12 +120,9 @@ def run(
     )
     command = Invocation("run", options, hooks, session, store, progress, document=(doc, shape))
     result = RunResult(OK, "ok", session_id=session.id, store=str(store.path))
-    project_metadata = {
-        "project_name": doc.directory.name,
-        "project_path": str(doc.directory),
-        "pipeline": str(Path(doc.file).resolve()),
-        "hookrunner_version": __version__,
-    }
+    project_metadata = command_hooks.project_metadata(
+        manifest_paths(doc, extra_hooks), pipeline=str(doc.file)
+    )
     tracer = tracer_of(hooks)
     if tracer is not None:  # the run's span, current until the run ends
         command.trace = tracer.start_run(pipeline_name(Path(doc.file)), session.id)
@@ -135,11 +130,7 @@ def run(
     session.start_recording()
     try:
         try:
-            hooks.emit(
-                "before_command_run",
-                project_metadata=project_metadata,
-                command_args=command_args,
-            )
+            command_hooks.before(hooks, project_metadata, command_args)
             _lifecycle(command, result)
         except ValidationError as exc:
             result.exit_code, result.status, result.problems = INVALID, "invalid", exc.problems
@@ -193,11 +184,14 @@ def run(
             except StoreError as exc:  # the run is over; only its record failed
                 result.exit_code, result.status = FAILED, "failed"
                 result.error = result.error or str(exc)
-        hooks.emit(
+        command_hooks.report_failures(
+            hooks.emit(
+                "after_command_run",
+                project_metadata=project_metadata,
+                command_args=command_args,
+                exit_code=result.exit_code,
+            ),
             "after_command_run",
-            project_metadata=project_metadata,
-            command_args=command_args,
-            exit_code=result.exit_code,
         )
     finally:
         session.stop_recording()
@@ -225,9 +219,14 @@ def extra_parser(hooks: HookRunner, pipeline: Path) -> argparse.ArgumentParser:
         add_help=False,
         exit_on_error=False,
         usage=argparse.SUPPRESS,
+        conflict_handler="resolve",  # a parser_hook may declare its own --env
     )
+    parser.add_argument("--env", default=None, help=ENV_HELP)
     hooks.emit("parser_hook", parser=parser)
     return parser
+
+
+ENV_HELP = "Kedro's configuration environment: conf/ENV over conf/base (default: $KEDRO_ENV)"
 
 
 def parser_help(pipeline: Path, extra_hooks: list[Path] | None = None) -> str:
@@ -246,7 +245,7 @@ def parser_help(pipeline: Path, extra_hooks: list[Path] | None = None) -> str:
         return f"(a parser_hook hook failed: {type(exc).__name__}: {exc})"
     finally:
         hooks.close()
-    if not parser._actions:
+    if not [a for a in parser._actions if a.help != ENV_HELP]:
         return ""
     return f"Options added by parser_hook hooks for {pipeline}:\n" + parser.format_help()
 
@@ -264,6 +263,8 @@ def _lifecycle(command: Invocation, result: RunResult) -> None:
             f"unknown option(s): {' '.join(unknown)} (see `hookrunner run --help`; "
             "parser_hook hooks may add options)"
         )
+    if getattr(extra, "env", None) is None:  # --env, else the API's env, else Kedro's variable
+        extra.env = options.env or os.environ.get("KEDRO_ENV") or None
     command.extra = extra
     cli_args = {**options.as_cli_args(), **vars(extra)}
     inv = {"command": command, "cli_args": cli_args}

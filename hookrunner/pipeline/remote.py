@@ -363,7 +363,7 @@ def run_remote(payload: RunPayload, node: Node, memory: dict[str, Any]) -> dict[
         run_node(job, node)
         outputs = {}
         for name in node.outputs:
-            ds = catalog.get(name)
+            ds = catalog.dataset(name)
             if isinstance(ds, MemoryDataset):
                 outputs[name] = ds.load()
         return {"outputs": outputs, "report": _finish(report)}

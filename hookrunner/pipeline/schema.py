@@ -44,6 +44,11 @@ def build_pipeline_schema() -> dict[str, Any]:
             "hooks": {"type": "array", "items": {"$ref": "#/$defs/hook"}},
             "forget": {"type": "array", "items": {"type": "string"}},
             "params": {"type": "object", "description": "read by nodes as params:NAME"},
+            "conf_source": {
+                "description": "Kedro's conf folder for context.config_loader (default: conf)",
+                "type": "string",
+                "minLength": 1,
+            },
             "catalog": {
                 "type": "object",
                 "additionalProperties": {

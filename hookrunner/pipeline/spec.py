@@ -28,6 +28,7 @@ from ..kernel.runtime.hook import State
 from .catalog import PARAMS_PREFIX, Catalog, is_param, missing_param
 from .datasets import DatasetConfigError, MemoryDataset, dataset_class, make_dataset
 from .graph import Node, Pipeline, topological
+from .kedro_api import node_type
 
 PathLike = str | os.PathLike[str]
 
@@ -47,6 +48,14 @@ class PipelineSpec:
     @property
     def directory(self) -> Path:
         return self.path.parent
+
+    @property
+    def conf_source(self) -> str:
+        """Kedro's configuration folder (``conf_source:``, default ``conf`` beside the file);
+        a URL (``s3://...``) is kept as written."""
+        value = self.doc.get(("conf_source",))
+        text = value if isinstance(value, str) and value else "conf"
+        return text if "://" in text else os.path.normpath(os.path.join(self.directory, text))
 
     def make_catalog(self, params: Mapping[str, Any] | None = None) -> Catalog:
         """Fresh datasets for one run (datasets hold state, so runs never share them)."""
@@ -242,6 +251,7 @@ class _GraphChecker:
         self, catalog: dict[str, dict[str, Any]]
     ) -> tuple[list[Node], dict[str, tuple[str | int, ...]]]:
         raw = self.doc.get(("nodes",)) or []
+        make_node = node_type()  # Kedro's Node class too, when a hook loaded it
         nodes: list[Node] = []
         where: dict[str, tuple[str | int, ...]] = {}
         producer: dict[str, str] = {}
@@ -290,7 +300,7 @@ class _GraphChecker:
             if not ok:
                 continue
             tags = entry.get("tags") or []
-            node = Node(name, fn, inputs, outputs, [tags] if isinstance(tags, str) else tags)
+            node = make_node(name, fn, inputs, outputs, [tags] if isinstance(tags, str) else tags)
             for out in node.outputs:
                 producer[out] = name
             nodes.append(node)

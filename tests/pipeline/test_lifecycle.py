@@ -130,11 +130,17 @@ def test_run_params_and_catalog_arguments(project):
     seen = importlib.import_module(hooks).SEEN
     rp = seen["run_params"]
     assert rp["run_id"] == rp["session_id"] == result.session_id == seen["save_version"]
-    assert rp["runner"] == "sequential" and rp["extra_params"] == {"y": 5}
+    # Kedro renders the runner object; hookrunner's name for it has a key of its own.
+    assert rp["runner"].startswith("<kedro.runner.sequential_runner.SequentialRunner object at 0x")
+    assert rp["runner_name"] == "sequential" and rp["extra_params"] == {"y": 5}
+    assert rp["runtime_params"] == {"y": 5} and rp["tags"] == () and rp["node_names"] == ()
     assert seen["nodes"] == ["A", "B", "C"] and seen["free_inputs"] == ["params:y", "x"]
-    assert seen["y"] == 5 and seen["parameters"] == {"y": 5}
+    # Kedro's parameter entries: all of them, then each one by name.
+    assert seen["y"] == 5 and seen["parameters"] == {"parameters": {"y": 5}, "params:y": 5}
     assert seen["conf"] == ["r", "x"]
-    assert seen["run_result"] == {}  # r is a file dataset: nothing left only in memory
+    # Kedro 1.x's run result: every free output's dataset (r is a file dataset).
+    assert list(seen["run_result"]) == ["r"]
+    assert seen["run_result"]["r"].load() == json.loads((project.root / "out/r.json").read_text())
 
 
 def test_kedro_parity_same_hooks_class(project, monkeypatch):

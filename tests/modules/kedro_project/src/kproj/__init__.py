@@ -1,0 +1,1 @@
+"""A Kedro project package for the fidelity tests."""
