@@ -34,6 +34,10 @@ def plain_validate(args: list[str]) -> tuple[list[str], str] | None:
 
 
 def run() -> None:
+    from ..kernel.secrets import guard_streams
+
+    # Before anything prints: every byte this process writes passes the secret scrubber.
+    guard_streams()
     args = sys.argv[1:]
     completing = "_HOOKRUNNER_COMPLETE" in os.environ  # shell completion is typer's job
     plain = plain_validate(args[1:]) if args[:1] == ["validate"] and not completing else None

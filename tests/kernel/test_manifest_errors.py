@@ -572,7 +572,7 @@ def test_secrets_from_env_stay_out_of_errors_and_listings(bad_project, cli, monk
     listing = cli("list", "--format", "json", cwd=project.root)
     assert listing.returncode == 0, listing.stderr
     rows = {r["name"]: r for r in json.loads(listing.stdout)}
-    assert rows["notify"]["target"] == "echo <from env> {file_path}"
+    assert rows["notify"]["target"] == "echo --token=<from env> {file_path}"
     assert "tok-3f9a1c" not in cli("list", cwd=project.root).stdout
 
     project.write(

@@ -10,12 +10,12 @@ run compiled straight-line code first (``fastpath``), which hands over to this g
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable, Generator, Mapping, Sequence
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
+from .. import secrets
 from ..errors import HookFailed, HookTimeout, Veto
 from .hook import Wrapped
 from .invoke import run_coroutine
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from .callplan import CallPlan as Plan
     from .hook import Hook
 
-log = logging.getLogger("hookrunner")
+log = secrets.logger("hookrunner")
 
 
 # --------------------------------------------------------------------------- failures

@@ -26,6 +26,7 @@ from typing import Any
 from ...kernel.errors import HookrunnerError, did_you_mean
 from ...kernel.jsonsafe import json_safe
 from ...kernel.runtime.results import CallRow
+from ...kernel.secrets import scrub
 from . import pool
 
 DEFAULT_STORE = Path(".hookrunner") / "sessions.db"
@@ -139,7 +140,13 @@ def new_session_id() -> str:
 
 
 def dumps(value: Any) -> str:
-    return json.dumps(json_safe(value), sort_keys=False)
+    """JSON text for the store, values from the environment masked (``secrets``)."""
+    return scrub(json.dumps(json_safe(value), sort_keys=False))
+
+
+def _clean(text: str | None) -> str | None:
+    """What the store keeps of a text that may quote a secret: every text column goes here."""
+    return scrub(text) if text else text
 
 
 def loads(text: str | None) -> Any:
@@ -281,12 +288,12 @@ class Store:
             cur = c.execute(
                 "INSERT INTO sessions (id, kind, source, status, started, resumed_from, pid) "
                 "VALUES (?, ?, ?, 'running', ?, ?, ?)",
-                (session_id, kind, source, now, resumed_from, os.getpid()),
+                (session_id, kind, _clean(source), now, resumed_from, os.getpid()),
             )
             self._sessions[session_id] = int(cur.lastrowid or 0)
             c.executemany(
                 "INSERT OR REPLACE INTO metadata VALUES (?, ?, ?, ?)",
-                [(session_id, str(k), dumps(v), now) for k, v in metadata.items()],
+                [(session_id, _clean(str(k)), dumps(v), now) for k, v in metadata.items()],
             )
 
     def finish(self, session_id: str, status: str, summary: dict[str, Any] | None) -> None:
@@ -328,7 +335,7 @@ class Store:
                     c,
                     "INSERT INTO checkpoints (session, ts, node, data)",
                     "(?, ?, ?, ?)",
-                    [(num, ts, node, data) for ts, node, data in checkpoints],
+                    [(num, ts, _clean(node), _clean(data)) for ts, node, data in checkpoints],
                 )
             counters = (
                 len(calls),
@@ -343,7 +350,7 @@ class Store:
                 now = time.time()
                 c.executemany(
                     "INSERT OR REPLACE INTO metadata VALUES (?, ?, ?, ?)",
-                    [(session_id, k, v, now) for k, v in metadata.items()],
+                    [(session_id, _clean(k), _clean(v), now) for k, v in metadata.items()],
                 )
             if end is None:
                 c.execute(f"UPDATE sessions SET {_COUNTERS} WHERE rowid = ?", (*counters, num))
@@ -389,7 +396,7 @@ class Store:
             "INSERT INTO hook_calls (session, ts, event, hook, ok, error, duration_ms)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
-                (num, r.ts, ids[r.event], ids[r.hook], int(r.ok), r.error, r.duration_ms)
+                (num, r.ts, ids[r.event], ids[r.hook], int(r.ok), _clean(r.error), r.duration_ms)
                 for r in calls
             ],
         )
@@ -411,8 +418,9 @@ class Store:
     def _name_ids(self, c: sqlite3.Connection, names: set[str]) -> dict[str, int]:
         for name in names:
             if name not in self._names:
-                c.execute("INSERT OR IGNORE INTO names (name) VALUES (?)", (name,))
-                row = c.execute("SELECT id FROM names WHERE name = ?", (name,)).fetchone()
+                shown = _clean(name)
+                c.execute("INSERT OR IGNORE INTO names (name) VALUES (?)", (shown,))
+                row = c.execute("SELECT id FROM names WHERE name = ?", (shown,)).fetchone()
                 self._names[name] = row[0]
         return self._names
 
@@ -421,14 +429,14 @@ class Store:
         with self.transaction() as c:
             c.executemany(
                 "INSERT OR REPLACE INTO metadata VALUES (?, ?, ?, ?)",
-                [(session_id, str(k), dumps(v), now) for k, v in metadata.items()],
+                [(session_id, _clean(str(k)), dumps(v), now) for k, v in metadata.items()],
             )
 
     def delete_metadata(self, session_id: str, keys: Iterable[str]) -> None:
         with self.transaction() as c:
             c.executemany(
                 "DELETE FROM metadata WHERE session_id = ? AND key = ?",
-                [(session_id, str(k)) for k in keys],
+                [(session_id, _clean(str(k))) for k in keys],
             )
 
     def add_feedback(self, session_id: str, feedback: dict[str, Any]) -> int:
@@ -438,8 +446,8 @@ class Store:
                 (
                     session_id,
                     time.time(),
-                    None if feedback.get("rating") is None else str(feedback["rating"]),
-                    None if feedback.get("comment") is None else str(feedback["comment"]),
+                    None if feedback.get("rating") is None else _clean(str(feedback["rating"])),
+                    None if feedback.get("comment") is None else _clean(str(feedback["comment"])),
                     dumps(feedback),
                 ),
             )
