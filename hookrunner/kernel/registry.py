@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import sys
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -18,7 +19,14 @@ from .errors import Problem, ResolveError, UnknownEvent, ValidationError, did_yo
 from .events import EventSpec, hook_args
 from .manifest import Manifest
 from .matchers import compile_matcher
-from .resolve import import_callable, import_module, import_target, is_async
+from .resolve import (
+    check_allowed,
+    import_callable,
+    import_module,
+    import_target,
+    is_async,
+    split_target,
+)
 from .runtime.command import compile_command
 from .runtime.hook import Hook, State
 from .runtime.invoke import Binding, bind, with_timeout
@@ -85,11 +93,57 @@ def _marker(fn: Any) -> dict[str, Any]:
     return {}
 
 
+def _static_method(owner: Any, attr: str) -> Any:
+    """``getattr(owner, attr)`` for a class, object or module without running its code (no
+    constructor, property or ``__getattr__``): what ``validate`` reads a hooks class with.
+    A method of a class is bound to a stand-in for the instance validate never makes."""
+    if inspect.ismodule(owner):
+        raw = inspect.getattr_static(owner, attr, None)
+        return raw if callable(raw) else None
+    if not inspect.isclass(owner) and attr in (getattr(owner, "__dict__", None) or {}):
+        raw = owner.__dict__[attr]  # set on the object itself: not a method
+        return raw if callable(raw) else None
+    cls = owner if inspect.isclass(owner) else type(owner)
+    raw = inspect.getattr_static(cls, attr, None)
+    if isinstance(raw, staticmethod):
+        return raw.__func__
+    if isinstance(raw, classmethod):
+        return types.MethodType(raw.__func__, cls)
+    if inspect.isfunction(raw):
+        return types.MethodType(raw, owner if owner is not cls else _Unbuilt(cls))
+    if callable(raw) and not hasattr(type(raw), "__get__"):
+        return raw
+    return None  # a property or another descriptor: only an instance can answer
+
+
+class _Unbuilt:
+    """Stands for the instance of a hooks class that ``validate`` does not construct."""
+
+    def __init__(self, cls: type):
+        self.cls = cls
+
+
+def _hookrunners(fn: Any) -> bool:
+    """A plain function of hookrunner itself (its ``check_with`` may run at validation)."""
+    return inspect.isfunction(fn) and (fn.__module__ or "").partition(".")[0] == "hookrunner"
+
+
 class _Builder:
-    def __init__(self, manifest: Manifest, state: State, generation: int):
+    def __init__(
+        self,
+        manifest: Manifest,
+        state: State,
+        generation: int,
+        imports: bool = True,
+        construct: bool = True,
+    ):
         self.m = manifest
         self.state = state
         self.generation = generation
+        # validate: ``construct=False`` makes no hooks object (args are checked against the
+        # constructor's signature); ``imports=False`` imports nothing at all.
+        self.imports = imports
+        self.construct = construct
         self.problems: list[Problem] = list(manifest.problems)
         self.hooks: list[Hook] = []
         self.seq = 0
@@ -153,6 +207,9 @@ class _Builder:
             self.problems.append(decl.problem("trylast", "tryfirst and trylast exclude each other"))
             return
         rank = 0 if decl.tryfirst else 2 if decl.trylast else 1
+        if not self.imports:
+            self._unimported(decl, rank)
+            return
         handler = None
         if decl.error_handler is not None:
             try:
@@ -183,6 +240,50 @@ class _Builder:
                 return
             self._add(decl, spec, fn, handler, rank)
 
+    def _unimported(self, decl: HookDecl, rank: int) -> None:
+        """What ``validate --no-import`` checks of a declaration: its dotted paths against
+        the allow-list, its event, and a command hook whole (nothing is imported)."""
+        allowed = self.m.settings.allowed_modules
+        targets: list[tuple[str, Any]] = [("error_handler", decl.error_handler)]
+        if decl.kind in ("call", "class"):
+            targets.append((decl.kind, decl.target))
+        for key, target in targets:
+            if not isinstance(target, str) or not target:
+                continue
+            try:
+                plugin_module = decl.plugin and ":" not in target
+                check_allowed(target if plugin_module else split_target(target)[0], allowed)
+            except ResolveError as exc:
+                self._fail(decl, key, exc)
+        if decl.event is None:
+            if decl.kind != "class":
+                self.problems.append(
+                    decl.problem(
+                        None, "missing required key 'event'", "name the event this hook runs on"
+                    )
+                )
+            return
+        spec = self._spec(decl, decl.event)
+        if spec is not None and decl.kind == "command":
+            self._add(decl, spec, None, None, rank)
+
+    def _args_problem(self, decl: HookDecl, cls: type) -> Problem | None:
+        """``args:`` against the constructor's signature, for validate (which constructs
+        nothing): the problem running would meet, or None."""
+        try:
+            sig = inspect.signature(cls)
+        except (TypeError, ValueError):
+            return None
+        try:
+            sig.bind(**decl.args)
+        except TypeError as exc:
+            return decl.problem(
+                "args" if decl.args else "class",
+                f"constructing {cls.__name__} would fail: TypeError: {exc}",
+                "check `args:` against the constructor's parameters",
+            )
+        return None
+
     def _class(self, decl: HookDecl, handler: Any, rank: int) -> None:
         allowed = self.m.settings.allowed_modules
         target = decl.target
@@ -198,9 +299,17 @@ class _Builder:
         if not inspect.isclass(cls) and not decl.plugin:
             self.problems.append(decl.problem("class", f"{target!r} is not a class"))
             return
+        if not self.construct:
+            bad = self._args_problem(decl, cls) if inspect.isclass(cls) else None
+            if bad is not None:
+                self.problems.append(bad)
+                return
         try:
             # An entry-point plugin may name a ready hooks object (Kedro's plugin style).
-            instance = cls(**decl.args) if inspect.isclass(cls) else cls
+            if not self.construct:
+                instance = cls
+            else:
+                instance = cls(**decl.args) if inspect.isclass(cls) else cls
         except Exception as exc:
             self.problems.append(
                 decl.problem(
@@ -221,7 +330,10 @@ class _Builder:
         for attr in dir(cls):
             if attr.startswith("_"):
                 continue
-            method = getattr(instance, attr, None)
+            if self.construct:
+                method = getattr(instance, attr, None)
+            else:
+                method = _static_method(instance, attr)
             if not callable(method):
                 continue
             mark = _marker(method)
@@ -341,6 +453,9 @@ class _Builder:
                 bound = {k: v for k, v in bound.items() if k in params}
             # A callable may check its `with:` values at load time (the built-ins do).
             checker = getattr(fn, "check_with", None) if name is None else None
+            if not self.construct:  # validate runs hookrunner's own checks only
+                checker = inspect.getattr_static(fn, "check_with", None)
+                checker = checker if name is None and _hookrunners(fn) else None
             assert decl.doc is not None
             bad = [
                 decl.doc.problem(decl.path + ("with", key), msg, hint, hook=decl.name)
@@ -412,7 +527,18 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
     return out
 
 
-def build(manifest: Manifest, state: State | None = None, generation: int = 1) -> Registry:
-    """Resolve and compile a manifest; raise ValidationError listing every problem."""
+def build(
+    manifest: Manifest,
+    state: State | None = None,
+    generation: int = 1,
+    *,
+    imports: bool = True,
+    construct: bool = True,
+) -> Registry:
+    """Resolve and compile a manifest; raise ValidationError listing every problem.
+
+    ``hookrunner validate`` passes ``construct=False`` (modules are imported to check the
+    callables and signatures, but no hooks class is constructed and no project function
+    called) or ``imports=False`` (``--no-import``: nothing is imported)."""
     with bulk():
-        return _Builder(manifest, state or State(), generation).build()
+        return _Builder(manifest, state or State(), generation, imports, construct).build()
