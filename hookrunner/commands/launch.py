@@ -1,7 +1,7 @@
 """The ``hookrunner`` console entry point.
 
-A plain ``hookrunner validate [FILES...] [--format text|json]`` (what editors and pre-commit
-run on every save) goes straight to ``hookrunner.validation``: importing the CLI framework would
+A plain ``hookrunner validate [FILES...] [--format text|json] [--no-import]`` (what editors
+and pre-commit run on every save) goes straight to ``hookrunner.validation``: importing the CLI framework would
 cost more than the validation itself. Everything else, including ``--help`` and any argument
 this parser does not recognise, goes to the typer app, which has the final word.
 """
@@ -12,10 +12,12 @@ import os
 import sys
 
 
-def plain_validate(args: list[str]) -> tuple[list[str], str] | None:
-    """(files, format) when ``args`` (after ``validate``) are only files and a valid --format."""
+def plain_validate(args: list[str]) -> tuple[list[str], str, bool] | None:
+    """(files, format, imports) when ``args`` (after ``validate``) are only files, a valid
+    --format and --no-import."""
     files: list[str] = []
     fmt = "text"
+    imports = True
     i = 0
     while i < len(args):
         a = args[i]
@@ -25,12 +27,14 @@ def plain_validate(args: list[str]) -> tuple[list[str], str] | None:
             continue
         if a.startswith("--format="):
             fmt = a.partition("=")[2]
+        elif a == "--no-import":
+            imports = False
         elif a.startswith("-") and a != "-":
             return None
         else:
             files.append(a)
         i += 1
-    return (files, fmt) if fmt in ("text", "json") else None
+    return (files, fmt, imports) if fmt in ("text", "json") else None
 
 
 def run() -> None:
@@ -47,7 +51,7 @@ def run() -> None:
         from .validation import main
 
         try:
-            code = main([Path(f) for f in plain[0]], plain[1])
+            code = main([Path(f) for f in plain[0]], plain[1], plain[2])
         except KeyboardInterrupt:
             print("interrupted", file=sys.stderr)
             code = 130
