@@ -35,7 +35,9 @@ HANG_HINT = (
     "a module must not block when imported (a loop, a server, input()); the bound is "
     "HOOKRUNNER_IMPORT_TIMEOUT seconds"
 )
-EXIT_HINT = "a module must not exit when imported; move that code under `if __name__ == '__main__':`"
+EXIT_HINT = (
+    "a module must not exit when imported; move that code under `if __name__ == '__main__':`"
+)
 
 
 class Stopped(HookrunnerError):
@@ -215,7 +217,11 @@ def _spawn(targets: list[Path], refused: dict[str, _Refused]) -> _Child:
     import subprocess
 
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from hookrunner.commands.isolation import child_main; child_main()"],
+        [
+            sys.executable,
+            "-c",
+            "from hookrunner.commands.isolation import child_main; child_main()",
+        ],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
     )
