@@ -105,8 +105,7 @@ def import_module(module: str, allowed: Iterable[str] | None = None) -> Any:
     except SystemExit as exc:
         raise ResolveError(
             f"importing {module!r} failed: the module exits when imported (SystemExit({exc.code!r}))",
-            "a module must not exit at import; move that code under "
-            "`if __name__ == '__main__':`",
+            "a module must not exit at import; move that code under `if __name__ == '__main__':`",
         ) from None
     except BaseException as exc:  # noqa: BLE001 - whatever a module raises is its problem
         raise ResolveError(f"importing {module!r} failed: {type(exc).__name__}: {exc}") from None
