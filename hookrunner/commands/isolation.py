@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from ..kernel.errors import HookrunnerError, ResolveError
+from ..kernel.errors import HookrunnerError
 
 
 def _bound() -> float:
@@ -130,6 +129,8 @@ class _Watch:
     def starting(self, module: str) -> None:
         bad = self.refused.get(module)
         if bad is not None:
+            from ..kernel.errors import ResolveError
+
             raise ResolveError(bad.message, bad.hint)
         self.send({"start": module})
 
@@ -191,7 +192,12 @@ def _fork(targets: list[Path], refused: dict[str, _Refused]) -> _Child:
     def wait() -> int:
         return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
 
-    return _Child(r, wait, lambda: os.kill(pid, signal.SIGKILL))
+    def kill() -> None:
+        import signal
+
+        os.kill(pid, signal.SIGKILL)
+
+    return _Child(r, wait, kill)
 
 
 def child_main() -> None:
@@ -236,6 +242,8 @@ def _spawn(targets: list[Path], refused: dict[str, _Refused]) -> _Child:
 
 
 def _how(code: int) -> str:
+    import signal
+
     if code < 0:
         try:
             return f"killed by {signal.Signals(-code).name}"

@@ -18,10 +18,10 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..kernel.document import load_file
-from ..kernel.errors import Problem, ValidationError
+if TYPE_CHECKING:
+    from ..kernel.errors import Problem
 
 OK, INVALID = 0, 2
 
@@ -34,6 +34,11 @@ def is_pipeline(data: object) -> bool:
 def validate_file(path: Path, imports: bool = True) -> tuple[str, int, list[Problem]]:
     """(kind, hook or node count, problems) for one file (``imports=False``: the count of a
     manifest is its declarations, as hooks classes are not read)."""
+    # Imported here, in the process that checks: the one that supervises it stays small,
+    # so forking it is cheap (see ``isolation``).
+    from ..kernel.document import load_file
+    from ..kernel.errors import ValidationError
+
     try:
         doc = load_file(path)
     except ValidationError as exc:
