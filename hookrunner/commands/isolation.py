@@ -138,11 +138,13 @@ class _Watch:
         self.send({"end": module})
 
 
-def _run_checks(targets: list[Path], refused: dict[str, _Refused], fd: int) -> None:
-    """In the child: check ``targets``, announcing imports and the report on ``fd``."""
+Check = Callable[[list[Path]], list[dict[str, Any]]]
+
+
+def _run_checks(check: Check, targets: list[Path], refused: dict[str, _Refused], fd: int) -> None:
+    """In the child: ``check(targets)``, announcing imports and the report on ``fd``."""
     from ..kernel.resolve import watch_imports
     from ..kernel.secrets import scrub_data
-    from .validation import check
 
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)  # a module reading stdin at import gets EOF, not the terminal
@@ -171,7 +173,7 @@ def _end(code: int) -> None:
     os._exit(code)
 
 
-def _fork(targets: list[Path], refused: dict[str, _Refused]) -> _Child:
+def _fork(check: Check, _entry: str, targets: list[Path], refused: dict[str, _Refused]) -> _Child:
     for stream in (sys.stdout, sys.stderr):
         stream.flush()  # or the child would write the parent's pending output again
     r, w = os.pipe()
@@ -180,7 +182,7 @@ def _fork(targets: list[Path], refused: dict[str, _Refused]) -> _Child:
         code = 0
         try:
             os.close(r)
-            _run_checks(targets, refused, w)
+            _run_checks(check, targets, refused, w)
         except BaseException:  # noqa: BLE001 - reported, and the parent says it stopped
             import traceback
 
@@ -209,8 +211,12 @@ def child_main() -> None:
     fd = os.dup(1)
     code = 0
     try:
+        import importlib
+
+        module, _, name = request["entry"].partition(":")
+        check = getattr(importlib.import_module(module), name)
         refused = {k: _Refused(*v) for k, v in request["refused"].items()}
-        _run_checks([Path(t) for t in request["targets"]], refused, fd)
+        _run_checks(check, [Path(t) for t in request["targets"]], refused, fd)
     except BaseException:  # noqa: BLE001
         import traceback
 
@@ -219,7 +225,7 @@ def child_main() -> None:
     _end(code)
 
 
-def _spawn(targets: list[Path], refused: dict[str, _Refused]) -> _Child:
+def _spawn(_check: Check, entry: str, targets: list[Path], refused: dict[str, _Refused]) -> _Child:
     import subprocess
 
     proc = subprocess.Popen(
@@ -232,7 +238,7 @@ def _spawn(targets: list[Path], refused: dict[str, _Refused]) -> _Child:
         stdout=subprocess.PIPE,
     )
     assert proc.stdin is not None and proc.stdout is not None
-    request = {"targets": [str(t) for t in targets], "refused": refused}
+    request = {"entry": entry, "targets": [str(t) for t in targets], "refused": refused}
     proc.stdin.write(json.dumps(request).encode("utf-8"))
     proc.stdin.close()
     fd = os.dup(proc.stdout.fileno())
@@ -253,9 +259,14 @@ def _how(code: int) -> str:
 
 
 def _attempt(
-    targets: list[Path], refused: dict[str, _Refused], bound: float, method: str
+    check: Check,
+    entry: str,
+    targets: list[Path],
+    refused: dict[str, _Refused],
+    bound: float,
+    method: str,
 ) -> list[dict[str, Any]] | _Refused:
-    child = (_fork if method == "fork" else _spawn)(targets, refused)
+    child = (_fork if method == "fork" else _spawn)(check, entry, targets, refused)
     current: str | None = None
     started = 0.0
     try:
@@ -287,14 +298,19 @@ def _attempt(
 
 
 def isolated(
-    targets: list[Path], bound: float | None = None, method: str | None = None
+    targets: list[Path],
+    check: Check,
+    entry: str,
+    bound: float | None = None,
+    method: str | None = None,
 ) -> list[dict[str, Any]]:
-    """``validation.check(targets)`` run in a child, every import bounded (see above)."""
+    """``check(targets)`` run in a child, every import bounded (see above); ``entry`` names
+    ``check`` as ``module:function`` for a spawned child to import."""
     bound = _bound() if bound is None else bound
     method = method or ("fork" if sys.platform.startswith("linux") else "spawn")
     refused: dict[str, _Refused] = {}
     while True:
-        outcome = _attempt(targets, refused, bound, method)
+        outcome = _attempt(check, entry, targets, refused, bound, method)
         if not isinstance(outcome, _Refused):
             return outcome
         if outcome.module in refused:  # refusing it did not help: not the module's doing

@@ -85,7 +85,7 @@ def main(files: list[Path], fmt: str, imports: bool = True) -> int:
         from .isolation import Stopped, isolated
 
         try:
-            report = isolated(targets)
+            report = isolated(targets, check, f"{__name__}:check")
         except Stopped as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1

@@ -177,6 +177,7 @@ def test_no_import_checks_yaml_schema_and_graph_only(project, cli, marks):
 def test_the_spawned_child_reports_like_the_forked_one(project, marks, monkeypatch):
     """Off Linux the child is a fresh interpreter: same protocol, same problems."""
     from hookrunner.commands.isolation import isolated
+    from hookrunner.commands.validation import check
 
     ends = project.module(source("validate_os_exit"), "vend")
     path = project.write(
@@ -184,8 +185,9 @@ def test_the_spawned_child_reports_like_the_forked_one(project, marks, monkeypat
         f"version: 1\nhooks:\n  - {{name: b, event: post_file_edit, call: '{ends}:f'}}\n",
     )
     monkeypatch.chdir(project.root)
-    spawned = isolated([path], bound=30, method="spawn")
-    forked = isolated([path], bound=30, method="fork")
+    entry = "hookrunner.commands.validation:check"
+    spawned = isolated([path], check, entry, bound=30, method="spawn")
+    forked = isolated([path], check, entry, bound=30, method="fork")
     assert spawned == forked
     [problem] = spawned[0]["problems"]
     assert problem["line"] == 3 and f"importing {ends!r} ended the process" in problem["message"]
