@@ -159,6 +159,8 @@ def _run_checks(check: Check, targets: list[Path], refused: dict[str, _Refused],
     watch_imports(_Watch(send, refused))
     report = check(targets)
     watch_imports(None)
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()  # what modules printed comes out before the parent prints the report
     send({"report": scrub_data(report)})
     out.close()
 
