@@ -1,10 +1,11 @@
 """The ``hookrunner`` console entry point.
 
-A plain ``hookrunner validate [FILES...] [--format text|json]`` (what editors and pre-commit
-run on every save) goes straight to ``hookrunner.validation``, and a plain ``hookrunner claude
-hook`` (what Claude Code runs for every hook event) to ``claude_hook``: importing the CLI
-framework would cost more than the work itself. Everything else, including ``--help`` and any
-argument these parsers do not recognise, goes to the typer app, which has the final word.
+A plain ``hookrunner validate [FILES...] [--format text|json] [--no-import]`` (what editors
+and pre-commit run on every save) goes straight to ``hookrunner.validation``, and a plain
+``hookrunner claude hook`` (what Claude Code runs for every hook event) to ``claude_hook``:
+importing the CLI framework would cost more than the work itself. Everything else, including
+``--help`` and any argument these parsers do not recognise, goes to the typer app, which has
+the final word.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ import sys
 import time
 
 
-def plain_validate(args: list[str]) -> tuple[list[str], str] | None:
-    """(files, format) when ``args`` (after ``validate``) are only files and a valid --format."""
+def plain_validate(args: list[str]) -> tuple[list[str], str, bool] | None:
+    """(files, format, imports) when ``args`` (after ``validate``) are only files, a valid
+    --format and --no-import."""
     files: list[str] = []
     fmt = "text"
+    imports = True
     i = 0
     while i < len(args):
         a = args[i]
@@ -27,16 +30,22 @@ def plain_validate(args: list[str]) -> tuple[list[str], str] | None:
             continue
         if a.startswith("--format="):
             fmt = a.partition("=")[2]
+        elif a == "--no-import":
+            imports = False
         elif a.startswith("-") and a != "-":
             return None
         else:
             files.append(a)
         i += 1
-    return (files, fmt) if fmt in ("text", "json") else None
+    return (files, fmt, imports) if fmt in ("text", "json") else None
 
 
 def run() -> None:
     started = time.monotonic()
+    from ..kernel.secrets import guard_streams
+
+    # Before anything prints: every byte this process writes passes the secret scrubber.
+    guard_streams()
     args = sys.argv[1:]
     completing = "_HOOKRUNNER_COMPLETE" in os.environ  # shell completion is typer's job
     if args[:2] == ["claude", "hook"] and not completing:
@@ -63,7 +72,7 @@ def run() -> None:
         from .validation import main
 
         try:
-            code = main([Path(f) for f in plain[0]], plain[1])
+            code = main([Path(f) for f in plain[0]], plain[1], plain[2])
         except KeyboardInterrupt:
             print("interrupted", file=sys.stderr)
             code = 130

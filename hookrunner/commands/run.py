@@ -10,6 +10,7 @@ from typing import Any
 import typer
 from typer.core import TyperCommand, TyperOption
 
+from ..kernel.secrets import scrub
 from ._common import INVALID, print_problems
 
 _SELECT_HELP = "Repeatable, or comma-separated."
@@ -79,9 +80,10 @@ class _Bar:
                 self.running.remove(node.name)
             advance = 1 if kind in ("done", "skipped") else 0
             if kind == "failed":
-                self.progress.console.print(f"[red]node {node.name} failed")
+                # Masked before rich renders it (markup and wrapping would split a value).
+                self.progress.console.print(f"[red]node {scrub(node.name)} failed")
             self.progress.update(
-                self.task, advance=advance, description=", ".join(self.running[-3:])
+                self.task, advance=advance, description=scrub(", ".join(self.running[-3:]))
             )
 
     def close(self) -> None:
@@ -113,7 +115,7 @@ def _summary(result: Any, quiet: bool) -> None:
     calls = sum(int(s["calls"]) for s in result.hook_stats)
     lines.append(f"hooks: {calls} calls, {result.hook_failures} failed")
     for line in lines:
-        console.print(line)
+        console.print(scrub(line))
     if result.hook_stats and not quiet:
         from rich.table import Table
 
@@ -122,8 +124,8 @@ def _summary(result: Any, quiet: bool) -> None:
             table.add_column(col, justify="right" if "ms" in col or col == "calls" else "left")
         for s in result.hook_stats[:5]:
             table.add_row(
-                s["hook"],
-                s["event"],
+                scrub(s["hook"]),
+                scrub(s["event"]),
                 str(s["calls"]),
                 f"{s['total_ms']:.2f}",
                 f"{s['max_ms']:.2f}",

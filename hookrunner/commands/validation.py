@@ -3,6 +3,14 @@
 ``hookrunner validate`` is run by editors and pre-commit on every save, so its process time
 matters: ``launch`` calls ``main`` here directly for plain invocations, and the typer command
 (``validate``) calls it too, so both print the same report.
+
+What it executes: it reads the files (YAML, schema, includes, the pipeline graph) and imports
+the modules they name (hooks, error handlers, plugins, node functions, dataset types) to
+check the callables and their signatures; it constructs no hooks class and no dataset of the
+project, and calls none of the project's functions. The imports run in a child process
+(``isolation``), so a module that exits, kills its process or hangs when imported is a
+located problem and the rest is still checked. ``--no-import`` imports nothing and runs in
+this process.
 """
 
 from __future__ import annotations
@@ -10,10 +18,10 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..kernel.document import load_file
-from ..kernel.errors import Problem, ValidationError
+if TYPE_CHECKING:
+    from ..kernel.errors import Problem
 
 OK, INVALID = 0, 2
 
@@ -23,8 +31,14 @@ def is_pipeline(data: object) -> bool:
     return isinstance(data, dict) and ("nodes" in data or "catalog" in data)
 
 
-def validate_file(path: Path) -> tuple[str, int, list[Problem]]:
-    """(kind, hook or node count, problems) for one file."""
+def validate_file(path: Path, imports: bool = True) -> tuple[str, int, list[Problem]]:
+    """(kind, hook or node count, problems) for one file (``imports=False``: the count of a
+    manifest is its declarations, as hooks classes are not read)."""
+    # Imported here, in the process that checks: the one that supervises it stays small,
+    # so forking it is cheap (see ``isolation``).
+    from ..kernel.document import load_file
+    from ..kernel.errors import ValidationError
+
     try:
         doc = load_file(path)
     except ValidationError as exc:
@@ -32,28 +46,26 @@ def validate_file(path: Path) -> tuple[str, int, list[Problem]]:
     if is_pipeline(doc.data):
         from ..pipeline.spec import validate_pipeline
 
-        return "pipeline", *validate_pipeline(path)
+        return "pipeline", *validate_pipeline(path, imports=imports)
     from ..kernel.manifest import Loader
     from ..kernel.registry import build
 
     loader = Loader()  # the document is parsed already: load it as is, not from disk again
     loader.add_document(doc, (str(path.resolve()),))
     loader.add_plugins()
+    manifest = loader.result()
     try:
-        registry = build(loader.result())
+        registry = build(manifest, imports=imports, construct=False)
     except ValidationError as exc:
         return "hooks", 0, exc.problems
-    return "hooks", len(registry.hooks), []
+    return "hooks", len(registry.hooks) if imports else len(manifest.decls), []
 
 
-def main(files: list[Path], fmt: str) -> int:
-    """Check ``files`` (default ``hooks.yaml``), print the report, return the exit code."""
-    targets = list(files) if files else [Path("hooks.yaml")]
-    report: list[dict[str, Any]] = []
-    bad = 0
+def check(targets: list[Path], imports: bool = True) -> list[dict[str, Any]]:
+    """The report: one entry per file, problems as ``Problem.as_dict``."""
+    report = []
     for path in targets:
-        kind, count, problems = validate_file(path)
-        bad += bool(problems)
+        kind, count, problems = validate_file(path, imports)
         report.append(
             {
                 "file": str(path),
@@ -63,17 +75,40 @@ def main(files: list[Path], fmt: str) -> int:
                 "problems": [p.as_dict() for p in problems],
             }
         )
-        if fmt == "text":
-            if problems:
-                for p in problems:
-                    print(p, file=sys.stderr)
-            else:
-                unit = "hook" if kind == "hooks" else "node"
-                print(f"{path}: ok ({kind}, {count} {unit}{'s' if count != 1 else ''})")
+    return report
+
+
+def main(files: list[Path], fmt: str, imports: bool = True) -> int:
+    """Check ``files`` (default ``hooks.yaml``), print the report, return the exit code."""
+    targets = list(files) if files else [Path("hooks.yaml")]
+    if imports:
+        from .isolation import Stopped, isolated
+
+        try:
+            report = isolated(targets, check, f"{__name__}:check")
+        except Stopped as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+    else:
+        report = check(targets, imports=False)
+    bad = sum(not r["valid"] for r in report)
     if fmt == "json":
         sys.stdout.write(json.dumps(report, indent=2, default=str) + "\n")
-    elif bad:
-        total = sum(len(r["problems"]) for r in report)
-        print(f"{total} problem{'s' if total != 1 else ''} in {bad} file(s)", file=sys.stderr)
+    else:
+        for r in report:
+            if r["problems"]:
+                for p in r["problems"]:
+                    print(p["text"], file=sys.stderr)
+                continue
+            n = r["count"]
+            if not imports and r["kind"] == "hooks":  # hooks classes are not looked into
+                noun = "entry" if n == 1 else "entries"
+            else:
+                noun = ("hook" if r["kind"] == "hooks" else "node") + ("s" if n != 1 else "")
+            note = ", nothing imported" if not imports else ""
+            print(f"{r['file']}: ok ({r['kind']}, {n} {noun}{note})")
+        if bad:
+            total = sum(len(r["problems"]) for r in report)
+            print(f"{total} problem{'s' if total != 1 else ''} in {bad} file(s)", file=sys.stderr)
     sys.stdout.flush()
     return INVALID if bad else OK

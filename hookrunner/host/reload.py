@@ -18,7 +18,6 @@ happens on a worker thread, never on watchdog's. A file in a folder that does no
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 import time
@@ -27,12 +26,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from ..kernel import secrets
 from ..kernel.document import Document
 from ..kernel.errors import Problem, ValidationError
 from .diff import RegistryDiff
 from .modules import project_modules
 
-log = logging.getLogger("hookrunner.reload")
+log = secrets.logger("hookrunner.reload")
 
 # Seconds of quiet before reading, after an event that completes a file / after any other one.
 SETTLE = 0.001

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 from typing import TYPE_CHECKING, Any
 
+from . import secrets
 from .errors import HookrunnerError, Path, Problem, ValidationError
 
 if TYPE_CHECKING:
@@ -37,8 +38,9 @@ class Document:
     data: Any
     positions: dict[Path, tuple[int, int]] = field(default_factory=dict)
     key_positions: dict[Path, tuple[int, int]] = field(default_factory=dict)
-    # Paths whose value came from the environment: never echo them.
+    # Paths whose value came from the environment, and their text as written (``${env:X}``).
     secret_paths: set[Path] = field(default_factory=set)
+    templates: dict[Path, str] = field(default_factory=dict)
 
     @property
     def directory(self) -> FsPath:
@@ -65,17 +67,9 @@ class Document:
         hook: str | None = None,
     ) -> Problem:
         line, col = self.where(path, key)
-        # A value from the environment (here or below) is never echoed.
-        n = len(path)
-        for at in self.secret_paths:
-            secret = self.get(at) if tuple(at[:n]) == tuple(path) else None
-            if not isinstance(secret, str) or not secret:
-                continue
-            # The whole value, and the module part an import error quotes ("pkg.mod:attr").
-            pieces = (secret, secret.partition(":")[0], secret.rpartition(".")[0])
-            for piece in sorted({p for p in pieces if len(p) >= 3}, key=len, reverse=True):
-                message = message.replace(piece, "<from env>")
-                hint = hint.replace(piece, "<from env>") if hint else hint
+        # Values from the environment are never echoed (see ``secrets``).
+        message = secrets.scrub(message)
+        hint = secrets.scrub(hint) if hint else hint
         if hook is None and len(path) >= 2 and isinstance(path[1], int):
             item = self.get((path[0], path[1]))
             if isinstance(item, dict) and isinstance(item.get("name"), str):
@@ -83,8 +77,12 @@ class Document:
         return Problem(self.file, line, col, tuple(path), message, hint, hook)
 
     def redact(self, path: Path, text: str) -> str:
-        """``text`` unless the value at ``path`` came from the environment."""
-        return "<from env>" if tuple(path) in self.secret_paths else text
+        """``text`` as written at ``path``, each ``${env:...}`` shown as ``<from env>``
+        whatever the length of its value (only the environment's part is hidden)."""
+        template = self.templates.get(tuple(path))
+        if template is None:
+            return secrets.scrub(text)
+        return _ENV.sub(secrets.MASK, template)
 
     def get(self, path: Path, default: Any = None) -> Any:
         node = self.data
@@ -336,6 +334,7 @@ def interpolate_env(doc: Document, environ: dict[str, str] | None = None) -> lis
             def sub(m: re.Match[str]) -> str:
                 name, default = m.group(1), m.group(2)
                 if name in env:
+                    secrets.register(env[name], name)
                     return env[name]
                 if default is not None:
                     return default
@@ -349,6 +348,7 @@ def interpolate_env(doc: Document, environ: dict[str, str] | None = None) -> lis
                 return ""
 
             doc.secret_paths.add(path)
+            doc.templates[path] = value
             return _ENV.sub(sub, value)
         if isinstance(value, dict):
             for k in list(value):

@@ -23,6 +23,8 @@ from .schema import parse_duration
 
 @dataclass
 class Settings:
+    # None: no file sets an allow-list; else the union of every list in force (manifests,
+    # their includes, the pipeline file), checked for every dotted path a run imports.
     allowed_modules: list[str] | None = None
     on_error: str | None = None
     timeout: float | None = None
@@ -32,6 +34,11 @@ class Settings:
     # last written (problems found when it is applied point there); None: not written.
     telemetry: dict[str, Any] | None = None
     telemetry_at: tuple[Document, Path] | None = None
+
+    def allow(self, prefixes: list[str]) -> None:
+        """Add a file's ``allowed_modules`` to the union (an empty list still turns it on)."""
+        merged = list(self.allowed_modules or []) + [str(p) for p in prefixes]
+        self.allowed_modules = list(dict.fromkeys(merged))
 
 
 @dataclass
@@ -143,7 +150,7 @@ class Loader:
             return
         s = self.m.settings
         if "allowed_modules" in raw:
-            s.allowed_modules = list(raw["allowed_modules"] or [])
+            s.allow(list(raw["allowed_modules"] or []))
         if "on_error" in raw:
             s.on_error = raw["on_error"]
         if "timeout" in raw:

@@ -88,12 +88,21 @@ def discover_kedro(disabled: Iterable[str] = ()) -> list[Plugin]:
 
 
 def manifest_file(plugin: Plugin) -> Path | None:
-    """Where ``package:relative/path.yaml`` points, without importing the package."""
+    """Where ``package:relative/path.yaml`` points, without importing the package (nor its
+    parents: ``importlib.util.find_spec("a.b")`` would import ``a``)."""
+    from importlib.machinery import PathFinder
     from importlib.util import find_spec
 
     package, _, rel = plugin.value.partition(":")
+    parts = package.strip().split(".")
     try:
-        spec = find_spec(package.strip())
+        spec = find_spec(parts[0])
+        for i in range(1, len(parts)):
+            if spec is None or not spec.submodule_search_locations:
+                return None
+            spec = PathFinder.find_spec(
+                ".".join(parts[: i + 1]), list(spec.submodule_search_locations)
+            )
     except (ImportError, ValueError):
         return None
     if spec is None:

@@ -12,6 +12,7 @@ import dataclasses
 import inspect
 import re
 import sys
+import types
 from collections.abc import Callable
 from operator import attrgetter
 from typing import Any
@@ -22,7 +23,14 @@ from .errors import Problem, ResolveError, UnknownEvent, ValidationError, did_yo
 from .events import EventSpec, hook_args
 from .manifest import Manifest
 from .matchers import compile_matcher
-from .resolve import import_callable, import_module, import_target, is_async
+from .resolve import (
+    check_allowed,
+    import_callable,
+    import_module,
+    import_target,
+    is_async,
+    split_target,
+)
 from .runtime.hook import Hook, State
 from .runtime.invoke import Binding, bind, with_timeout
 from .runtime.plan import Plan
@@ -94,13 +102,58 @@ def _marker(fn: Any) -> dict[str, Any]:
     return {}
 
 
+def _static_method(owner: Any, attr: str) -> Any:
+    """``getattr(owner, attr)`` for a class, object or module without running its code (no
+    constructor, property or ``__getattr__``): what ``validate`` reads a hooks class with.
+    A method of a class is bound to a stand-in for the instance validate never makes."""
+    if inspect.ismodule(owner):
+        raw = inspect.getattr_static(owner, attr, None)
+        return raw if callable(raw) else None
+    if not inspect.isclass(owner) and attr in (getattr(owner, "__dict__", None) or {}):
+        raw = owner.__dict__[attr]  # set on the object itself: not a method
+        return raw if callable(raw) else None
+    cls = owner if inspect.isclass(owner) else type(owner)
+    raw = inspect.getattr_static(cls, attr, None)
+    if isinstance(raw, staticmethod):
+        return raw.__func__
+    if isinstance(raw, classmethod):
+        return types.MethodType(raw.__func__, cls)
+    if inspect.isfunction(raw):
+        return types.MethodType(raw, owner if owner is not cls else _Unbuilt(cls))
+    if callable(raw) and not hasattr(type(raw), "__get__"):
+        return raw
+    return None  # a property or another descriptor: only an instance can answer
+
+
+class _Unbuilt:
+    """Stands for the instance of a hooks class that ``validate`` does not construct."""
+
+    def __init__(self, cls: type):
+        self.cls = cls
+
+
+def _hookrunners(fn: Any) -> bool:
+    """A plain function of hookrunner itself (its ``check_with`` may run at validation)."""
+    return inspect.isfunction(fn) and (fn.__module__ or "").partition(".")[0] == "hookrunner"
+
+
 class _Builder:
     def __init__(
-        self, manifest: Manifest, state: State, generation: int, reuse: Registry | None = None
+        self,
+        manifest: Manifest,
+        state: State,
+        generation: int,
+        reuse: Registry | None = None,
+        imports: bool = True,
+        construct: bool = True,
     ):
         self.m = manifest
         self.state = state
         self.generation = generation
+        # validate: ``construct=False`` makes no hooks object (args are checked against the
+        # constructor's signature); ``imports=False`` imports nothing at all.
+        self.imports = imports
+        self.construct = construct
         self.problems: list[Problem] = list(manifest.problems)
         self.hooks: list[Hook] = []
         self.seq = 0
@@ -186,6 +239,9 @@ class _Builder:
             self.problems.append(decl.problem("trylast", "tryfirst and trylast exclude each other"))
             return
         rank = 0 if decl.tryfirst else 2 if decl.trylast else 1
+        if not self.imports:
+            self._unimported(decl, rank)
+            return
         handler = None
         if isinstance(decl.error_handler, str):
             try:
@@ -221,6 +277,50 @@ class _Builder:
                 return
             self._add(decl, spec, fn, handler, rank)
 
+    def _unimported(self, decl: HookDecl, rank: int) -> None:
+        """What ``validate --no-import`` checks of a declaration: its dotted paths against
+        the allow-list, its event, and a command hook whole (nothing is imported)."""
+        allowed = self.m.settings.allowed_modules
+        targets: list[tuple[str, Any]] = [("error_handler", decl.error_handler)]
+        if decl.kind in ("call", "class"):
+            targets.append((decl.kind, decl.target))
+        for key, target in targets:
+            if not isinstance(target, str) or not target:
+                continue
+            try:
+                plugin_module = decl.plugin and ":" not in target
+                check_allowed(target if plugin_module else split_target(target)[0], allowed)
+            except ResolveError as exc:
+                self._fail(decl, key, exc)
+        if decl.event is None:
+            if decl.kind != "class":
+                self.problems.append(
+                    decl.problem(
+                        None, "missing required key 'event'", "name the event this hook runs on"
+                    )
+                )
+            return
+        spec = self._spec(decl, decl.event)
+        if spec is not None and decl.kind == "command":
+            self._add(decl, spec, None, None, rank)
+
+    def _args_problem(self, decl: HookDecl, cls: type) -> Problem | None:
+        """``args:`` against the constructor's signature, for validate (which constructs
+        nothing): the problem running would meet, or None."""
+        try:
+            sig = inspect.signature(cls)
+        except (TypeError, ValueError):
+            return None
+        try:
+            sig.bind(**decl.args)
+        except TypeError as exc:
+            return decl.problem(
+                "args" if decl.args else "class",
+                f"constructing {cls.__name__} would fail: TypeError: {exc}",
+                "check `args:` against the constructor's parameters",
+            )
+        return None
+
     def _class(self, decl: HookDecl, handler: Any, rank: int) -> None:
         allowed = self.m.settings.allowed_modules
         target = decl.target
@@ -247,9 +347,18 @@ class _Builder:
                     )
                 )
                 return
+        if not self.construct:
+            bad = self._args_problem(decl, cls) if inspect.isclass(cls) else None
+            if bad is not None:
+                self.problems.append(bad)
+                return
         try:
-            # An entry-point plugin or a ``class:`` may name a ready hooks object.
-            instance = cls(**decl.args) if inspect.isclass(cls) else cls
+            # An entry-point plugin or a ``class:`` may name a ready hooks object; validate
+            # constructs nothing (it reads the class's methods).
+            if not self.construct:
+                instance = cls
+            else:
+                instance = cls(**decl.args) if inspect.isclass(cls) else cls
         except Exception as exc:
             self.problems.append(
                 decl.problem(
@@ -272,7 +381,10 @@ class _Builder:
         for attr in dir(cls):
             if attr.startswith("_"):
                 continue
-            method = getattr(instance, attr, None)
+            if self.construct:
+                method = getattr(instance, attr, None)
+            else:
+                method = _static_method(instance, attr)
             if not callable(method):
                 continue
             mark = _marker(method)
@@ -394,6 +506,9 @@ class _Builder:
                 bound = {k: v for k, v in bound.items() if k in params}
             # A callable may check its `with:` values at load time (the built-ins do).
             checker = getattr(fn, "check_with", None) if name is None else None
+            if not self.construct:  # validate runs hookrunner's own checks only
+                checker = inspect.getattr_static(fn, "check_with", None)
+                checker = checker if name is None and _hookrunners(fn) else None
             bad = [
                 decl.doc.problem(decl.path + ("with", key), msg, hint, hook=decl.name)
                 if decl.doc is not None
@@ -504,10 +619,16 @@ def build(
     state: State | None = None,
     generation: int = 1,
     reuse: Registry | None = None,
+    *,
+    imports: bool = True,
+    construct: bool = True,
 ) -> Registry:
     """Resolve and compile a manifest; raise ValidationError listing every problem.
 
     With ``reuse`` (the live registry, when only declarations registered from code changed)
-    the hooks of declarations equal to its own are carried over instead of resolved again."""
+    the hooks of declarations equal to its own are carried over instead of resolved again.
+    ``hookrunner validate`` passes ``construct=False`` (modules are imported to check the
+    callables and signatures, but no hooks class is constructed and no project function
+    called) or ``imports=False`` (``--no-import``: nothing is imported)."""
     with bulk():
-        return _Builder(manifest, state or State(), generation, reuse).build()
+        return _Builder(manifest, state or State(), generation, reuse, imports, construct).build()

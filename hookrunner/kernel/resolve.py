@@ -1,7 +1,8 @@
 """Dotted paths (``pkg.mod:attr`` or ``pkg.mod.attr``) to objects, with precise errors.
 
 Every import a manifest or a pipeline file asks for goes through ``import_module`` here, so
-``settings.allowed_modules`` is checked in one place.
+``settings.allowed_modules`` is checked in one place, and ``hookrunner validate`` can watch
+(and bound) each import from here (``watch_imports``).
 """
 
 from __future__ import annotations
@@ -11,17 +12,39 @@ import importlib
 import inspect
 import sys
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Protocol
 
+from . import secrets
 from .errors import ResolveError, did_you_mean
+
+
+class ImportWatch(Protocol):
+    """Told before and after each import of a module not imported yet; ``starting`` may
+    refuse the import by raising ``ResolveError``."""
+
+    def starting(self, module: str) -> None: ...
+
+    def finished(self, module: str) -> None: ...
+
+
+_watch: ImportWatch | None = None
+
+
+def watch_imports(watch: ImportWatch | None) -> None:
+    """Report every import made here to ``watch`` (None: stop)."""
+    global _watch
+    _watch = watch
 
 
 def split_target(target: str) -> tuple[str, str]:
     """``pkg.mod:attr`` or ``pkg.mod.attr`` → (module, attribute path)."""
     if ":" in target:
         module, _, attr = target.partition(":")
+    else:
+        module, _, attr = target.rpartition(".")
+    secrets.derive(target, module, attr)  # errors quote the parts: mask a secret's pieces
+    if ":" in target:
         return module, attr
-    module, _, attr = target.rpartition(".")
     if not module:
         raise ResolveError(f"{target!r} names no module", "write it as 'package.module:function'")
     return module, attr
@@ -62,10 +85,14 @@ def _module_suggestion(module: str, wanted: str) -> str | None:
 
 def import_module(module: str, allowed: Iterable[str] | None = None) -> Any:
     check_allowed(module, allowed)
+    watch = _watch if module not in sys.modules else None
+    if watch is not None:
+        watch.starting(module)
     try:
         return importlib.import_module(module)
     except ModuleNotFoundError as exc:
         missing = exc.name or ""
+        secrets.derive(module, missing)
         if missing and (module == missing or module.startswith(missing + ".")):
             raise ResolveError(
                 f"module {module!r} not found", _module_suggestion(missing, module)
@@ -74,8 +101,18 @@ def import_module(module: str, allowed: Iterable[str] | None = None) -> Any:
     except SyntaxError as exc:
         where = f" ({exc.filename}:{exc.lineno})" if exc.filename else ""
         raise ResolveError(f"importing {module!r} failed: SyntaxError: {exc.msg}{where}") from None
-    except Exception as exc:
+    except KeyboardInterrupt:
+        raise
+    except SystemExit as exc:
+        raise ResolveError(
+            f"importing {module!r} failed: the module exits when imported (SystemExit({exc.code!r}))",
+            "a module must not exit at import; move that code under `if __name__ == '__main__':`",
+        ) from None
+    except BaseException as exc:  # noqa: BLE001 - whatever a module raises is its problem
         raise ResolveError(f"importing {module!r} failed: {type(exc).__name__}: {exc}") from None
+    finally:
+        if watch is not None:
+            watch.finished(module)
 
 
 def import_target(target: str, allowed: Iterable[str] | None = None) -> Any:

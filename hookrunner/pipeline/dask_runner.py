@@ -12,6 +12,8 @@ at the end the free outputs kept in memory (the run result).
 Node and dataset hooks run on the worker from a registry rebuilt there (``remote``); pipeline
 and session events (``before_pipeline_run``, checkpoints, ``on_pipeline_error``…) fire in the
 driver. ``dask.distributed`` is imported only when this runner runs (``hookrunner[dask]``).
+Everything sent to the cluster is sealed (``sealed``): a value from ``${env:...}`` travels as
+that text and each worker reads it from its own environment.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import time
 from contextlib import nullcontext
 from typing import Any, ClassVar
 
+from ..kernel.secrets import scrub
 from ..services.telemetry import remote as telemetry_remote
 from .datasets import MemoryDataset
 from .graph import Node
@@ -41,6 +44,7 @@ from .remote import (
     stop,
 )
 from .runners import Job, NodeFailed, Runner, checkpoint, node_done
+from .sealed import seal, unseal
 
 EXTRA_HINT = "install it with: pip install 'hookrunner[dask]'"
 _ADDRESS = re.compile(r"^(tcp|tls|inproc|ucx|ws|wss)://\S+$")
@@ -118,7 +122,7 @@ class DaskRunner(Runner):
             # The project's folders on every worker's import path (same machine or shared
             # filesystem; on a real cluster install the project there instead).
             client.run(add_paths, payload.paths)
-            self._schedule(job, client, payload, driver_plans)
+            self._schedule(job, client, payload, driver_plans, seal(payload))
         finally:
             client.close()
             if cluster is not None:
@@ -164,7 +168,10 @@ class DaskRunner(Runner):
         )
         return payload, driver_plans
 
-    def _schedule(self, job: Job, client: Any, payload: RunPayload, driver: dict) -> None:
+    def _schedule(
+        self, job: Job, client: Any, payload: RunPayload, driver: dict, sealed: Any
+    ) -> None:
+        """``sealed`` is ``payload`` as the tasks carry it (``seal``)."""
         from distributed import as_completed
 
         pipeline = job.pipeline
@@ -195,7 +202,7 @@ class DaskRunner(Runner):
             if name not in produced and consumers.get(name) and catalog.exists(name)
         }
         if preset:
-            futures.update(client.scatter(preset))
+            futures.update(client.scatter({k: seal(v) for k, v in preset.items()}))
         # Up to two nodes per worker thread in flight: one running, one queued behind it so
         # the thread never waits for the driver. After a failure the queued ones are stopped.
         capacity = self.in_flight * max(1, sum(client.nthreads().values()))
@@ -209,9 +216,9 @@ class DaskRunner(Runner):
                 while ready and failure is None and len(running) < capacity:
                     node = ready.pop(0)
                     memory = {i: futures[i] for i in node.inputs if i in futures}
-                    key = f"hookrunner-{node.name}-{tag}"
+                    key = f"hookrunner-{scrub(node.name)}-{tag}"
                     task = client.submit(
-                        run_remote, payload, node, memory, key=key, pure=False, retries=0
+                        run_remote, sealed, seal(node), memory, key=key, pure=False, retries=0
                     )
                     for out in node.outputs:
                         if out in in_memory:
@@ -259,6 +266,7 @@ class DaskRunner(Runner):
 
         ``outcome`` is the report, or the exception the task raised."""
         session = job.session
+        outcome = unseal(outcome, missing="mask")  # a variable the driver lacks stays masked
         if fut.status == "finished" and isinstance(outcome, NodeReport):
             report: NodeReport | None = outcome
             error: BaseException | None = None
@@ -266,7 +274,7 @@ class DaskRunner(Runner):
             if isinstance(outcome, tuple) and len(outcome) == 3:  # (type, error, traceback)
                 outcome = outcome[1]
             exc = outcome if isinstance(outcome, BaseException) else RuntimeError(str(outcome))
-            if isinstance(exc, NodeFailedRemotely):
+            if isinstance(exc, NodeFailedRemotely) and isinstance(exc.report, NodeReport):
                 report, error = exc.report, exc.error
             else:  # the worker died, the task could not be sent or was cancelled
                 report, error = None, exc

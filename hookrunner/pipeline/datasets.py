@@ -13,6 +13,7 @@ import inspect
 import io
 import json
 import pickle
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import yaml
@@ -197,8 +198,9 @@ class DatasetConfigError(HookrunnerError):
         self.key, self.message, self.hint = key, message, hint
 
 
-def dataset_class(type_name: str) -> type[Any]:
-    """A built-in type name or a dotted path to a class with ``load`` and ``save``."""
+def dataset_class(type_name: str, allowed: Sequence[str] | None = None) -> type[Any]:
+    """A built-in type name or a dotted path to a class with ``load`` and ``save`` (its
+    module imported only inside ``allowed``, the run's ``settings.allowed_modules``)."""
     if type_name in BUILTIN_TYPES:
         return BUILTIN_TYPES[type_name]
     if ":" not in type_name and "." not in type_name:
@@ -209,7 +211,7 @@ def dataset_class(type_name: str) -> type[Any]:
             or f"built-in types: {', '.join(BUILTIN_TYPES)}; or a class as 'pkg.mod:Class'",
         )
     try:
-        cls = import_target(type_name)
+        cls = import_target(type_name, allowed)
     except ResolveError as exc:
         raise DatasetConfigError("type", exc.message, exc.hint) from None
     if not inspect.isclass(cls):
@@ -222,10 +224,18 @@ def dataset_class(type_name: str) -> type[Any]:
     return cls
 
 
-def make_dataset(config: dict[str, Any], base: Any) -> Any:
-    """Build one dataset from its catalog entry; relative paths resolve against ``base``."""
+def make_dataset(
+    config: dict[str, Any],
+    base: Any,
+    allowed: Sequence[str] | None = None,
+    construct: bool = True,
+) -> Any:
+    """Build one dataset from its catalog entry; relative paths resolve against ``base``.
+
+    With ``construct=False`` (validate) a class of the project is checked, not called: the
+    options against its constructor's signature, and None is returned."""
     cfg = dict(config)
-    cls = dataset_class(str(cfg.pop("type", "memory")))
+    cls = dataset_class(str(cfg.pop("type", "memory")), allowed)
     if isinstance(cfg.get("path"), str):
         cfg["path"] = storage.resolve(cfg["path"], base)
     if cls is MemoryDataset:
@@ -250,6 +260,8 @@ def make_dataset(config: dict[str, Any], base: Any) -> Any:
         ) from None
     except ValueError:  # a signature that cannot be read: let the constructor decide
         pass
+    if not construct and cls not in BUILTIN_TYPES.values():
+        return None
     try:
         return cls(**cfg)
     except Exception as exc:

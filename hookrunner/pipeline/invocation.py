@@ -77,6 +77,7 @@ def config_factory(
             command.options.pipeline,
             check_params=False,
             document=getattr(command, "document", None),
+            hooks=getattr(command, "hooks", None),
         )
         params = copy.deepcopy(spec.params)
         for pattern in params_files:

@@ -21,6 +21,7 @@ from typing import Any
 from ..host import command_hooks
 from ..host.runner import HookRunner
 from ..kernel.errors import Problem, ValidationError, did_you_mean
+from ..kernel.secrets import scrub
 from ..services.sessions.session import Session
 from ..services.sessions.store import StoreError, open_store
 from ..services.telemetry import tracer_of
@@ -207,6 +208,8 @@ def run(
         store.close()
         hooks.close()
         heap.thaw(command.frozen)
+    if result.error:  # a message for people: values from the environment masked
+        result.error = scrub(result.error)
     result.duration_s = perf_counter() - t0
     return result
 

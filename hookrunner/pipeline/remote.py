@@ -10,7 +10,8 @@ that must become ``post_error`` in the driver, and the arguments of the events t
 ``where: driver`` hooks, so that the driver can fire those in the node's own order.
 
 Nothing here imports Dask: any executor that can call a function in another process with
-picklable arguments can use it.
+picklable arguments can use it. What crosses between processes is sealed (``sealed``): the
+values of ``${env:...}`` travel as that text and are read from the receiver's environment.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..kernel import schema
+from ..kernel import schema, secrets
 from ..kernel.document import Document, interpolate_env, load_text
 from ..kernel.errors import HookrunnerError, ValidationError
 from ..kernel.manifest import Loader
@@ -39,8 +40,8 @@ from ..kernel.runtime.results import CallRow, EmitResult
 from ..services.aws import slot as s3_slot
 from .catalog import Catalog
 from .datasets import MemoryDataset
-from .graph import Node
 from .runners import NODE_EVENTS, Job, NodeFailed, run_node
+from .sealed import seal, unseal
 from .spec import hook_manifest
 
 # Node and dataset events fire where the node runs, unless a hook says ``where: driver``.
@@ -163,15 +164,42 @@ class NotStarted(HookrunnerError):
 
 class NodeFailedRemotely(HookrunnerError):
     """Raised by a node task so that the executor marks it failed (and never starts what
-    depends on it); carries the report and the node's own error back to the driver."""
+    depends on it); carries the report and the node's own error back to the driver, sealed
+    (the executor logs and stores the exception: its text is scrubbed, its args empty)."""
 
-    def __init__(self, report: NodeReport, error: BaseException):
-        super().__init__(report, error)
-        self.report = report
-        self.error = error
+    def __init__(self, report: Any, error: Any):
+        super().__init__()
+        self._open: tuple[Any, Any] | None = (report, error)
+        self._sealed: Any = None
+
+    @property
+    def report(self) -> Any:
+        return self._opened()[0]
+
+    @property
+    def error(self) -> Any:
+        return self._opened()[1]
+
+    def _opened(self) -> tuple[Any, Any]:
+        if self._open is None:  # revived in the driver: read on first use
+            self._open = unseal(self._sealed, missing="mask")
+        return self._open
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_revive_failure, (seal(self._opened()),))
 
     def __str__(self) -> str:
-        return f"node {self.report.node!r} failed: {type(self.error).__name__}: {self.error}"
+        node = getattr(self.report, "node", "?")
+        return secrets.scrub(f"node {node!r} failed: {type(self.error).__name__}: {self.error}")
+
+    def __repr__(self) -> str:
+        return f"NodeFailedRemotely({str(self)!r})"
+
+
+def _revive_failure(sealed: Any) -> NodeFailedRemotely:
+    failure = NodeFailedRemotely(None, None)
+    failure._open, failure._sealed = None, sealed
+    return failure
 
 
 # --------------------------------------------------------------------------- worker side
@@ -324,14 +352,22 @@ def _rows(calls: list[tuple[float, EmitResult]]) -> list[CallRow]:
     return [row for ts, result in calls for row in result.rows(ts)]
 
 
-def run_remote(payload: RunPayload, node: Node, memory: dict[str, Any]) -> dict[str, Any]:
+def run_remote(payload: Any, node: Any, memory: dict[str, Any]) -> dict[str, Any]:
     """Run ``node`` here with its node and dataset hooks; return its outputs kept in memory.
 
-    ``memory`` holds the node's in-memory inputs (the executor resolved them). The report
-    goes back through ``report_of``: on failure, ``NodeFailedRemotely`` carries it.
+    ``payload`` (a ``RunPayload``), ``node`` and the in-memory inputs in ``memory`` (the
+    executor resolved them) may come sealed. The report goes back, sealed, through
+    ``report_of``: on failure, ``NodeFailedRemotely`` carries it.
     """
+    failure: NodeFailedRemotely | None = None
+    try:
+        payload, node = unseal(payload), unseal(node)
+    except Exception as exc:  # a variable of the run is not set here
+        failure = NodeFailedRemotely(NodeReport("?", _worker_name()), RemoteError(str(exc)))
+    if failure is not None:
+        raise failure  # outside the handler: no secret rides along as __context__
     if payload.tag in _stopped:
-        raise NotStarted(node.name)
+        raise NotStarted(secrets.scrub(node.name))
     add_paths(payload.paths)
     report = NodeReport(node.name, _worker_name(), started=time.time())
     _local.calls = []
@@ -345,7 +381,7 @@ def run_remote(payload: RunPayload, node: Node, memory: dict[str, Any]) -> dict[
             _local.trace = worker_trace(payload.trace, ctx.registry, report.worker)
         datasets: dict[str, Any] = dict(payload.datasets)
         for name, data in memory.items():
-            datasets[name] = MemoryDataset(data)
+            datasets[name] = MemoryDataset(unseal(data))
         catalog = Catalog(datasets, payload.params)
         plans = {
             name: _Tee(plan, report.trace, ctx.registry.plans[name].hooks)
@@ -366,7 +402,7 @@ def run_remote(payload: RunPayload, node: Node, memory: dict[str, Any]) -> dict[
             ds = catalog.dataset(name)
             if isinstance(ds, MemoryDataset):
                 outputs[name] = ds.load()
-        return {"outputs": outputs, "report": _finish(report)}
+        return {"outputs": outputs, "report": seal(_finish(report))}
     except Exception as exc:  # the node failed, or its hooks could not be rebuilt here
         error: BaseException = exc
         if isinstance(exc, NodeFailed):
@@ -376,11 +412,12 @@ def run_remote(payload: RunPayload, node: Node, memory: dict[str, Any]) -> dict[
                 "the hooks could not be rebuilt on this worker (do the manifests or the "
                 f"environment differ from the driver's?):\n{exc}"
             )
-        raise NodeFailedRemotely(_finish(report), _portable(error)) from None
+        failure = NodeFailedRemotely(_finish(report), _portable(error))
     finally:
         _local.calls = None
         _local.post_errors = None
         _local.trace = None
+    raise failure  # outside the handler: no secret rides along as __context__
 
 
 def _finish(report: NodeReport) -> NodeReport:
@@ -407,6 +444,6 @@ def pick(result: dict[str, Any], name: str) -> Any:
     return result["outputs"][name]
 
 
-def report_of(result: dict[str, Any]) -> NodeReport:
-    """The report of a finished node (small: the only thing the driver waits for)."""
+def report_of(result: dict[str, Any]) -> Any:
+    """The report of a finished node, sealed (small: the only thing the driver waits for)."""
     return result["report"]

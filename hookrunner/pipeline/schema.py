@@ -41,6 +41,18 @@ def build_pipeline_schema() -> dict[str, Any]:
                 "type": "array",
                 "items": _NAMES,
             },
+            "settings": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "allowed_modules": {
+                        "description": "import allow-list (module prefixes), joined to the "
+                        "manifests' lists: the union governs every dotted path of the run",
+                        "type": "array",
+                        "items": {"type": "string"},
+                    },
+                },
+            },
             "hooks": {"type": "array", "items": {"$ref": "#/$defs/hook"}},
             "forget": {"type": "array", "items": {"type": "string"}},
             "params": {"type": "object", "description": "read by nodes as params:NAME"},

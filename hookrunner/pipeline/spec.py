@@ -23,10 +23,16 @@ from ..kernel.document import Document, interpolate_env, load_file
 from ..kernel.errors import Problem, ResolveError, ValidationError, did_you_mean
 from ..kernel.manifest import Loader, Manifest
 from ..kernel.registry import build
-from ..kernel.resolve import import_callable
+from ..kernel.resolve import check_allowed, import_callable, split_target
 from ..kernel.runtime.hook import State
 from .catalog import PARAMS_PREFIX, Catalog, is_param, missing_param
-from .datasets import DatasetConfigError, MemoryDataset, dataset_class, make_dataset
+from .datasets import (
+    BUILTIN_TYPES,
+    DatasetConfigError,
+    MemoryDataset,
+    dataset_class,
+    make_dataset,
+)
 from .graph import Node, Pipeline, topological
 from .kedro_api import node_type
 
@@ -44,6 +50,8 @@ class PipelineSpec:
     catalog_config: dict[str, dict[str, Any]]
     # Where each node was declared, for errors raised later (e.g. parameter overrides).
     node_paths: dict[str, tuple[str | int, ...]] = field(default_factory=dict)
+    # The run's settings.allowed_modules (manifests and this file): dataset types import here.
+    allowed_modules: list[str] | None = None
 
     @property
     def directory(self) -> Path:
@@ -60,7 +68,8 @@ class PipelineSpec:
     def make_catalog(self, params: Mapping[str, Any] | None = None) -> Catalog:
         """Fresh datasets for one run (datasets hold state, so runs never share them)."""
         datasets = {
-            name: make_dataset(cfg, self.directory) for name, cfg in self.catalog_config.items()
+            name: make_dataset(cfg, self.directory, self.allowed_modules)
+            for name, cfg in self.catalog_config.items()
         }
         return Catalog(datasets, self.params if params is None else params)
 
@@ -134,6 +143,15 @@ def _is_file(loader: Loader, path: Path) -> bool:
         return False
 
 
+def own_allowed(doc: Document, shape: list[Problem] | None = None) -> list[str] | None:
+    """The pipeline file's own ``settings.allowed_modules`` (None when it sets none, or its
+    ``settings:`` failed the schema)."""
+    if any(p.path[:1] == ("settings",) or not p.path for p in shape or []):
+        return None
+    value = doc.get(("settings", "allowed_modules"))
+    return [str(v) for v in value] if isinstance(value, list) else None
+
+
 def hook_manifest(
     doc: Document,
     extra: Sequence[PathLike] | None = None,
@@ -160,6 +178,9 @@ def hook_manifest(
                 )
                 continue
         loader.add_file(p)
+    own = own_allowed(doc, shape)
+    if own is not None:  # one rule for the whole run: the union of the allow-lists
+        loader.m.settings.allow(own)
     loader.add_plugins()
     bad = [p.path for p in shape or []]
     loader.m.files.append(doc)
@@ -213,11 +234,35 @@ def _return_problem(fn: Any, outputs: Any) -> str | None:
     return None
 
 
+def _not_imported(*_: Any) -> Any:
+    raise RuntimeError("validate --no-import does not import node functions")
+
+
 class _GraphChecker:
-    def __init__(self, doc: Document, shape: list[Problem]):
+    """The graph, the catalog and the node functions. ``allowed`` is the run's allow-list;
+    validate passes ``construct=False`` (no project dataset class is constructed) or
+    ``imports=False`` (``--no-import``: no function or dataset type is imported)."""
+
+    def __init__(
+        self,
+        doc: Document,
+        shape: list[Problem],
+        allowed: list[str] | None = None,
+        imports: bool = True,
+        construct: bool = True,
+    ):
         self.doc = doc
         self.bad = [p.path for p in shape]
         self.problems: list[Problem] = []
+        self.allowed = allowed
+        self.imports = imports
+        self.construct = construct
+
+    def _is_memory(self, cfg: dict[str, Any]) -> bool:
+        type_name = str(cfg.get("type", "memory"))
+        if not self.imports and type_name not in BUILTIN_TYPES:
+            return False  # a project class: taken as file-backed without importing it
+        return dataset_class(type_name, self.allowed) is MemoryDataset
 
     def _ok(self, path: tuple[str | int, ...]) -> bool:
         n = len(path)
@@ -238,9 +283,16 @@ class _GraphChecker:
             if is_param(str(name)):
                 self.add(path, f"{name!r} is reserved for parameters", "rename the dataset")
                 continue
+            type_name = str(cfg.get("type", "memory"))
             try:
-                dataset_class(str(cfg.get("type", "memory")))
-                make_dataset(cfg, self.doc.directory)
+                if not self.imports and type_name not in BUILTIN_TYPES:
+                    try:
+                        check_allowed(split_target(type_name)[0], self.allowed)
+                    except ResolveError as exc:
+                        raise DatasetConfigError("type", exc.message, exc.hint) from None
+                else:
+                    dataset_class(type_name, self.allowed)
+                    make_dataset(cfg, self.doc.directory, self.allowed, self.construct)
             except DatasetConfigError as exc:
                 self.add(path + ((exc.key,) if exc.key else ()), exc.message, exc.hint)
                 continue
@@ -260,11 +312,17 @@ class _GraphChecker:
             if not self._ok(path) or not isinstance(entry, dict):
                 continue
             try:
-                fn = import_callable(entry["func"])
+                if self.imports:
+                    fn = import_callable(entry["func"], self.allowed)
+                else:
+                    module, attr = split_target(entry["func"])
+                    check_allowed(module, self.allowed)
+                    fn = _not_imported
             except ResolveError as exc:
                 self.add(path + ("func",), exc.message, exc.hint)
                 continue
-            name = entry.get("name") or getattr(fn, "__name__", None) or f"node_{i}"
+            default = getattr(fn, "__name__", None) if self.imports else attr.rpartition(".")[2]
+            name = entry.get("name") or default or f"node_{i}"
             if name in where:
                 line, _ = self.doc.where(where[name])
                 self.add(
@@ -274,8 +332,8 @@ class _GraphChecker:
                 )
                 continue
             inputs, outputs = entry.get("inputs"), entry.get("outputs")
-            ok = self._signature(path, fn, entry["func"], inputs)
-            msg = _return_problem(fn, outputs)
+            ok = not self.imports or self._signature(path, fn, entry["func"], inputs)
+            msg = _return_problem(fn, outputs) if self.imports else None
             if msg:
                 self.add(path + ("outputs",), msg)
                 ok = False
@@ -311,9 +369,7 @@ class _GraphChecker:
                 if inp in producer or is_param(inp):
                     continue
                 cfg = catalog.get(inp)
-                if cfg is not None and dataset_class(str(cfg.get("type", "memory"))) is not (
-                    MemoryDataset
-                ):
+                if cfg is not None and not self._is_memory(cfg):
                     continue
                 known = list(producer) + list(catalog)
                 self.add(
@@ -356,12 +412,17 @@ class _GraphChecker:
 
 
 def _check_graph(
-    doc: Document, shape: list[Problem], check_params: bool = True
+    doc: Document,
+    shape: list[Problem],
+    check_params: bool = True,
+    allowed: list[str] | None = None,
+    imports: bool = True,
+    construct: bool = True,
 ) -> tuple[PipelineSpec, list[Problem]]:
     directory = str(doc.directory)
     if directory not in sys.path:
         sys.path.insert(0, directory)
-    checker = _GraphChecker(doc, shape)
+    checker = _GraphChecker(doc, shape, allowed, imports, construct)
     catalog = checker.catalog()
     nodes, where = checker.nodes(catalog)
     ordered, cycle = topological(nodes)
@@ -382,6 +443,7 @@ def _check_graph(
         params=params,
         catalog_config=catalog,
         node_paths=where,
+        allowed_modules=allowed,
     )
     problems = checker.problems
     if check_params:
@@ -403,14 +465,21 @@ def load_pipeline(
     path: PathLike,
     check_params: bool = True,
     document: tuple[Document | None, list[Problem]] | None = None,
+    hooks: HookRunner | None = None,
 ) -> PipelineSpec:
     """Load and check a pipeline file; raise ValidationError listing every problem.
 
-    ``document`` is ``load_document(path)``'s result when the caller has it already."""
+    ``document`` is ``load_document(path)``'s result when the caller has it already;
+    ``hooks`` the run's hooks, whose allow-list (its manifests' and this file's) governs the
+    imports (without it, the file's manifests are read for it)."""
     doc, shape = document if document is not None else load_document(path)
     if doc is None:
         raise ValidationError(shape)
-    spec, problems = _check_graph(doc, shape, check_params)
+    if hooks is not None:
+        allowed = hooks.registry.manifest.settings.allowed_modules
+    else:
+        allowed = hook_manifest(doc, None, shape).settings.allowed_modules
+    spec, problems = _check_graph(doc, shape, check_params, allowed)
     problems = shape + problems
     if problems:
         raise ValidationError(_sorted(problems))
@@ -418,18 +487,22 @@ def load_pipeline(
 
 
 def validate_pipeline(
-    path: PathLike, extra: Sequence[PathLike] | None = None
+    path: PathLike, extra: Sequence[PathLike] | None = None, imports: bool = True
 ) -> tuple[int, list[Problem]]:
     """(node count, problems) for ``hookrunner validate``: schema, hooks (``extra`` manifests
-    first, like ``--hooks``) and the graph."""
+    first, like ``--hooks``) and the graph. The modules the files name are imported (to check
+    callables and signatures), but nothing of the project is constructed or called; with
+    ``imports=False`` nothing is imported."""
     doc, shape = load_document(path)
     if doc is None:
         return 0, shape
     problems = list(shape)
+    manifest = hook_manifest(doc, extra, shape)
     try:
-        build_hooks(doc, extra, shape).close()
+        build(manifest, State(), imports=imports, construct=False)
     except ValidationError as exc:
         problems += [p for p in exc.problems if p not in problems]
-    spec, graph = _check_graph(doc, shape)
+    allowed = manifest.settings.allowed_modules
+    spec, graph = _check_graph(doc, shape, allowed=allowed, imports=imports, construct=False)
     problems += graph
     return len(spec.pipeline), _sorted(problems)

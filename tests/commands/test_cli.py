@@ -133,7 +133,9 @@ def test_emit_with_data_json_and_stdin(features, cli, monkeypatch):
     )
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)
-    assert out["changes"] == {"greeted": "s1", "label": "from-env"}
+    # The hook got the value from the environment; the output masks it (never printed).
+    assert out["changes"] == {"greeted": "s1", "label": "<from env>"}
+    assert "from-env" not in result.stdout + result.stderr
     assert [r["name"] for r in out["results"]] == ["greet", "tag"]  # 'shout' was forgotten
     assert all(r["ok"] and r["duration_ms"] >= 0 for r in out["results"])
     assert "SHOUT" not in result.stderr

@@ -47,6 +47,8 @@ def files(project):
         ["validate", "--format", "json", "hooks.yaml", "broken.yaml"],
         ["validate", "broken.yaml", "--format=json"],
         ["validate", "missing.yaml"],
+        ["validate", "--no-import", "hooks.yaml", "broken.yaml"],
+        ["validate", "--format", "json", "--no-import", "hooks.yaml"],
     ],
 )
 def test_plain_validate_matches_the_typer_command(files, args):
@@ -70,12 +72,14 @@ def test_help_and_unknown_options_go_to_typer(files):
 
 
 def test_plain_validate_parsing():
-    assert plain_validate([]) == ([], "text")
+    assert plain_validate([]) == ([], "text", True)
     assert plain_validate(["a.yaml", "--format", "json", "b.yaml"]) == (
         ["a.yaml", "b.yaml"],
         "json",
+        True,
     )
-    assert plain_validate(["--format=text", "a.yaml"]) == (["a.yaml"], "text")
+    assert plain_validate(["--format=text", "a.yaml"]) == (["a.yaml"], "text", True)
+    assert plain_validate(["--no-import", "a.yaml"]) == (["a.yaml"], "text", False)
     assert plain_validate(["--help"]) is None
     assert plain_validate(["-h"]) is None
     assert plain_validate(["--format", "xml"]) is None

@@ -230,3 +230,34 @@ def test_a_plugin_object_without_event_methods_is_a_located_problem(project, tmp
         3,
         "plugin 'empty': _Nothing has no method named after an event",
     )
+
+
+def test_a_plugin_manifest_in_a_subpackage_is_found_without_importing_anything(
+    project, tmp_path, monkeypatch
+):
+    """Locating ``pkg.conf:hooks.yaml`` imports neither ``pkg`` nor ``pkg.conf`` (find_spec
+    of a dotted name would run ``pkg/__init__.py``); the shipped hooks' own targets then meet
+    the project's allow-list like any other."""
+    n = f"{os.getpid()}_{next(_ids)}"
+    pkg = f"hkplug_c_{n}"
+    site = tmp_path / "site_c"
+    mark = tmp_path / "imported.txt"
+    (site / pkg / "conf").mkdir(parents=True)
+    (site / pkg / "__init__.py").write_text(f"open({str(mark)!r}, 'a').write('pkg')\n")
+    (site / pkg / "conf" / "__init__.py").write_text(f"open({str(mark)!r}, 'a').write('conf')\n")
+    (site / pkg / "conf" / "hooks.yaml").write_text(
+        f"version: 1\nhooks:\n  - {{name: shipped, event: post_file_edit, call: '{pkg}.x:f'}}\n"
+    )
+    _dist(site, "hk-plugin-c", "1.0", {"conf": f"{pkg}.conf:hooks.yaml"})
+    monkeypatch.syspath_prepend(str(site))
+    path = project.write(
+        "hooks.yaml",
+        "version: 1\nsettings: {allowed_modules: [nothing_here]}\n"
+        "plugins: {discover: true, disable: [hk-plugin-a, hk-plugin-b]}\n",
+    )
+    with pytest.raises(ValidationError) as err:
+        HookRunner.from_files(path)
+    [problem] = err.value.problems
+    assert problem.file.endswith(f"{pkg}/conf/hooks.yaml")
+    assert f"module '{pkg}.x' is outside settings.allowed_modules (nothing_here)" in problem.message
+    assert not mark.exists()

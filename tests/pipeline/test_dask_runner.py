@@ -446,3 +446,108 @@ def test_after_a_failure_queued_nodes_never_start(project, cluster):
     # Four went to the two workers at once (one running and one queued on each). The queued
     # ones were stopped; at most one per worker had started, and what started finished.
     assert len(started) <= 2 and started == finished == set(result.nodes_run)
+
+
+def _set_env(name, value):
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
+
+
+def test_secrets_never_travel_with_the_tasks_and_never_come_back(project, cluster, monkeypatch):
+    """Params, a dataset argument and a path from ${env:} reach the workers as that text (each
+    worker reads its own environment); what the workers report (hook errors, the node's own
+    error) comes back sealed too. Everything is captured where it passes: the task payloads
+    and errors on the scheduler, the workers' logs, the store, the log records."""
+    import cloudpickle
+    from distributed import Client
+    from distributed.diagnostics.plugin import SchedulerPlugin
+    from secret_kit import Marker, dump_stores
+
+    marker = Marker.new()
+    folder = "HRDIR" + marker.head
+    monkeypatch.setenv("HR_SECRET", marker.value)
+    monkeypatch.setenv("HR_SECRET_DIR", folder)
+    (project.root / "out" / folder).mkdir(parents=True)
+    mod = project.module(source("secret_hooks"), "sec")
+    project.write(
+        "hooks.yaml",
+        f"""
+        version: 1
+        hooks:
+          - name: parse
+            event: before_node_run
+            call: {mod}:to_int
+            with: {{token: "${{env:HR_SECRET}}"}}
+            on_error: continue
+        """,
+    )
+    path = project.write(
+        "pipeline.yaml",
+        f"""
+        version: 1
+        params: {{token: "${{env:HR_SECRET}}", label: "x-${{env:HR_SECRET}}"}}
+        catalog:
+          kept:
+            type: "{mod}:SecretDataset"
+            path: "out/${{env:HR_SECRET_DIR}}/kept.txt"
+            secret_key: "${{env:HR_SECRET}}"
+        nodes:
+          - {{name: keep, func: "{mod}:keep", inputs: "params:token", outputs: kept}}
+          - {{name: parse, func: "{mod}:node_to_int", inputs: "params:label", outputs: n}}
+        """,
+    )
+
+    class Capture(SchedulerPlugin):
+        name = "hookrunner-test-capture"
+
+        def __init__(self, scheduler):
+            self.scheduler = scheduler
+            self.seen: list[bytes] = []
+
+        def transition(self, key, start, finish, *args, stimulus_id=None, **kwargs):
+            ts = self.scheduler.tasks.get(key)
+            parts = [key, start, finish, kwargs]
+            if ts is not None:
+                parts += [ts.run_spec, ts.exception, ts.exception_text, ts.traceback_text]
+            self.seen.append(cloudpickle.dumps(parts) + repr(parts).encode())
+
+    records: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            records.append(logging.Formatter().format(record) + repr(record.__dict__))
+
+    handler = Keep(logging.DEBUG)
+    logging.getLogger().addHandler(handler)
+    capture = Capture(cluster.scheduler)
+    with Client(cluster.scheduler_address) as client:
+        for name in ("HR_SECRET", "HR_SECRET_DIR"):  # the workers' own environment
+            client.run(_set_env, name, os.environ[name])
+        cluster.scheduler.add_plugin(capture)
+        try:
+            result = run_pipeline(path, runner="dask", address=cluster.scheduler_address)
+        finally:
+            cluster.scheduler.remove_plugin(name=capture.name)
+            logging.getLogger().removeHandler(handler)
+        worker_logs = repr(client.get_worker_logs())
+        for name in ("HR_SECRET", "HR_SECRET_DIR"):
+            client.run(_set_env, name, None)
+    assert result.exit_code == 1 and result.nodes_failed == ["parse"]
+    assert result.error == (
+        "node 'parse' failed: ValueError: invalid literal for int() with base 10: 'x-<from env>'"
+    )
+    # The worker read the values from its environment: the path, the argument, the param.
+    saved = (project.root / "out" / folder / "kept.txt").read_text(encoding="utf-8")
+    assert saved == f"{marker.value}|{marker.value}"
+    # The worker-side hook's failure is in the store, masked.
+    calls = Store(project.root / ".hookrunner/sessions.db").hook_calls(result.session_id)
+    errors = [c["error"] for c in calls if c["hook"] == "parse"]
+    assert errors and all(
+        e == "ValueError: invalid literal for int() with base 10: '<from env>'" for e in errors
+    )
+    assert capture.seen, "the plugin saw no task"
+    payloads = b"\n".join(capture.seen).decode("utf-8", "replace")
+    everything = [payloads, worker_logs, *records, *dump_stores(project.root), repr(result)]
+    marker.assert_absent("\n".join(everything))

@@ -15,6 +15,7 @@ from collections.abc import Callable, Generator, Mapping, Sequence
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
+from .. import secrets
 from ..errors import HookFailed, HookTimeout, Veto
 from .hook import Wrapped
 from .invoke import run_coroutine
@@ -30,9 +31,7 @@ if TYPE_CHECKING:
 def _log() -> Any:
     """The ``hookrunner`` logger, imported when something is logged (a failing hook's
     process, such as an agent's hook command, should not pay for logging otherwise)."""
-    import logging
-
-    return logging.getLogger("hookrunner")
+    return secrets.logger("hookrunner")  # the scrub filter on it
 
 
 # --------------------------------------------------------------------------- failures

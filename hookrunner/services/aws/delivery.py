@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import heapq
 import itertools
-import logging
 import threading
 import time
 from collections.abc import Callable
@@ -22,8 +21,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ...host import runner as host
+from ...kernel import secrets
 
-log = logging.getLogger("hookrunner.delivery")
+log = secrets.logger("hookrunner.delivery")
 
 MAX_PENDING = 1000
 DRAIN_TIMEOUT = 10.0
@@ -46,7 +46,9 @@ class Message:
     @property
     def label(self) -> str:
         """The target's short name (topic or queue), safe to log."""
-        return self.target.rstrip("/").replace(":", "/").rsplit("/", 1)[-1]
+        label = self.target.rstrip("/").replace(":", "/").rsplit("/", 1)[-1]
+        secrets.derive(self.target, label)
+        return label
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from typing import Any, NamedTuple
 from ...kernel.errors import HookrunnerError, did_you_mean
 from ...kernel.jsonsafe import json_safe
 from ...kernel.runtime.results import CallRow
+from ...kernel.secrets import known, scrub
 from . import pool
 
 DEFAULT_STORE = Path(".hookrunner") / "sessions.db"
@@ -187,7 +188,13 @@ def new_session_id() -> str:
 
 
 def dumps(value: Any) -> str:
-    return json.dumps(json_safe(value), sort_keys=False)
+    """JSON text for the store, values from the environment masked (``secrets``)."""
+    return scrub(json.dumps(json_safe(value), sort_keys=False))
+
+
+def _clean(text: str | None) -> str | None:
+    """What the store keeps of a text that may quote a secret: every text column goes here."""
+    return scrub(text) if text else text
 
 
 def loads(text: str | None) -> Any:
@@ -367,12 +374,12 @@ class Store:
             cur = c.execute(
                 "INSERT INTO sessions (id, kind, source, status, started, resumed_from, pid) "
                 "VALUES (?, ?, ?, 'running', ?, ?, ?)",
-                (session_id, kind, source, now, resumed_from, os.getpid()),
+                (session_id, kind, _clean(source), now, resumed_from, os.getpid()),
             )
             self._sessions[session_id] = int(cur.lastrowid or 0)
             c.executemany(
                 "INSERT OR REPLACE INTO metadata VALUES (?, ?, ?, ?)",
-                [(session_id, str(k), dumps(v), now) for k, v in metadata.items()],
+                [(session_id, _clean(str(k)), dumps(v), now) for k, v in metadata.items()],
             )
 
     def join(
@@ -468,7 +475,9 @@ class Store:
                     c,
                     "INSERT INTO checkpoints (session, ts, node, data)",
                     "(?, ?, ?, ?)",
-                    [(num, ts, node, data) for ts, node, data in checkpoints],
+                    [(num, ts, node, data) for ts, node, data in checkpoints]
+                    if not known()  # the common case pays no call per row
+                    else [(num, ts, _clean(n), _clean(d)) for ts, n, d in checkpoints],
                 )
             if nodes:
                 first_node = (c.execute("SELECT MAX(id) FROM node_runs").fetchone()[0] or 0) + 1
@@ -490,7 +499,7 @@ class Store:
                 now = time.time()
                 c.executemany(
                     "INSERT OR REPLACE INTO metadata VALUES (?, ?, ?, ?)",
-                    [(session_id, k, v, now) for k, v in metadata.items()],
+                    [(session_id, _clean(k), _clean(v), now) for k, v in metadata.items()],
                 )
             if end is None:
                 c.execute(f"UPDATE sessions SET {_COUNTERS} WHERE rowid = ?", (*counters, num))
@@ -538,7 +547,7 @@ class Store:
             "INSERT INTO hook_calls (session, ts, event, hook, ok, error, duration_ms)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
-                (num, r.ts, ids[r.event], ids[r.hook], int(r.ok), r.error, r.duration_ms)
+                (num, r.ts, ids[r.event], ids[r.hook], int(r.ok), _clean(r.error), r.duration_ms)
                 for r in calls
             ],
         )
@@ -589,16 +598,20 @@ class Store:
     def _name_ids(self, c: sqlite3.Connection, names: set[str]) -> dict[str, int]:
         """The ids of ``names``, adding those the file lacks: two statements per block of
         names, not two per name (a short-lived process, such as an agent's hook command,
-        starts with no ids cached)."""
+        starts with no ids cached). A name is stored scrubbed (a secret never lands in it)."""
         missing = sorted(n for n in names if n not in self._names)
         for i in range(0, len(missing), _NAMES_BLOCK):
-            block = missing[i : i + _NAMES_BLOCK]
+            shown: dict[str, list[str]] = {}
+            for name in missing[i : i + _NAMES_BLOCK]:
+                shown.setdefault(_clean(name) or name, []).append(name)
+            block = list(shown)
             c.executemany("INSERT OR IGNORE INTO names (name) VALUES (?)", [(n,) for n in block])
             marks = ", ".join("?" * len(block))
-            for name_id, name in c.execute(
+            for name_id, stored in c.execute(
                 f"SELECT id, name FROM names WHERE name IN ({marks})", block
             ):
-                self._names[name] = name_id
+                for name in shown[stored]:
+                    self._names[name] = name_id
         return self._names
 
     def set_metadata(self, session_id: str, metadata: dict[str, Any]) -> None:
@@ -606,14 +619,14 @@ class Store:
         with self.transaction() as c:
             c.executemany(
                 "INSERT OR REPLACE INTO metadata VALUES (?, ?, ?, ?)",
-                [(session_id, str(k), dumps(v), now) for k, v in metadata.items()],
+                [(session_id, _clean(str(k)), dumps(v), now) for k, v in metadata.items()],
             )
 
     def delete_metadata(self, session_id: str, keys: Iterable[str]) -> None:
         with self.transaction() as c:
             c.executemany(
                 "DELETE FROM metadata WHERE session_id = ? AND key = ?",
-                [(session_id, str(k)) for k in keys],
+                [(session_id, _clean(str(k))) for k in keys],
             )
 
     def add_feedback(self, session_id: str, feedback: dict[str, Any]) -> int:
@@ -623,8 +636,8 @@ class Store:
                 (
                     session_id,
                     time.time(),
-                    None if feedback.get("rating") is None else str(feedback["rating"]),
-                    None if feedback.get("comment") is None else str(feedback["comment"]),
+                    None if feedback.get("rating") is None else _clean(str(feedback["rating"])),
+                    None if feedback.get("comment") is None else _clean(str(feedback["comment"])),
                     dumps(feedback),
                 ),
             )

@@ -1,0 +1,4 @@
+"""Never finishes importing: validate must stop it and report it."""
+
+while True:
+    pass
