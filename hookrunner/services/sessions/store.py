@@ -578,7 +578,14 @@ class Store:
                     "INSERT INTO node_runs (session, node, lane, started, ended, error)",
                     "(?, ?, ?, ?, ?, ?)",
                     [
-                        (num, ids[r.node], r.lane and ids[r.lane], r.started, r.ended, r.error)
+                        (
+                            num,
+                            ids[r.node],
+                            r.lane and ids[r.lane],
+                            r.started,
+                            r.ended,
+                            _clean(r.error),
+                        )
                         for r in nodes
                     ],
                 )
