@@ -92,7 +92,7 @@ def worker_trace(req: TraceRequest, registry: Registry, worker: str) -> NodeTrac
         from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
         from .scrub import Scrubber, env_secrets
-        from .tracer import NodeTrace, Tracer, manifest_secrets
+        from .tracer import NodeTrace, Tracer
 
         otel = _collecting_tracer()
     except ImportError as exc:
@@ -103,7 +103,7 @@ def worker_trace(req: TraceRequest, registry: Registry, worker: str) -> NodeTrac
             )
         return None
     parent = TraceContextTextMapPropagator().extract(dict(req.carrier))
-    scrub = Scrubber(manifest_secrets(registry) + env_secrets(os.environ))
+    scrub = Scrubber(env_secrets(os.environ))
     tracer = Tracer(otel, TelemetryConfig(hook_calls=req.hook_calls), scrub, lambda: registry)
     _local.spans = []
     return NodeTrace(tracer, parent, req.run_id, worker=worker)

@@ -1,16 +1,20 @@
 """Secrets never leave the process in a span: texts are scrubbed before they are exported.
 
-What counts as a secret, decided when a runner is made: every value a manifest took from the
-environment (``${env:NAME}``; the exporter's headers among them) and the value of every
-environment variable whose name says it holds one (``*TOKEN*``, ``*SECRET*``, ``*PASSWORD*``,
-``*KEY*``...). Only texts that go out are scrubbed (error messages, veto reasons, the payloads
-asked for), so the cost is paid on failures, not on every emit.
+Every value a manifest took from the environment (``${env:NAME}``; the exporter's headers
+among them) is masked by the process's one scrubber (``kernel.secrets``), as everywhere else;
+spans also mask the value of every environment variable whose name says it holds one
+(``*TOKEN*``, ``*SECRET*``, ``*PASSWORD*``, ``*KEY*``...), decided when a runner is made: a
+trace leaves the machine, so it is stricter than the terminal. Only texts that go out are
+scrubbed (error messages, veto reasons, the payloads asked for), so the cost is paid on
+failures, not on every emit.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+
+from ...kernel.secrets import scrub as process_scrub
 
 REDACTED = "<redacted>"
 _SECRET_NAME = re.compile(
@@ -35,7 +39,7 @@ def env_secrets(environ: Mapping[str, str]) -> list[str]:
 
 
 class Scrubber:
-    """Replaces every known secret in a text with ``<redacted>``."""
+    """Masks what ``kernel.secrets`` knows, then every one of ``secrets`` (``<redacted>``)."""
 
     def __init__(self, secrets: Iterable[str]):
         values = sorted({s.strip() for s in secrets if len(s.strip()) >= _SHORTEST}, key=len)
@@ -44,6 +48,7 @@ class Scrubber:
         )
 
     def __call__(self, text: str) -> str:
+        text = process_scrub(text)
         if self._pattern is None:
             return text
         return self._pattern.sub(REDACTED, text)

@@ -419,22 +419,10 @@ def tracer_for(runner: HookRunner, config: TelemetryConfig, provider: Any) -> Tr
     from ...kernel.version import __version__
     from .scrub import env_secrets
 
-    registry = runner.registry
     ref = weakref.ref(runner)
     return Tracer(
         provider.get_tracer(SCOPE, __version__),
         config,
-        Scrubber(manifest_secrets(registry) + env_secrets(os.environ)),
+        Scrubber(env_secrets(os.environ)),
         lambda: r.registry if (r := ref()) is not None else None,
     )
-
-
-def manifest_secrets(registry: Registry) -> list[str]:
-    """The values the manifests took from the environment (``${env:NAME}``)."""
-    found = []
-    for doc in registry.manifest.files:
-        for path in doc.secret_paths:
-            value = doc.get(path)
-            if isinstance(value, str):
-                found.append(value)
-    return found
