@@ -2,6 +2,14 @@
 
 Every later error (schema, semantics, graph) points at ``file:line:col`` through the
 ``positions`` map built here, so nothing downstream has to keep YAML nodes around.
+
+A plain document (no anchors, aliases, tags, merge keys or keys that are not strings) is
+built in one pass over libyaml's nodes that records where each mapping and list starts, and
+nothing per scalar or key: most files are never asked where a scalar is, and the per-node
+table would cost more than the parse. The first question about a scalar or a key parses the
+kept text again and fills the whole table (``Document.where``). Anything else, and any
+problem (a duplicate key, a document that expands too far), takes the general path: the
+walker that records everything, then PyYAML's constructor.
 """
 
 from __future__ import annotations
@@ -41,6 +49,10 @@ class Document:
     key_positions: dict[Path, tuple[int, int]] = field(default_factory=dict)
     # Paths whose value came from the environment: never echo them.
     secret_paths: set[Path] = field(default_factory=set)
+    # The text, while ``positions`` holds only the mappings and lists (see the module doc).
+    text: str | None = None
+    # The paths of the strings that mention ``${env:`` (None: not known, look everywhere).
+    env_paths: list[Path] | None = None
 
     @property
     def directory(self) -> FsPath:
@@ -48,8 +60,10 @@ class Document:
 
     def where(self, path: Path, key: bool = False) -> tuple[int, int]:
         """The closest known position of ``path`` (its key if ``key``), walking up."""
-        table = self.key_positions if key else self.positions
         p = tuple(path)
+        if self.text is not None and (key or p not in self.positions):
+            self._locate()
+        table = self.key_positions if key else self.positions
         while p:
             if p in table:
                 return table[p]
@@ -87,6 +101,17 @@ class Document:
     def redact(self, path: Path, text: str) -> str:
         """``text`` unless the value at ``path`` came from the environment."""
         return "<from env>" if tuple(path) in self.secret_paths else text
+
+    def _locate(self) -> None:
+        """Fill the whole position table from the kept text (parsed again, once)."""
+        text, self.text = self.text, None
+        if text is None:  # another thread did it
+            return
+        loader = _Loader(text)
+        try:
+            _Walker(self).walk(loader.get_single_node(), ())
+        finally:
+            loader.dispose()
 
     def get(self, path: Path, default: Any = None) -> Any:
         node = self.data
@@ -180,6 +205,73 @@ def _scalar_key(node: yaml.ScalarNode) -> Any:
     return node.value
 
 
+_STR = "tag:yaml.org,2002:str"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+
+
+class _General(Exception):
+    """The document needs the general path (see the module docstring)."""
+
+
+def _plain(loader: Any, root: yaml.Node, doc: Document) -> Any:
+    """The data of a plain document, with the start of every mapping and list in
+    ``doc.positions`` and the strings that mention ``${env:`` in ``doc.env_paths``; raises
+    ``_General`` for anything else. What it builds equals PyYAML's construction."""
+    positions = doc.positions
+    envs: list[Path] = []
+    seen: set[int] = set()  # collection nodes met: a second meeting is an alias
+    count = 1
+    construct = loader.construct_object
+    Scalar, Mapping, Sequence = yaml.ScalarNode, yaml.MappingNode, yaml.SequenceNode
+
+    def value(node: Any, path: Path) -> Any:
+        nonlocal count
+        kind = type(node)
+        if kind is Scalar:
+            if node.tag == _STR:
+                text = node.value
+                if "${env:" in text:
+                    envs.append(path)
+                return text
+            return construct(node)
+        ident = id(node)
+        if ident in seen:
+            raise _General
+        seen.add(ident)
+        mark = node.start_mark
+        positions[path] = (mark.line + 1, mark.column + 1)
+        items = node.value
+        count += len(items)
+        if count > MAX_NODES:
+            raise _General
+        if kind is Mapping:
+            if node.tag != _MAP:
+                raise _General
+            out: dict[str, Any] = {}
+            for key_node, item in items:
+                if type(key_node) is not Scalar or key_node.tag != _STR:
+                    raise _General  # merge keys, numbers, tags: the general path
+                key = key_node.value
+                if type(item) is Scalar and item.tag == _STR:
+                    text = item.value
+                    if "${env:" in text:
+                        envs.append(path + (key,))
+                    out[key] = text
+                else:
+                    out[key] = value(item, path + (key,))
+            if len(out) != len(items):
+                raise _General  # a duplicate key: the walker reports it
+            return out
+        if kind is Sequence and node.tag == _SEQ:
+            return [value(item, path + (i,)) for i, item in enumerate(items)]
+        raise _General
+
+    data = value(root, ())
+    doc.env_paths = envs
+    return data
+
+
 class _TooBig(HookrunnerError):
     def __init__(self, path: Path):
         self.path = path
@@ -210,7 +302,8 @@ def load_text(text: str, file: str) -> Document:
         return _load_text(text, file)
 
 
-def _load_text(text: str, file: str) -> Document:
+def _load_text(text: str, file: str, general: bool = False) -> Document:
+    """``load_text``; ``general`` skips the one-pass build (tests compare the two)."""
     doc = Document(file=file, data=None)
     try:
         loader = _Loader(text)
@@ -229,6 +322,18 @@ def _load_text(text: str, file: str) -> Document:
                         )
                     ]
                 )
+            try:
+                if general:
+                    raise _General
+                doc.data = _plain(loader, node, doc)
+            except (_General, yaml.YAMLError):  # the general path says it all, located
+                doc.positions.clear()
+                doc.env_paths = None
+                loader.constructed_objects = {}
+                loader.recursive_objects = {}
+            else:
+                doc.text = text
+                return _top_level(doc)
             walker = _Walker(doc)
             try:
                 walker.walk(node, ())
@@ -267,12 +372,17 @@ def _load_text(text: str, file: str) -> Document:
         raise ValidationError(
             [Problem(file, 1, 1, (), "the document nests too deeply", None)]
         ) from None
+    return _top_level(doc)
+
+
+def _top_level(doc: Document) -> Document:
+    """``doc``, unless its top level is not a mapping."""
     if not isinstance(doc.data, dict):
         kind = type(doc.data).__name__
         raise ValidationError(
             [
                 Problem(
-                    file,
+                    doc.file,
                     *doc.where(()),
                     (),
                     f"the top level must be a mapping, not a {kind}",
@@ -351,5 +461,11 @@ def interpolate_env(doc: Document, environ: dict[str, str] | None = None) -> lis
                 value[i] = fix(item, path + (i,))
         return value
 
-    doc.data = fix(doc.data, ())
+    if doc.env_paths is None:
+        doc.data = fix(doc.data, ())
+        return problems
+    for path in doc.env_paths:  # the loader saw every string that mentions ${env:
+        *parents, last = path
+        parent = doc.get(tuple(parents))
+        parent[last] = fix(parent[last], path)
     return problems
