@@ -28,9 +28,30 @@ import yaml
 from .errors import HookrunnerError, Path, Problem, ValidationError
 
 try:  # libyaml when available: several times faster on large manifests.
-    _Loader: type = yaml.CSafeLoader
+    _Base: type = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - depends on the PyYAML build
-    _Loader = yaml.SafeLoader
+    _Base = yaml.SafeLoader
+
+# The tag of each (kind, value, implicit) that libyaml's composer asked about: it calls the
+# Python resolver for every scalar, and a large file repeats the same few values.
+_RESOLVED: dict[tuple[Any, Any, Any], str] = {}
+_RESOLVED_MAX = 50_000
+
+
+class _Loader(_Base):
+    """The safe loader, with the resolver's answers kept (they depend on the value only)."""
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        key = (kind, value, implicit)
+        tag = _RESOLVED.get(key)
+        if tag is None:
+            tag = super().resolve(kind, value, implicit)
+            if not self.yaml_path_resolvers:  # none by default: the answer is the value's
+                if len(_RESOLVED) >= _RESOLVED_MAX:
+                    _RESOLVED.clear()
+                _RESOLVED[key] = tag
+        return tag
+
 
 MAX_BYTES = int(os.environ.get("HOOKRUNNER_MAX_FILE_BYTES", 16 * 1024 * 1024))
 # An alias-heavy document can expand exponentially ("billion laughs"); count what we walk.
