@@ -18,6 +18,7 @@ import threading
 import weakref
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
 from ..kernel.manifest import Manifest, load_manifests
@@ -100,6 +101,8 @@ class HookRunner:
         self._closed = False
         # The manifest set the last reload read, valid or not (hot reload watches its files).
         self._attempted: Manifest | None = None
+        # perf_counter() right after the last reload's registry went live (before its diff).
+        self.swapped_at = 0.0
         with _lock:
             _open[:] = [r for r in _open if r() is not None]
             _open.append(weakref.ref(self))
@@ -213,6 +216,7 @@ class HookRunner:
             self._attempted = manifest
             registry = build(manifest, self._state, generation=old.generation + 1)
             self._registry = registry
+            self.swapped_at = perf_counter()  # serving from here; the diff is for the report
             _notify(_on_swap, self)
             return diff_registries(old, registry, modules)
 

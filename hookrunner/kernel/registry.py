@@ -97,6 +97,7 @@ class _Builder:
         self.bindings: dict[tuple[Any, ...], Binding] = {}
         self.args: dict[str, tuple[str, ...]] = {}
         self.asyncs: dict[Any, bool] = {}
+        self.imports: dict[str, Any] = {}  # target → callable, or the ResolveError it raised
 
     def build(self) -> Registry:
         for d in dict.fromkeys(str(f.directory) for f in self.m.files):
@@ -177,11 +178,24 @@ class _Builder:
         else:
             assert isinstance(decl.target, str)
             try:
-                fn = import_callable(decl.target, self.m.settings.allowed_modules)
+                fn = self._import(decl.target)
             except ResolveError as exc:
                 self._fail(decl, "call", exc)
                 return
             self._add(decl, spec, fn, handler, rank)
+
+    def _import(self, target: str) -> Any:
+        """``import_callable``, once per target and build (many hooks share a function)."""
+        got = self.imports.get(target)
+        if got is None:
+            try:
+                got = import_callable(target, self.m.settings.allowed_modules)
+            except ResolveError as exc:
+                got = exc
+            self.imports[target] = got
+        if isinstance(got, ResolveError):
+            raise got
+        return got
 
     def _class(self, decl: HookDecl, handler: Any, rank: int) -> None:
         allowed = self.m.settings.allowed_modules
