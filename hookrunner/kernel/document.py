@@ -4,8 +4,8 @@ Every later error (schema, semantics, graph) points at ``file:line:col`` through
 ``positions`` map built here, so nothing downstream has to keep YAML nodes around.
 
 A plain document (no anchors, aliases, tags, merge keys or keys that are not strings) is
-built in one pass over libyaml's nodes that records where each mapping and list starts, and
-nothing per scalar or key: most files are never asked where a scalar is, and the per-node
+built in one pass over libyaml's events that records where each mapping and list starts, and
+nothing per scalar or key (nor a node tree): most files are never asked where a scalar is, and the per-node
 table would cost more than the parse. The first question about a scalar or a key parses the
 kept text again and fills the whole table (``Document.where``). Anything else, and any
 problem (a duplicate key, a document that expands too far), takes the general path: the
@@ -235,60 +235,93 @@ class _General(Exception):
     """The document needs the general path (see the module docstring)."""
 
 
-def _plain(loader: Any, root: yaml.Node, doc: Document) -> Any:
-    """The data of a plain document, with the start of every mapping and list in
-    ``doc.positions`` and the strings that mention ``${env:`` in ``doc.env_paths``; raises
-    ``_General`` for anything else. What it builds equals PyYAML's construction."""
+def _plain(loader: Any, doc: Document) -> Any:
+    """The data of a plain document, from libyaml's event stream (no node tree: a large
+    file's nodes, held at once, would be most of a load's peak memory), with the start of
+    every mapping and list in ``doc.positions`` and the strings that mention ``${env:`` in
+    ``doc.env_paths``; raises ``_General`` for anything else. What it builds equals PyYAML's
+    construction (``tests/kernel/test_document.py``)."""
     positions = doc.positions
     envs: list[Path] = []
-    seen: set[int] = set()  # collection nodes met: a second meeting is an alias
+    get = loader.get_event
+    resolve = loader.resolve
     count = 1
-    construct = loader.construct_object
-    Scalar, Mapping, Sequence = yaml.ScalarNode, yaml.MappingNode, yaml.SequenceNode
+    Scalar, MapStart, MapEnd = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.MappingEndEvent
+    SeqStart, SeqEnd = yaml.SequenceStartEvent, yaml.SequenceEndEvent
 
-    def value(node: Any, path: Path) -> Any:
+    def scalar(event: Any) -> Any:
+        """A scalar's value: the text when it resolves to a string, else constructed."""
+        if event.tag is not None or event.anchor is not None:
+            raise _General
+        text = event.value
+        implicit = event.implicit
+        if not implicit[0]:  # quoted or a block scalar: a string
+            return text
+        tag = resolve(yaml.ScalarNode, text, implicit)
+        if tag == _STR:
+            return text
+        node = yaml.ScalarNode(tag, text, event.start_mark, event.end_mark, event.style)
+        return loader.construct_object(node)
+
+    def value(event: Any, path: Path) -> Any:
         nonlocal count
-        kind = type(node)
+        kind = event.__class__
         if kind is Scalar:
-            if node.tag == _STR:
-                text = node.value
-                if "${env:" in text:
-                    envs.append(path)
-                return text
-            return construct(node)
-        ident = id(node)
-        if ident in seen:
-            raise _General
-        seen.add(ident)
-        mark = node.start_mark
+            got = scalar(event)
+            if got.__class__ is str and "${env:" in got:
+                envs.append(path)
+            return got
+        if kind is not MapStart and kind is not SeqStart:
+            raise _General  # an alias
+        if event.tag is not None or event.anchor is not None:
+            raise _General  # an anchor, or a tag: the general path
+        mark = event.start_mark
         positions[path] = (mark.line + 1, mark.column + 1)
-        items = node.value
-        count += len(items)
-        if count > MAX_NODES:
-            raise _General
-        if kind is Mapping:
-            if node.tag != _MAP:
+        if kind is SeqStart:
+            items: list[Any] = []
+            while True:
+                item = get()
+                if item.__class__ is SeqEnd:
+                    break
+                items.append(value(item, path + (len(items),)))
+            count += len(items)
+            if count > MAX_NODES:
                 raise _General
-            out: dict[str, Any] = {}
-            for key_node, item in items:
-                if type(key_node) is not Scalar or key_node.tag != _STR:
-                    raise _General  # merge keys, numbers, tags: the general path
-                key = key_node.value
-                if type(item) is Scalar and item.tag == _STR:
-                    text = item.value
-                    if "${env:" in text:
-                        envs.append(path + (key,))
-                    out[key] = text
-                else:
-                    out[key] = value(item, path + (key,))
-            if len(out) != len(items):
-                raise _General  # a duplicate key: the walker reports it
-            return out
-        if kind is Sequence and node.tag == _SEQ:
-            return [value(item, path + (i,)) for i, item in enumerate(items)]
-        raise _General
+            return items
+        out: dict[str, Any] = {}
+        n = 0
+        while True:
+            key_event = get()
+            if key_event.__class__ is not Scalar:
+                if key_event.__class__ is MapEnd:
+                    break
+                raise _General  # a key that is a list or a mapping, or an alias
+            key = scalar(key_event)
+            if key.__class__ is not str:
+                raise _General  # numbers, booleans, null as keys: the general path
+            item = get()
+            n += 1
+            if item.__class__ is Scalar:
+                got = scalar(item)
+                if got.__class__ is str and "${env:" in got:
+                    envs.append(path + (key,))
+                out[key] = got
+            else:
+                out[key] = value(item, path + (key,))
+        count += 2 * n
+        if len(out) != n or "<<" in out or count > MAX_NODES:
+            raise _General  # a duplicate key (the walker reports it), a merge key, too big
+        return out
 
-    data = value(root, ())
+    if get().__class__ is not yaml.StreamStartEvent:
+        raise _General
+    if get().__class__ is not yaml.DocumentStartEvent:
+        raise _General  # an empty file: the general path says so
+    data = value(get(), ())
+    if get().__class__ is not yaml.DocumentEndEvent:
+        raise _General
+    if get().__class__ is not yaml.StreamEndEvent:
+        raise _General  # a second document: the general path says so
     doc.env_paths = envs
     return data
 
@@ -326,6 +359,18 @@ def load_text(text: str, file: str) -> Document:
 def _load_text(text: str, file: str, general: bool = False) -> Document:
     """``load_text``; ``general`` skips the one-pass build (tests compare the two)."""
     doc = Document(file=file, data=None)
+    if not general:
+        loader = _Loader(text)
+        try:
+            doc.data = _plain(loader, doc)
+        except (_General, yaml.YAMLError):  # the general path says it all, located
+            doc.positions.clear()
+            doc.env_paths = None
+        else:
+            doc.text = text
+            return _top_level(doc)
+        finally:
+            loader.dispose()
     try:
         loader = _Loader(text)
         try:
@@ -343,18 +388,6 @@ def _load_text(text: str, file: str, general: bool = False) -> Document:
                         )
                     ]
                 )
-            try:
-                if general:
-                    raise _General
-                doc.data = _plain(loader, node, doc)
-            except (_General, yaml.YAMLError):  # the general path says it all, located
-                doc.positions.clear()
-                doc.env_paths = None
-                loader.constructed_objects = {}
-                loader.recursive_objects = {}
-            else:
-                doc.text = text
-                return _top_level(doc)
             walker = _Walker(doc)
             try:
                 walker.walk(node, ())

@@ -63,3 +63,35 @@ def test_documents_outside_the_plain_subset_take_the_general_path():
     assert doc.data == yaml.safe_load(text) and doc.text is None  # every position known
     general = _load_text(text, "f.yaml", general=True)
     assert doc.positions == general.positions and doc.key_positions == general.key_positions
+
+
+TRICKY = [
+    "",
+    "# only a comment\n",
+    "a: 1\n---\nb: 2\n",
+    "a: 1\na: 2\n",
+    "? [x, y]\n: 1\n",
+    "a: !!int '5'\n",
+    "a: 2001-12-14\nb: 0o17\nc: .inf\nd: ~\ne: ''\nf: |\n  block ${env:HOME}\n",
+    "- just\n- a list\n",
+    "plain scalar\n",
+    "a: {b: [1, {c: d}]}\nnull: 1\n",
+    "a: [1, 2\n",
+    "a:\n\t- tab\n",
+    "a: *nothing\n",
+]
+
+
+def test_tricky_documents_load_as_on_the_general_path():
+    from hookrunner import ValidationError
+
+    for text in TRICKY:
+        outcomes = []
+        for general in (False, True):
+            try:
+                doc = _load_text(text, "f.yaml", general=general)
+                doc.where(("?",), key=True)  # asking about a key fills the whole table
+                outcomes.append(("ok", doc.data, doc.positions, doc.key_positions))
+            except ValidationError as exc:
+                outcomes.append(("invalid", [str(p) for p in exc.problems]))
+        assert outcomes[0] == outcomes[1], text
