@@ -308,7 +308,7 @@ def _plain(loader: Any, doc: Document) -> Any:
                 out[key] = got
             else:
                 out[key] = value(item, path + (key,))
-        count += 2 * n
+        count += n  # values, as the walker counts them (keys are not nodes it walks)
         if len(out) != n or "<<" in out or count > MAX_NODES:
             raise _General  # a duplicate key (the walker reports it), a merge key, too big
         return out
