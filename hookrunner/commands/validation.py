@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..kernel.document import load_file
 from ..kernel.errors import Problem, ValidationError
 
 OK, INVALID = 0, 2
@@ -25,6 +24,8 @@ def is_pipeline(data: object) -> bool:
 
 def validate_file(path: Path) -> tuple[str, int, list[Problem]]:
     """(kind, hook or node count, problems) for one file."""
+    from ..kernel.document import load_file  # YAML: imported here, not for --help
+
     try:
         doc = load_file(path)
     except ValidationError as exc:
