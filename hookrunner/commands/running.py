@@ -114,6 +114,8 @@ def _summary(result: Any, quiet: bool) -> None:
         f"{len(result.nodes_skipped)} skipped (resumed), {max(not_run, 0)} not run "
         f"of {result.nodes_total}",
     ]
+    if result.startup_s:
+        lines.append(f"workers: local cluster started in {result.startup_s:.2f}s (part of the run)")
     calls = sum(int(s["calls"]) for s in result.hook_stats)
     lines.append(f"hooks: {calls} calls, {result.hook_failures} failed")
     for line in lines:

@@ -20,6 +20,7 @@ import itertools
 import logging
 import os
 import re
+from time import perf_counter
 from typing import Any, ClassVar
 
 from .datasets import MemoryDataset
@@ -110,7 +111,10 @@ class DaskRunner(Runner):
     # ------------------------------------------------------------------ the run
     def run(self, job: Job) -> None:
         payload, driver_plans = self._prepare(job)
+        started = perf_counter()
         client, cluster = self._connect()
+        if cluster is not None:  # a cluster of our own: its start is reported on its own
+            job.startup_s = perf_counter() - started
         try:
             # The project's folders on every worker's import path (same machine or shared
             # filesystem; on a real cluster install the project there instead).

@@ -57,6 +57,8 @@ class Job:
     session: Session | None = None
     progress: Progress | None = None
     done: list[str] = field(default_factory=list)
+    # Seconds the runner spent starting its workers before the nodes (a local Dask cluster).
+    startup_s: float = 0.0
 
 
 def _checkpoint_json(node: Node) -> str:
