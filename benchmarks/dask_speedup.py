@@ -8,6 +8,11 @@ session store on; the figure is the run phase (from the plan to the return), int
 round by round. The cluster is started once, outside the timing, and reached with
 ``address=`` as a real deployment would; connecting a client is inside the timing.
 
+The same run with ``workers=2`` and no address starts a local cluster of its own, as
+``hookrunner run --runner dask --workers 2`` does; the run reports that start apart
+(``RunResult.startup_s``, the summary's ``workers:`` line), and the rows show the run phase
+with it and without it.
+
 Per-node overhead is measured apart, on 16 independent nodes that do nothing: the run phase
 divided by the node count, for each runner (for Dask this includes shipping the task, the
 worker's hooks and the report back, and the driver's round trip between dependent steps).
@@ -54,7 +59,7 @@ def _write(root: Path, name: str, func: str, count: int, work: float) -> Path:
     return path
 
 
-def _side(path: Path, count: int, per_node: bool, **options: object):
+def _side(path: Path, count: int, per_node: bool, startups: list | None = None, **options):
     from hookrunner.pipeline.lifecycle import run_pipeline
 
     def sample() -> float:
@@ -69,6 +74,8 @@ def _side(path: Path, count: int, per_node: bool, **options: object):
         if not result.ok or len(result.nodes_run) != count:
             raise RuntimeError(f"pipeline run failed: {result.error}")
         took = end - planned[0]
+        if startups is not None:
+            startups.append(result.startup_s)
         return took / count if per_node else took
 
     return sample
@@ -108,6 +115,31 @@ def run(quick: bool) -> list[Row]:
                 warmup=0 if quick else 1,
             )
             measured = {name: measure(bench, case, name, v, "s") for name, v in got.items()}
+            # Its own local cluster of 2 workers, started by the run (--workers 2).
+            startups: list[float] = []
+            own = interleave(
+                {
+                    "dask runner --workers 2": _side(
+                        burn, 8, False, startups, runner="dask", workers=2
+                    )
+                },
+                rounds=1 if quick else 3,
+                warmup=0 if quick else 1,
+            )["dask runner --workers 2"]
+            startups = startups[len(startups) - len(own) :]
+            measured["dask runner --workers 2"] = measure(
+                bench, case, "dask runner --workers 2", own, "s"
+            )
+            measured["--workers 2: the cluster's start"] = measure(
+                bench, case, "--workers 2: the cluster's start (reported)", startups, "s"
+            )
+            measured["--workers 2: without the start"] = measure(
+                bench,
+                case,
+                "--workers 2: the run without the start",
+                [t - s for t, s in zip(own, startups, strict=True)],
+                "s",
+            )
             rows.extend(measured.values())
             rows.append(
                 ratio(
@@ -120,6 +152,18 @@ def run(quick: bool) -> list[Row]:
                     higher_is_better=True,
                 )
             )
+            for name in ("dask runner --workers 2", "--workers 2: without the start"):
+                rows.append(
+                    ratio(
+                        bench,
+                        f"{case}, {name}",
+                        measured[name],
+                        measured["sequential runner"],
+                        None,
+                        "speed-up (info)",
+                        higher_is_better=True,
+                    )
+                )
             overhead = interleave(
                 {
                     "sequential runner": _side(noop, 16, True),

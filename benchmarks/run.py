@@ -27,6 +27,7 @@ from harness import Row  # noqa: E402
 MODULES = (
     "emit",
     "pipeline",
+    "memory",
     "reload_latency",
     "validate_cli",
     "claude_hook",

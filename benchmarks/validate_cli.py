@@ -1,4 +1,5 @@
-"""``hookrunner validate`` on a 10-hook manifest, as a whole process, beside its peers.
+"""Whole ``hookrunner`` processes beside their peers: ``validate`` on a 10-hook manifest,
+``--help``, and ``run`` of the quick start (``examples/quickstart``, copied).
 
 pre-commit's ``validate-config`` checks an equivalent 10-hook config; ``kedro --version`` and
 ``python -c pass`` show what starting a Python CLI costs at all.
@@ -6,6 +7,7 @@ pre-commit's ``validate-config`` checks an equivalent 10-hook config; ``kedro --
 
 from __future__ import annotations
 
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -37,14 +39,28 @@ def _write(root: Path) -> None:
     (root / ".pre-commit-config.yaml").write_text("\n".join(precommit) + "\n")
 
 
+QUICKSTART = Path(__file__).resolve().parents[1] / "examples" / "quickstart"
+
+
 def run(quick: bool) -> list[Row]:
     rounds = 5 if quick else 21
-    bench = "validate a 10-hook manifest, whole process"
+    bench = "whole process: validate (10 hooks), --help, run (quick start)"
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         _write(root)
+        quickstart = root / "quickstart"
+        shutil.copytree(
+            QUICKSTART,
+            quickstart,
+            ignore=shutil.ignore_patterns("out", ".hookrunner", "__pycache__"),
+        )
+        hookrunner = script("hookrunner")
         sides = {
-            "hookrunner validate": process([script("hookrunner"), "validate", "hooks.yaml"], root),
+            "hookrunner validate": process([hookrunner, "validate", "hooks.yaml"], root),
+            "hookrunner --help": process([hookrunner, "--help"], root),
+            "hookrunner run (quick start)": process(
+                [hookrunner, "run", "quickstart/pipeline.yaml"], root
+            ),
             "pre-commit validate-config": process(
                 [script("pre-commit"), "validate-config", ".pre-commit-config.yaml"], root
             ),
@@ -59,6 +75,18 @@ def run(quick: bool) -> list[Row]:
     ours = got["hookrunner validate"]
     rows.append(
         ratio(bench, "process", ours, got["pre-commit validate-config"], 0.8, "≤ 0.8× pre-commit")
+    )
+    peer = got["pre-commit validate-config"]
+    rows.append(ratio(bench, "--help", got["hookrunner --help"], peer, 1.0, "≤ 1.0× pre-commit"))
+    rows.append(
+        ratio(
+            bench,
+            "run, quick start",
+            got["hookrunner run (quick start)"],
+            peer,
+            1.5,
+            "≤ 1.5× pre-commit",
+        )
     )
     rows.append(ratio(bench, "process", ours, got["kedro --version"], None, "vs kedro"))
     rows.append(ratio(bench, "process", ours, got["python -c pass"], None, "vs bare python"))

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import typer
 
 from ..kernel.errors import Problem, ValidationError
-from . import cli_hooks
 
 if TYPE_CHECKING:
     from ..host.runner import HookRunner
@@ -62,6 +61,7 @@ def load_runner(hooks: list[Path] | None) -> HookRunner:
     from ..host.command_hooks import project_metadata
     from ..host.runner import HookRunner
     from ..services import telemetry  # noqa: F401 - traces the runner when configured
+    from . import cli_hooks
 
     paths = manifest_paths(hooks)
     args = cli_hooks.command_args([])
@@ -80,6 +80,7 @@ def load_pipeline_runner(pipeline: Path, hooks: list[Path] | None) -> HookRunner
     from ..host.command_hooks import project_metadata
     from ..pipeline.spec import build_hooks, load_document
     from ..pipeline.spec import manifest_paths as pipeline_manifests
+    from . import cli_hooks
 
     extra = list(hooks or [])
     args = cli_hooks.command_args([])
@@ -98,6 +99,8 @@ def load_pipeline_runner(pipeline: Path, hooks: list[Path] | None) -> HookRunner
 
 def start_command(runner: HookRunner, metadata: Any, args: list[str]) -> None:
     """Fire ``before_command_run``; a hook that raises there fails the command (exit 1)."""
+    from . import cli_hooks  # the runtime is imported only by commands that load manifests
+
     try:
         cli_hooks.begin(runner, metadata, args)
     except Exception as exc:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..host.command_hooks import after, before, partial_runner, project_metadata
-from ..host.runner import HookRunner
+if TYPE_CHECKING:  # the runtime is imported by the commands that load manifests, not here
+    from ..host.runner import HookRunner
 
 # The command line of the running ``hookrunner`` process (set by the console entry point).
 _argv: list[str] | None = None
@@ -33,12 +33,16 @@ def command_args(default: list[str]) -> list[str]:
 def begin(runner: HookRunner, metadata: Any, args: list[str]) -> None:
     """Fire ``before_command_run``; ``finish`` fires ``after_command_run`` later. A hook that
     raises (``on_error: raise``) fails the command with exit 1, still reported to ``finish``."""
+    from ..host.command_hooks import before
+
     _pending.append((runner, metadata, args))
     before(runner, metadata, args)
 
 
 def begin_invalid(paths: Iterable[str | os.PathLike[str]], args: list[str]) -> None:
     """The manifests are invalid: only ``after_command_run`` will fire, from the valid ones."""
+    from ..host.command_hooks import partial_runner, project_metadata
+
     paths = list(paths)
     runner = partial_runner(paths)
     if runner is not None:
@@ -47,6 +51,10 @@ def begin_invalid(paths: Iterable[str | os.PathLike[str]], args: list[str]) -> N
 
 def finish(exit_code: int) -> None:
     """Fire the pending ``after_command_run`` events with the command's exit code."""
+    if not _pending:
+        return
+    from ..host.command_hooks import after
+
     while _pending:
         runner, metadata, args = _pending.pop()
         after(runner, metadata, args, exit_code)

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import typer
 
-from ..kernel.schema import checkout_folder
 from ._common import INVALID
 
 
@@ -18,6 +17,8 @@ def scaffold() -> dict[str, str]:
         if not root.is_dir():
             raise FileNotFoundError(root)
     except (ModuleNotFoundError, FileNotFoundError):
+        from ..kernel.schema import checkout_folder
+
         folder = checkout_folder("configs")
         if folder is None:
             raise
@@ -81,6 +82,8 @@ def command(
 
 def _schema_location(directory: Path) -> str:
     """A relative path to the schemas when run inside a hookrunner checkout, else the URL."""
+    from ..kernel.schema import checkout_folder
+
     repo = checkout_folder("schemas")
     if repo is not None:
         import os

@@ -2,142 +2,13 @@
 
 from __future__ import annotations
 
-import sys
-import threading
 from pathlib import Path
 from typing import Any
 
 import typer
 from typer.core import TyperCommand, TyperOption
 
-from ..kernel.secrets import scrub
-from ._common import INVALID, print_problems
-
 _SELECT_HELP = "Repeatable, or comma-separated."
-
-
-def _names(values: list[str] | None) -> list[str]:
-    return [v.strip() for item in values or [] for v in item.split(",") if v.strip()]
-
-
-class _Lines:
-    """Plain progress lines (not a terminal): one line per node, safe from worker threads."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.count = 0
-        self.total = 0
-
-    def __call__(self, kind: str, node: Any, seconds: float) -> None:
-        if kind == "plan":
-            self.total = int(seconds)
-            return
-        if kind == "start":
-            return
-        with self.lock:
-            self.count += kind in ("done", "skipped")
-            what = {"done": "ok", "failed": "FAILED", "skipped": "skipped (resumed)"}[kind]
-            timing = f" in {seconds * 1e3:.1f} ms" if kind != "skipped" else ""
-            print(f"[{self.count}/{self.total}] node {node.name}: {what}{timing}", flush=True)
-
-    def close(self) -> None:
-        pass
-
-
-class _Bar:
-    """A rich progress bar on a terminal: nodes done/total, the current node, elapsed time."""
-
-    def __init__(self) -> None:
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-        )
-
-        self.progress = Progress(
-            TextColumn("[bold]run"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TextColumn("{task.description}"),
-            transient=False,
-        )
-        self.task = self.progress.add_task("", total=None)
-        self.running: list[str] = []
-        self.lock = threading.Lock()
-        self.progress.start()
-
-    def __call__(self, kind: str, node: Any, seconds: float) -> None:
-        if kind == "plan":  # the number of selected nodes, before the first one starts
-            self.progress.update(self.task, total=int(seconds))
-            return
-        with self.lock:
-            if kind == "start":
-                self.running.append(node.name)
-            elif node.name in self.running:
-                self.running.remove(node.name)
-            advance = 1 if kind in ("done", "skipped") else 0
-            if kind == "failed":
-                # Masked before rich renders it (markup and wrapping would split a value).
-                self.progress.console.print(f"[red]node {scrub(node.name)} failed")
-            self.progress.update(
-                self.task, advance=advance, description=scrub(", ".join(self.running[-3:]))
-            )
-
-    def close(self) -> None:
-        self.progress.update(self.task, description="")
-        self.progress.stop()
-
-
-def _summary(result: Any, quiet: bool) -> None:
-    from rich.console import Console
-
-    console = Console(stderr=False, highlight=False, width=None if sys.stdout.isatty() else 120)
-    ok = result.exit_code == 0
-    status = {
-        0: "[green]succeeded[/]",
-        1: "[red]FAILED[/]",
-        130: "[yellow]interrupted[/]",
-    }.get(result.exit_code, result.status)
-    if quiet and ok:
-        return
-    run_count = len(result.nodes_run)
-    not_run = result.nodes_total - run_count - len(result.nodes_skipped)
-    not_run -= len(result.nodes_failed)
-    lines = [
-        f"pipeline {status} in {result.duration_s:.2f}s — session {result.session_id}",
-        f"nodes: {run_count} run, {len(result.nodes_failed)} failed, "
-        f"{len(result.nodes_skipped)} skipped (resumed), {max(not_run, 0)} not run "
-        f"of {result.nodes_total}",
-    ]
-    calls = sum(int(s["calls"]) for s in result.hook_stats)
-    lines.append(f"hooks: {calls} calls, {result.hook_failures} failed")
-    for line in lines:
-        console.print(scrub(line))
-    if result.hook_stats and not quiet:
-        from rich.table import Table
-
-        table = Table(title="slowest hooks", title_justify="left", box=None, pad_edge=False)
-        for col in ("hook", "event", "calls", "total ms", "max ms", "failed"):
-            table.add_column(col, justify="right" if "ms" in col or col == "calls" else "left")
-        for s in result.hook_stats[:5]:
-            table.add_row(
-                scrub(s["hook"]),
-                scrub(s["event"]),
-                str(s["calls"]),
-                f"{s['total_ms']:.2f}",
-                f"{s['max_ms']:.2f}",
-                str(s["failures"] or 0),
-            )
-        console.print(table)
-    if result.error and result.exit_code != 0:
-        typer.echo(f"error: {result.error}", err=True)
-    if result.session_id and not quiet:
-        show = f"hookrunner sessions show {result.session_id} --store {result.store}"
-        console.print(f"details: {show}", soft_wrap=True)
-        console.print(f"timeline: {show} --html report.html", soft_wrap=True)
 
 
 class RunCommand(TyperCommand):
@@ -234,55 +105,24 @@ def command(
     ),
 ) -> None:
     """Run PIPELINE: hooks fire in Kedro's order; exit 0 ok, 1 failed, 2 invalid, 130 interrupted."""
-    from ..pipeline.context import RunOptions, UsageError
-    from ..pipeline.lifecycle import run
-    from ..pipeline.params import parse_param_overrides
-    from .cli_hooks import command_args
+    from .running import execute
 
-    try:
-        overrides = parse_param_overrides(list(params or []))
-    except UsageError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(INVALID) from None
-    options = RunOptions(
-        pipeline=pipeline,
+    code = execute(
+        pipeline,
         runner=runner,
         workers=workers,
         address=address,
-        tags=_names(tags),
-        nodes=_names(nodes),
-        from_nodes=_names(from_nodes),
-        to_nodes=_names(to_nodes),
-        params=overrides,
+        tags=tags,
+        nodes=nodes,
+        from_nodes=from_nodes,
+        to_nodes=to_nodes,
+        params=params,
         params_new=params_new,
         resume=resume,
         store=store,
-        hooks=list(hooks or []),
+        quiet=quiet,
+        hooks=hooks,
+        watch=watch,
         extra_args=list(ctx.args),
-        command_args=command_args(["run", str(pipeline), *ctx.args]),
     )
-
-    def once() -> int:
-        display: Any = None
-        if not quiet:
-            display = _Bar() if sys.stdout.isatty() else _Lines()
-        try:
-            result = run(options, progress=display)
-        finally:
-            if display is not None:
-                display.close()
-        if result.problems:
-            print_problems(result.problems)
-            n = len(result.problems)
-            typer.echo(f"{n} problem{'s' if n != 1 else ''} found", err=True)
-        elif result.exit_code == INVALID:
-            typer.echo(f"error: {result.error}", err=True)
-        else:
-            _summary(result, quiet)
-        return result.exit_code
-
-    if watch:
-        from .watch import rerun
-
-        rerun(pipeline, list(hooks or []), once)  # until Ctrl-C: exits 130
-    raise typer.Exit(once())
+    raise typer.Exit(code)

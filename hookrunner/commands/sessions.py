@@ -14,6 +14,7 @@ from ._common import FORMAT_OPTION, INVALID, check_format, dump_json
 app = typer.Typer(
     help="Inspect recorded sessions (runs and host-application sessions).",
     no_args_is_help=True,
+    rich_markup_mode=None,  # plain help text, like the main app's
 )
 
 STORE_OPTION = typer.Option(

@@ -118,6 +118,26 @@ def _entry(entries: dict[str, HookDecl], hook: Hook) -> HookDecl | None:
     return None
 
 
+def _quick(hook: Hook, decl: HookDecl | None) -> tuple[Any, ...]:
+    """What ``_fingerprint`` compares, as one tuple (most hooks of a reload are unchanged:
+    equal tuples need no dict)."""
+    own = (
+        hook.kind,
+        hook.target,
+        hook.mode,
+        hook.priority,
+        hook.rank,
+        hook.enabled and not hook.off,
+        hook.on_error,
+        hook.timeout,
+        hook.where,
+    )
+    if decl is None:
+        return own
+    command = decl.target if decl.kind == "command" else None
+    return (*own, decl.bound, decl.when, decl.args, decl.error_handler, command)
+
+
 def _fingerprint(hook: Hook, decl: HookDecl | None) -> dict[str, Any]:
     info = hook.describe()
     out = {k: info[k] for k in _FIELDS}
@@ -202,13 +222,17 @@ def diff_registries(
             if (event, name) not in before:
                 result.added.append(HookChange(event, name))
                 continue
-            was = _fingerprint(before[(event, name)], _entry(old_entries, before[(event, name)]))
-            now = _fingerprint(hook, entry)
-            detail = [
-                f"{k} {was[k]!r} → {now[k]!r}" if k in _SHOWN else k
-                for k in _FIELDS + _ENTRY_KEYS
-                if was[k] != now[k]
-            ]
+            old_hook = before[(event, name)]
+            old_entry = _entry(old_entries, old_hook)
+            detail: list[str] = []
+            if _quick(old_hook, old_entry) != _quick(hook, entry):
+                was = _fingerprint(old_hook, old_entry)
+                now = _fingerprint(hook, entry)
+                detail = [
+                    f"{k} {was[k]!r} → {now[k]!r}" if k in _SHOWN else k
+                    for k in _FIELDS + _ENTRY_KEYS
+                    if was[k] != now[k]
+                ]
             if _module_of(entry) in reimported:
                 detail.append("code")
             if detail:

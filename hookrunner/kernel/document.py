@@ -2,6 +2,14 @@
 
 Every later error (schema, semantics, graph) points at ``file:line:col`` through the
 ``positions`` map built here, so nothing downstream has to keep YAML nodes around.
+
+A plain document (no anchors, aliases, tags, merge keys or keys that are not strings) is
+built in one pass over libyaml's events that records where each mapping and list starts, and
+nothing per scalar or key (nor a node tree): most files are never asked where a scalar is, and the per-node
+table would cost more than the parse. The first question about a scalar or a key parses the
+kept text again and fills the whole table (``Document.where``). Anything else, and any
+problem (a duplicate key, a document that expands too far), takes the general path: the
+walker that records everything, then PyYAML's constructor.
 """
 
 from __future__ import annotations
@@ -23,6 +31,12 @@ if TYPE_CHECKING:
 else:
     yaml = None  # imported by the first parse (``_loader``): a process that parses none skips it
 
+# The tag of each (kind, value, implicit) that libyaml's composer asked about: it calls the
+# Python resolver for every scalar, and a large file repeats the same few values.
+_RESOLVED: dict[tuple[Any, Any, Any], str] = {}
+_RESOLVED_MAX = 50_000
+_LOADER: type | None = None
+
 MAX_BYTES = int(os.environ.get("HOOKRUNNER_MAX_FILE_BYTES", 16 * 1024 * 1024))
 # An alias-heavy document can expand exponentially ("billion laughs"); count what we walk.
 MAX_NODES = int(os.environ.get("HOOKRUNNER_MAX_NODES", 1_000_000))
@@ -41,6 +55,10 @@ class Document:
     # Paths whose value came from the environment, and their text as written (``${env:X}``).
     secret_paths: set[Path] = field(default_factory=set)
     templates: dict[Path, str] = field(default_factory=dict)
+    # The text, while ``positions`` holds only the mappings and lists (see the module doc).
+    text: str | None = None
+    # The paths of the strings that mention ``${env:`` (None: not known, look everywhere).
+    env_paths: list[Path] | None = None
 
     @property
     def directory(self) -> FsPath:
@@ -48,8 +66,10 @@ class Document:
 
     def where(self, path: Path, key: bool = False) -> tuple[int, int]:
         """The closest known position of ``path`` (its key if ``key``), walking up."""
-        table = self.key_positions if key else self.positions
         p = tuple(path)
+        if self.text is not None and (key or p not in self.positions):
+            self._locate()
+        table = self.key_positions if key else self.positions
         while p:
             if p in table:
                 return table[p]
@@ -84,6 +104,17 @@ class Document:
             return secrets.scrub(text)
         return _ENV.sub(secrets.MASK, template)
 
+    def _locate(self) -> None:
+        """Fill the whole position table from the kept text (parsed again, once)."""
+        text, self.text = self.text, None
+        if text is None:  # another thread did it
+            return
+        loader = _loader()(text)
+        try:
+            _Walker(self).walk(loader.get_single_node(), ())
+        finally:
+            loader.dispose()
+
     def get(self, path: Path, default: Any = None) -> Any:
         node = self.data
         for part in path:
@@ -95,12 +126,30 @@ class Document:
 
 
 def _loader() -> type:
-    """libyaml's safe loader when available (several times faster on large manifests)."""
-    global yaml
+    """libyaml's safe loader when available (several times faster on large manifests), with
+    the resolver's answers kept (they depend on the value only); made on the first parse."""
+    global yaml, _LOADER
+    if _LOADER is not None:
+        return _LOADER
     import yaml as module
 
     yaml = module
-    return getattr(module, "CSafeLoader", module.SafeLoader)
+    base: type = getattr(module, "CSafeLoader", module.SafeLoader)
+
+    class Loader(base):
+        def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+            key = (kind, value, implicit)
+            tag = _RESOLVED.get(key)
+            if tag is None:
+                tag = super().resolve(kind, value, implicit)
+                if not self.yaml_path_resolvers:  # none by default: the value decides
+                    if len(_RESOLVED) >= _RESOLVED_MAX:
+                        _RESOLVED.clear()
+                    _RESOLVED[key] = tag
+            return str(tag)
+
+    _LOADER = Loader
+    return Loader
 
 
 def _mark(node: yaml.Node) -> tuple[int, int]:
@@ -185,6 +234,106 @@ def _scalar_key(node: yaml.ScalarNode) -> Any:
     return node.value
 
 
+_STR = "tag:yaml.org,2002:str"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+
+
+class _General(Exception):
+    """The document needs the general path (see the module docstring)."""
+
+
+def _plain(loader: Any, doc: Document) -> Any:
+    """The data of a plain document, from libyaml's event stream (no node tree: a large
+    file's nodes, held at once, would be most of a load's peak memory), with the start of
+    every mapping and list in ``doc.positions`` and the strings that mention ``${env:`` in
+    ``doc.env_paths``; raises ``_General`` for anything else. What it builds equals PyYAML's
+    construction (``tests/kernel/test_document.py``)."""
+    positions = doc.positions
+    envs: list[Path] = []
+    get = loader.get_event
+    resolve = loader.resolve
+    count = 1
+    Scalar, MapStart, MapEnd = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.MappingEndEvent
+    SeqStart, SeqEnd = yaml.SequenceStartEvent, yaml.SequenceEndEvent
+
+    def scalar(event: Any) -> Any:
+        """A scalar's value: the text when it resolves to a string, else constructed."""
+        if event.tag is not None or event.anchor is not None:
+            raise _General
+        text = event.value
+        implicit = event.implicit
+        if not implicit[0]:  # quoted or a block scalar: a string
+            return text
+        tag = resolve(yaml.ScalarNode, text, implicit)
+        if tag == _STR:
+            return text
+        node = yaml.ScalarNode(tag, text, event.start_mark, event.end_mark, event.style)
+        return loader.construct_object(node)
+
+    def value(event: Any, path: Path) -> Any:
+        nonlocal count
+        kind = event.__class__
+        if kind is Scalar:
+            got = scalar(event)
+            if got.__class__ is str and "${env:" in got:
+                envs.append(path)
+            return got
+        if kind is not MapStart and kind is not SeqStart:
+            raise _General  # an alias
+        if event.tag is not None or event.anchor is not None:
+            raise _General  # an anchor, or a tag: the general path
+        mark = event.start_mark
+        positions[path] = (mark.line + 1, mark.column + 1)
+        if kind is SeqStart:
+            items: list[Any] = []
+            while True:
+                item = get()
+                if item.__class__ is SeqEnd:
+                    break
+                items.append(value(item, path + (len(items),)))
+            count += len(items)
+            if count > MAX_NODES:
+                raise _General
+            return items
+        out: dict[str, Any] = {}
+        n = 0
+        while True:
+            key_event = get()
+            if key_event.__class__ is not Scalar:
+                if key_event.__class__ is MapEnd:
+                    break
+                raise _General  # a key that is a list or a mapping, or an alias
+            key = scalar(key_event)
+            if key.__class__ is not str:
+                raise _General  # numbers, booleans, null as keys: the general path
+            item = get()
+            n += 1
+            if item.__class__ is Scalar:
+                got = scalar(item)
+                if got.__class__ is str and "${env:" in got:
+                    envs.append(path + (key,))
+                out[key] = got
+            else:
+                out[key] = value(item, path + (key,))
+        count += n  # values, as the walker counts them (keys are not nodes it walks)
+        if len(out) != n or "<<" in out or count > MAX_NODES:
+            raise _General  # a duplicate key (the walker reports it), a merge key, too big
+        return out
+
+    if get().__class__ is not yaml.StreamStartEvent:
+        raise _General
+    if get().__class__ is not yaml.DocumentStartEvent:
+        raise _General  # an empty file: the general path says so
+    data = value(get(), ())
+    if get().__class__ is not yaml.DocumentEndEvent:
+        raise _General
+    if get().__class__ is not yaml.StreamEndEvent:
+        raise _General  # a second document: the general path says so
+    doc.env_paths = envs
+    return data
+
+
 class _TooBig(HookrunnerError):
     def __init__(self, path: Path):
         self.path = path
@@ -215,8 +364,21 @@ def load_text(text: str, file: str) -> Document:
         return _load_text(text, file)
 
 
-def _load_text(text: str, file: str) -> Document:
+def _load_text(text: str, file: str, general: bool = False) -> Document:
+    """``load_text``; ``general`` skips the one-pass build (tests compare the two)."""
     doc = Document(file=file, data=None)
+    if not general:
+        loader = _loader()(text)
+        try:
+            doc.data = _plain(loader, doc)
+        except (_General, yaml.YAMLError):  # the general path says it all, located
+            doc.positions.clear()
+            doc.env_paths = None
+        else:
+            doc.text = text
+            return _top_level(doc)
+        finally:
+            loader.dispose()
     try:
         loader = _loader()(text)
         try:
@@ -272,12 +434,17 @@ def _load_text(text: str, file: str) -> Document:
         raise ValidationError(
             [Problem(file, 1, 1, (), "the document nests too deeply", None)]
         ) from None
+    return _top_level(doc)
+
+
+def _top_level(doc: Document) -> Document:
+    """``doc``, unless its top level is not a mapping."""
     if not isinstance(doc.data, dict):
         kind = type(doc.data).__name__
         raise ValidationError(
             [
                 Problem(
-                    file,
+                    doc.file,
                     *doc.where(()),
                     (),
                     f"the top level must be a mapping, not a {kind}",
@@ -358,5 +525,11 @@ def interpolate_env(doc: Document, environ: dict[str, str] | None = None) -> lis
                 value[i] = fix(item, path + (i,))
         return value
 
-    doc.data = fix(doc.data, ())
+    if doc.env_paths is None:
+        doc.data = fix(doc.data, ())
+        return problems
+    for path in doc.env_paths:  # the loader saw every string that mentions ${env:
+        *parents, last = path
+        parent = doc.get(tuple(parents))
+        parent[last] = fix(parent[last], path)
     return problems

@@ -59,6 +59,30 @@ def _number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
+def _all_of(checks: tuple[Check, ...]) -> Check:
+    """Every check passes; without a generator per call (a pipeline file's nodes are checked
+    one by one, so these closures are the whole cost of validating it)."""
+    if len(checks) == 2:
+        a, b = checks
+        return lambda v: a(v) and b(v)
+    if len(checks) == 3:
+        a, b, c = checks
+        return lambda v: a(v) and b(v) and c(v)
+
+    def every(v: Any) -> bool:
+        for c in checks:
+            if not c(v):
+                return False
+        return True
+
+    return every
+
+
+# Strings a pattern accepted, per pattern: the same target or dataset name is written many
+# times in a large file, and a regular expression costs more than a set lookup.
+_SEEN_MAX = 10_000
+
+
 class _Compiler:
     def __init__(self, root: dict[str, Any]):
         self.root = root
@@ -98,8 +122,7 @@ class _Compiler:
             return lambda v: True
         if len(checks) == 1:
             return checks[0]
-        checks_t = tuple(checks)
-        return lambda v: all(c(v) for c in checks_t)
+        return _all_of(tuple(checks))
 
     def keyword(self, key: str, value: Any) -> Check:
         if key == "type":
@@ -107,7 +130,14 @@ class _Compiler:
             tests = tuple(_TYPES[n] for n in names)
             if len(tests) == 1:
                 return tests[0]
-            return lambda v: any(t(v) for t in tests)
+
+            def some_type(v: Any) -> bool:
+                for t in tests:
+                    if t(v):
+                        return True
+                return False
+
+            return some_type
         if key == "enum":
             if all(isinstance(x, str) for x in value):
                 allowed = frozenset(value)
@@ -118,7 +148,21 @@ class _Compiler:
             return lambda v: _equal(v, value)
         if key == "pattern":
             search = re.compile(value).search
-            return lambda v: not isinstance(v, str) or search(v) is not None
+            seen: set[str] = set()
+
+            def matches(v: Any) -> bool:
+                if v.__class__ is not str:  # a str subclass is searched each time
+                    return not isinstance(v, str) or search(v) is not None
+                if v in seen:
+                    return True
+                if search(v) is None:
+                    return False
+                if len(seen) >= _SEEN_MAX:
+                    seen.clear()
+                seen.add(v)
+                return True
+
+            return matches
         if key == "minLength":
             return lambda v: not isinstance(v, str) or len(v) >= value
         if key == "minItems":
@@ -133,14 +177,39 @@ class _Compiler:
             if not isinstance(value, (dict, bool)):
                 raise Unsupported("items as a list")
             item = self.compile(value)
-            return lambda v: not isinstance(v, list) or all(item(x) for x in v)
+
+            def each(v: Any) -> bool:
+                if isinstance(v, list):
+                    for x in v:
+                        if not item(x):
+                            return False
+                return True
+
+            return each
         if key in ("oneOf", "anyOf", "allOf"):
             subs = tuple(self.compile(s) for s in value)
-            if key == "anyOf":
-                return lambda v: any(s(v) for s in subs)
             if key == "allOf":
-                return lambda v: all(s(v) for s in subs)
-            return lambda v: sum(1 for s in subs if s(v)) == 1
+                return _all_of(subs) if len(subs) > 1 else subs[0]
+            if key == "anyOf":
+
+                def any_of(v: Any) -> bool:
+                    for s in subs:
+                        if s(v):
+                            return True
+                    return False
+
+                return any_of
+
+            def one_of(v: Any) -> bool:
+                found = False
+                for s in subs:
+                    if s(v):
+                        if found:
+                            return False
+                        found = True
+                return found
+
+            return one_of
         if key == "not":
             sub = self.compile(value)
             return lambda v: not sub(v)

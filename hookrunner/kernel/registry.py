@@ -167,6 +167,7 @@ class _Builder:
         self.reuse: dict[str, tuple[HookDecl, tuple[Hook, ...]]] = {}
         if reuse is not None and reuse.state is state and _same_context(reuse.manifest, manifest):
             self.reuse = reuse.compiled
+        self.callables: dict[str, Any] = {}  # target → callable, or the ResolveError it raised
 
     def build(self) -> Registry:
         for d in dict.fromkeys(str(f.directory) for f in self.m.files):
@@ -271,7 +272,7 @@ class _Builder:
         else:
             assert isinstance(decl.target, str)
             try:
-                fn = import_callable(decl.target, self.m.settings.allowed_modules)
+                fn = self._import(decl.target)
             except ResolveError as exc:
                 self._fail(decl, "call", exc)
                 return
@@ -320,6 +321,19 @@ class _Builder:
                 "check `args:` against the constructor's parameters",
             )
         return None
+
+    def _import(self, target: str) -> Any:
+        """``import_callable``, once per target and build (many hooks share a function)."""
+        got = self.callables.get(target)
+        if got is None:
+            try:
+                got = import_callable(target, self.m.settings.allowed_modules)
+            except ResolveError as exc:
+                got = exc
+            self.callables[target] = got
+        if isinstance(got, ResolveError):
+            raise got
+        return got
 
     def _class(self, decl: HookDecl, handler: Any, rank: int) -> None:
         allowed = self.m.settings.allowed_modules

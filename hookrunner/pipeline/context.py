@@ -231,6 +231,8 @@ class RunResult:
     problems: list[Problem] = field(default_factory=list)
     hook_stats: list[dict[str, Any]] = field(default_factory=list)
     duration_s: float = 0.0
+    # Of duration_s: starting the runner's workers (the local cluster of --runner dask).
+    startup_s: float = 0.0
 
     @property
     def ok(self) -> bool:

@@ -24,6 +24,7 @@ import os
 import re
 import time
 from contextlib import nullcontext
+from time import perf_counter
 from typing import Any, ClassVar
 
 from ..kernel.secrets import scrub
@@ -117,7 +118,10 @@ class DaskRunner(Runner):
     # ------------------------------------------------------------------ the run
     def run(self, job: Job) -> None:
         payload, driver_plans = self._prepare(job)
+        started = perf_counter()
         client, cluster = self._connect()
+        if cluster is not None:  # a cluster of our own: its start is reported on its own
+            job.startup_s = perf_counter() - started
         try:
             # The project's folders on every worker's import path (same machine or shared
             # filesystem; on a real cluster install the project there instead).

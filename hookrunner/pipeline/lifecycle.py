@@ -159,6 +159,7 @@ def run(
                 session.emit("post_error", error_info=_error_info(exc), error=exc)
         if command.job is not None:
             result.nodes_run = list(command.job.done)
+            result.startup_s = command.job.startup_s
         if session.status == "running":
             try:
                 # The outcome goes through the session_metadata wrap hooks like any update.

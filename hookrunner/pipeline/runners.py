@@ -60,6 +60,8 @@ class Job:
     progress: Progress | None = None
     done: list[str] = field(default_factory=list)
     trace: NodeTrace | None = None
+    # Seconds the runner spent starting its workers before the nodes (a local Dask cluster).
+    startup_s: float = 0.0
 
 
 def _checkpoint_json(node: Node) -> str:

@@ -32,6 +32,8 @@ def select_nodes(pipeline: Pipeline, options: RunOptions) -> Pipeline:
         keep &= {n.name for n in pipeline.only_nodes_with_tags(*options.tags).nodes}
     if not keep:
         raise UsageError("the node selection is empty: no node matches all the given filters")
+    if len(keep) == len(pipeline):  # nothing left out: the pipeline itself, not a copy
+        return pipeline
     return pipeline.only_nodes(*keep)
 
 

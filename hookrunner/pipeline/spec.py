@@ -238,6 +238,16 @@ def _not_imported(*_: Any) -> Any:
     raise RuntimeError("validate --no-import does not import node functions")
 
 
+def _shape(wiring: Any) -> Any:
+    """What a signature or return check reads of ``inputs``/``outputs``: the kind and the
+    count, or the names of a mapping."""
+    if isinstance(wiring, dict):
+        return ("dict", tuple(wiring))
+    if isinstance(wiring, list):
+        return ("list", len(wiring))
+    return ("one", wiring is None)
+
+
 class _GraphChecker:
     """The graph, the catalog and the node functions. ``allowed`` is the run's allow-list;
     validate passes ``construct=False`` (no project dataset class is constructed) or
@@ -263,6 +273,26 @@ class _GraphChecker:
         if not self.imports and type_name not in BUILTIN_TYPES:
             return False  # a project class: taken as file-backed without importing it
         return dataset_class(type_name, self.allowed) is MemoryDataset
+        # Per check: a large pipeline uses the same few functions for many nodes, and
+        # importing, reading a signature and reading type hints are the costly parts.
+        self.imported: dict[str, Any] = {}
+        self.fits: dict[tuple[Any, str, Any], str | None] = {}
+        self.returns: dict[tuple[Any, Any], str | None] = {}
+
+    def _import(self, target: Any) -> Any:
+        """``import_callable(target)`` within the allow-list, once per target (a
+        ResolveError is raised each time)."""
+        key = target if isinstance(target, str) else repr(target)
+        got = self.imported.get(key)
+        if got is None:
+            try:
+                got = import_callable(target, self.allowed)
+            except ResolveError as exc:
+                got = exc
+            self.imported[key] = got
+        if isinstance(got, ResolveError):
+            raise got
+        return got
 
     def _ok(self, path: tuple[str | int, ...]) -> bool:
         n = len(path)
@@ -313,7 +343,7 @@ class _GraphChecker:
                 continue
             try:
                 if self.imports:
-                    fn = import_callable(entry["func"], self.allowed)
+                    fn = self._import(entry["func"])
                 else:
                     module, attr = split_target(entry["func"])
                     check_allowed(module, self.allowed)
@@ -333,7 +363,7 @@ class _GraphChecker:
                 continue
             inputs, outputs = entry.get("inputs"), entry.get("outputs")
             ok = not self.imports or self._signature(path, fn, entry["func"], inputs)
-            msg = _return_problem(fn, outputs) if self.imports else None
+            msg = self._returns(fn, outputs) if self.imports else None
             if msg:
                 self.add(path + ("outputs",), msg)
                 ok = False
@@ -383,32 +413,60 @@ class _GraphChecker:
                 )
         return nodes, where
 
+    def _returns(self, fn: Any, outputs: Any) -> str | None:
+        """``_return_problem``, once per function and shape of outputs."""
+        key = (fn, _shape(outputs))
+        try:
+            if key not in self.returns:
+                self.returns[key] = _return_problem(fn, outputs)
+        except TypeError:  # an unhashable callable: checked every time
+            return _return_problem(fn, outputs)
+        return self.returns[key]
+
     def _signature(self, path: tuple[str | int, ...], fn: Any, target: str, inputs: Any) -> bool:
+        """Whether ``inputs`` fit ``fn``'s parameters (the answer is kept per function and
+        shape of inputs; a misfit is reported at each node that has it)."""
         try:
-            sig = inspect.signature(fn)
-        except (TypeError, ValueError):
-            return True
-        try:
-            if isinstance(inputs, dict):
-                sig.bind(**dict.fromkeys(inputs))
-            else:
-                n = 0 if inputs is None else 1 if isinstance(inputs, str) else len(inputs)
-                sig.bind(*([None] * n))
-        except TypeError as exc:
-            shown = (
-                "no inputs"
-                if not inputs
-                else f"inputs {list(inputs)}"
-                if isinstance(inputs, dict)
-                else f"{1 if isinstance(inputs, str) else len(inputs)} positional input(s)"
-            )
+            key = (fn, target, _shape(inputs))
+            hash(key)
+        except TypeError:  # an unhashable callable: checked every time
+            message = _misfit(fn, target, inputs)
+        else:
+            if key not in self.fits:
+                self.fits[key] = _misfit(fn, target, inputs)
+            message = self.fits[key]
+        if message is not None:
             self.add(
                 path + ("inputs",),
-                f"{shown} do not fit {target}{sig}: {exc}",
+                message,
                 "list inputs in parameter order, or map parameter names to datasets",
             )
             return False
         return True
+
+
+def _misfit(fn: Any, target: str, inputs: Any) -> str | None:
+    """Why ``inputs`` do not fit ``fn`` (None: they fit, or its signature is unknown)."""
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return None
+    try:
+        if isinstance(inputs, dict):
+            sig.bind(**dict.fromkeys(inputs))
+        else:
+            n = 0 if inputs is None else 1 if isinstance(inputs, str) else len(inputs)
+            sig.bind(*([None] * n))
+    except TypeError as exc:
+        shown = (
+            "no inputs"
+            if not inputs
+            else f"inputs {list(inputs)}"
+            if isinstance(inputs, dict)
+            else f"{1 if isinstance(inputs, str) else len(inputs)} positional input(s)"
+        )
+        return f"{shown} do not fit {target}{sig}: {exc}"
+    return None
 
 
 def _check_graph(

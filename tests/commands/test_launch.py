@@ -97,3 +97,83 @@ def test_shell_completion_is_left_to_typer(files, monkeypatch):
     monkeypatch.setenv("_HOOKRUNNER_COMPLETE", "complete_bash")
     hookrunner.commands.launch.run()
     assert called == [True]
+
+
+def test_plain_run_parsing():
+    from pathlib import Path
+
+    from hookrunner.commands.launch import plain_run
+
+    assert plain_run(["p.yaml"]) == {"pipeline": Path("p.yaml")}
+    got = plain_run(
+        ["--runner", "thread", "p.yaml", "--workers=3", "--tags", "a,b", "--tags", "c", "-q"]
+        + ["--hooks", "h.yaml", "--params", "x.y=1", "--store", "s.db", "--params-new"]
+    )
+    assert got == {
+        "runner": "thread",
+        "pipeline": Path("p.yaml"),
+        "workers": 3,
+        "tags": ["a,b", "c"],
+        "quiet": True,
+        "hooks": [Path("h.yaml")],
+        "params": ["x.y=1"],
+        "store": Path("s.db"),
+        "params_new": True,
+    }
+    for args in (
+        [],
+        ["p.yaml", "--help"],
+        ["p.yaml", "-h"],
+        ["p.yaml", "--watch"],
+        ["p.yaml", "--mode", "fast"],  # a parser_hook option: typer keeps it for the hooks
+        ["p.yaml", "q.yaml"],
+        ["p.yaml", "--workers", "two"],
+        ["p.yaml", "--workers"],
+        ["p.yaml", "--quiet=yes"],
+        ["p.yaml", "--", "x"],
+    ):
+        assert plain_run(args) is None, args
+
+
+RUN_MODULES = (
+    "import sys, json; from hookrunner.commands import launch\n"
+    "sys.argv = ['hookrunner', *sys.argv[1:]]\n"
+    "try:\n    launch.run()\n"
+    "except SystemExit as exc:\n    code = exc.code\n"
+    "print(json.dumps([code, sorted(m for m in ('typer', 'pydantic', 'rich') if m in sys.modules)]))"
+)
+
+
+def _modules(args, cwd):
+    import json
+
+    done = subprocess.run(
+        [sys.executable, "-c", RUN_MODULES, *args], cwd=cwd, capture_output=True, text=True
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1]), done
+
+
+def test_a_plain_run_matches_the_typer_command_without_importing_it(project):
+    from pipeline_kit import NODES, RECORDER, three_node_pipeline
+
+    rec = project.module(RECORDER)
+    nodes = project.module(NODES)
+    three_node_pipeline(project, rec, nodes)
+    (code, modules), done = _modules(["run", "pipeline.yaml", "--quiet"], project.root)
+    assert code == 0 and modules == [], done.stderr
+    (plain_code, plain_out, plain_err), (code, out, err) = _both(
+        ["run", "pipeline.yaml", "--quiet", "--nodes", "nope"], project.root
+    )
+    assert plain_code == code == 2 and plain_err == err and "no node named 'nope'" in err
+    (plain_code, plain_out, _), (code, out, _) = _both(
+        ["run", "pipeline.yaml", "--params", "y=3"], project.root
+    )
+    assert plain_code == code == 0
+
+    def head(text):  # the slowest hooks depend on timing; what comes before does not
+        lines = text.split("slowest hooks")[0].splitlines()
+        return [line for line in lines if " ms" not in line and "session" not in line]
+
+    assert head(plain_out) == head(out) and "pipeline succeeded" in plain_out
+    (code, modules), _ = _modules(["--help"], project.root)
+    assert code == 0 and "rich" not in modules and "pydantic" not in modules

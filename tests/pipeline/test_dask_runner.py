@@ -65,6 +65,7 @@ def _setup(project, extra_hooks="", nodes_source=NODES):
 def test_same_outputs_events_once_in_order_and_workers_in_the_store(project, cluster):
     path, log = _setup(project)
     result = run_pipeline(path, runner="dask", address=cluster.scheduler_address)
+    assert result.startup_s == 0.0  # an existing cluster: nothing started
     assert result.ok, result.error
     assert result.nodes_run == ["A", "B", "C"]
     dask_out = (project.root / "out/r.json").read_text()
@@ -211,9 +212,12 @@ def test_driver_hooks_keep_state_in_the_driver_and_overrides_work(project, clust
 
 def test_cli_local_cluster_and_usage_errors(project, cli):
     path, log = _setup(project)
-    result = cli("run", str(path), "--runner", "dask", "--workers", "2", "--quiet")
+    result = cli("run", str(path), "--runner", "dask", "--workers", "2")
     assert result.returncode == 0, result.stderr
     assert (project.root / "out/r.json").read_text() == "15\n"
+    # The cluster's start is part of the run, and said apart from it.
+    started = [x for x in result.stdout.splitlines() if x.startswith("workers: local cluster")]
+    assert len(started) == 1 and "started in" in started[0], result.stdout
     store = project.root / ".hookrunner/sessions.db"
     sid = Store(store).sessions()[0]["id"]
     shown = cli("sessions", "show", sid, "--calls", "--store", str(store))

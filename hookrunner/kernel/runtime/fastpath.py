@@ -22,9 +22,10 @@ The contract, both ways:
 In the default mode the function stamps the clock once per hook (a duration needs nothing
 more). A clock read costs about twice a trivial hook call, so an event whose hooks keep
 finishing in under a microsecond each is then timed as a whole, its hooks sharing the
-measured time evenly (adaptive timing; ``settings.timing: exact`` turns it off); the first
-slow emit brings the stamps back. The counters that decide this are variables of the closure
-the two variants share. In lean mode nothing is timed.
+measured time evenly (adaptive timing; ``settings.timing: exact`` turns it off). Two slow
+emits in a row bring the stamps back: one alone is as likely a descheduled thread as a slow
+hook, and it must not send a hot event back to a stamp per hook. The counters that decide
+this are variables of the closure the two variants share. In lean mode nothing is timed.
 """
 
 from __future__ import annotations
@@ -48,12 +49,14 @@ Emit = Callable[..., Any]
 # dominates anyway and the general loop serves.
 MAX_HOOKS = 1000
 # Adaptive timing (``settings.timing: auto``): an event whose hooks take under RESOLUTION
-# seconds each, SETTLE emits in a row, is timed as a whole from then on; a slow whole emit
-# switches back to a clock stamp per hook for twice as many emits as before (at most
-# MAX_SETTLE). A clock read costs about 50 ns, twice a trivial hook call.
+# seconds each is timed as a whole once SETTLE more of its emits were fast than slow (a slow
+# one puts one back, up to SETTLE: a loaded machine's stalls do not keep it stamped); STRIKES
+# slow whole emits in a row switch it back to a clock stamp per hook, and SETTLE doubles (at
+# most MAX_SETTLE). A clock read costs about 50 ns, twice a trivial hook call.
 RESOLUTION = 1e-6
 SETTLE = 8
 MAX_SETTLE = 4096
+STRIKES = 2
 
 
 def eligible(plan: Plan) -> bool:
@@ -194,6 +197,7 @@ def _frame(
         "quiet": EmitResult(spec.name, [], generation=plan.generation),
         "bound": RESOLUTION * len(live),
         "most": MAX_SETTLE,
+        "strikes": STRIKES,
     }
     for i, h in enumerate(plan.hooks):
         ns[f"f{i}"] = h.fn if h.positional is not None else h.invoke
@@ -210,7 +214,9 @@ def _frame(
 
 def _build(plan: Plan, lines: list[str], ns: dict[str, Any]) -> Emit:
     """Compile the variants inside ``make()``, whose locals ``left`` and ``settle`` are the
-    adaptive timing counters the variants share, and return the ``emit`` variant."""
+    adaptive timing counters the variants share (``left``: fast emits still due before
+    whole-emit timing; once there, the slow emits in a row), and return the ``emit``
+    variant."""
     body = ["def make():", f"    left = settle = {SETTLE}"]
     body += ["    " + line for line in lines]
     body.append("    return emit")
@@ -282,14 +288,15 @@ def _each(
             lines += ["    else:", f"        {skipped}"]
     if lean:
         return [*lines, "    r = quiet"]
-    if adaptive:  # fast enough for SETTLE emits in a row: time the next ones as a whole
+    if adaptive:  # SETTLE more fast emits than slow ones: time the next ones as a whole
         lines += [
             "    if te - t0 <= bound:",
             "        left -= 1",
             "        if left <= 0:",
+            "            left = 0  # from here on: the slow whole emits in a row",
             "            plan.emit = coarse",
-            "    else:",
-            "        left = settle",
+            "    elif left < settle:",
+            "        left += 1",
         ]
     stamps = ", ".join(f"t{i}" for i in range(len(plan.hooks) + 1))
     return [*lines, "    r = Quiet()", f"    r._plan = {of}", f"    r._ts = ({stamps},)"]
@@ -332,10 +339,14 @@ def _whole(
     return [
         *lines,
         "    te = clock()",
-        "    if te - t0 > bound:  # a slow emit: time each hook again, and longer this time",
-        "        settle = min(settle * 2, most)",
-        "        left = settle",
-        "        plan.emit = emit",
+        "    if te - t0 > bound:",
+        "        left += 1",
+        "        if left >= strikes:  # slow again: time each hook again, and longer this time",
+        "            settle = min(settle * 2, most)",
+        "            left = settle",
+        "            plan.emit = emit",
+        "    elif left:",
+        "        left = 0",
         "    r = Shared()",
         f"    r._plan = {of}",
         f"    r._ts = (t0, te{ran})",

@@ -36,6 +36,7 @@ class Plan:
         "inner",
         "outer",
         "emit",
+        "awaits",
     )
 
     def __init__(
@@ -73,6 +74,14 @@ class Plan:
         )
         self.empty = EmitResult(spec.name, [], generation=generation)
         self.emit: Callable[..., Any]
+        # False when an emit from async code is the sync emit itself: a sequential plan
+        # without wrappers or async hooks awaits nothing (``aemit`` needs no generator).
+        self.awaits = bool(
+            self.wrappers
+            or spec.style in ("wrap", "slot")
+            or spec.parallel
+            or any(h.is_async for h in hooks)
+        )
         self.refresh()
 
     def refresh(self) -> None:
@@ -135,6 +144,8 @@ class Plan:
         return dispatch.drive(dispatch.sequence(self, self.fill(kw)))
 
     async def aemit(self, kw: dict[str, Any], operation: Callable[..., Any] | None = None) -> Any:
+        if not self.awaits:  # nothing to await: the compiled path, as emit takes it
+            return self.emit(kw, operation)
         style = self.spec.style
         if style in ("wrap", "slot") or self.wrappers:
             # Wrappers call original_func synchronously; keep the caller's loop free.

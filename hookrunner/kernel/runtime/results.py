@@ -9,7 +9,9 @@ from the stamps where there are stamps, so recording a quiet emit builds no resu
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from itertools import repeat
+from operator import mul, sub
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -36,7 +38,7 @@ class CallRow(NamedTuple):
     lane: str | None = None  # the thread that ran it, when not the session's own thread
 
 
-_row = tuple.__new__  # CallRow's own __new__ is a Python function; this is the C one
+_row = tuple.__new__  # a NamedTuple's own __new__ is a Python function; this is the C one
 
 
 def error_text(error: BaseException | None) -> str | None:
@@ -49,19 +51,15 @@ def veto_text(reason: str | None) -> str:
     return reason if reason.startswith("vetoed") else f"vetoed: {reason}"
 
 
-class HookResult:
-    """What one hook did during one emit."""
+class HookResult(NamedTuple):
+    """What one hook did during one emit (a NamedTuple: a quiet emit's results are built
+    in one C-level pass, see ``LazyResult``)."""
 
-    __slots__ = ("name", "ok", "error", "duration_ms", "value")
-
-    def __init__(
-        self, name: str, ok: bool, error: BaseException | None, duration_ms: float, value: Any
-    ):
-        self.name = name
-        self.ok = ok
-        self.error = error
-        self.duration_ms = duration_ms
-        self.value = value
+    name: str
+    ok: bool
+    error: BaseException | None
+    duration_ms: float
+    value: Any
 
     def __repr__(self) -> str:
         state = "ok" if self.ok else f"error={self.error!r}"
@@ -75,6 +73,18 @@ class HookResult:
             "duration_ms": round(self.duration_ms, 4),
             "value": json_safe(self.value),
         }
+
+
+def _ok_results(names: Sequence[str], durations: Iterable[float]) -> list[HookResult]:
+    """``HookResult(name, True, None, ms, None)`` for each name and duration, built without a
+    Python-level call per hook (reading ``results`` is then a small part of an emit)."""
+    return list(
+        map(
+            _row,
+            repeat(HookResult),
+            zip(names, repeat(True), repeat(None), durations, repeat(None)),
+        )
+    )
 
 
 class EmitResult:
@@ -157,7 +167,11 @@ def durations(names: Sequence[str], stamps: Sequence[float | None]) -> list[tupl
 
 def timed_results(names: Sequence[str], stamps: Sequence[float | None]) -> list[HookResult]:
     """Results of hooks that returned None (see ``durations``)."""
-    return [HookResult(name, True, None, ms, None) for name, ms in durations(names, stamps)]
+    if None in stamps:
+        return [HookResult(name, True, None, ms, None) for name, ms in durations(names, stamps)]
+    # Every hook ran: hook i took stamps[i + 1] - stamps[i].
+    ends = stamps[1:]
+    return _ok_results(names, map(mul, map(sub, ends, stamps), repeat(1e3)))
 
 
 def shared_stamps(t0: float, end: float, ran: Sequence[Any]) -> list[float | None]:
@@ -176,12 +190,12 @@ def shared_stamps(t0: float, end: float, ran: Sequence[Any]) -> list[float | Non
 class LazyResult(EmitResult):
     """An emit whose ``HookResult`` objects are built on first access of ``results``. The
     fast path makes one without a Python-level ``__init__`` (that call would cost more than
-    the hooks) and sets ``_plan`` and ``_ts`` itself."""
+    the hooks) and sets ``_plan`` and ``_ts`` itself; ``results`` stays unset until read
+    (the slot's miss lands in ``__getattr__``, which builds and stores them)."""
 
-    __slots__ = ("_plan", "_ts", "_built")
+    __slots__ = ("_plan", "_ts")
     _plan: Plan
     _ts: tuple[Any, ...]
-    _built: list[HookResult]
     __init__ = object.__init__
 
     @property
@@ -192,13 +206,11 @@ class LazyResult(EmitResult):
     def generation(self) -> int:  # type: ignore[override]
         return self._plan.generation
 
-    @property
-    def results(self) -> list[HookResult]:  # type: ignore[override]
-        try:
-            return self._built
-        except AttributeError:
-            self._built = self._build()
-            return self._built
+    def __getattr__(self, name: str) -> Any:
+        if name != "results":
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        built = self.results = self._build()
+        return built
 
     def _build(self) -> list[HookResult]:
         raise NotImplementedError
@@ -215,7 +227,7 @@ class QuietResult(LazyResult):
     changes: Mapping[str, Any] = EMPTY
 
     def _build(self) -> list[HookResult]:
-        return timed_results(self._plan.names, self.stamps())
+        return timed_results(self._plan.names, self._ts)
 
     def rows(self, ts: float) -> list[CallRow]:
         """Straight from the stamps, without ``HookResult`` objects."""
@@ -239,6 +251,13 @@ class SharedResult(QuietResult):
     def stamps(self) -> list[float | None]:
         t0, end, *flags = self._ts
         return shared_stamps(t0, end, flags[0] if flags else (1,) * len(self._plan.hooks))
+
+    def _build(self) -> list[HookResult]:
+        ts = self._ts
+        if len(ts) == 2:  # every hook ran: they share the time evenly
+            names = self._plan.names
+            return _ok_results(names, repeat((ts[1] - ts[0]) * 1e3 / (len(names) or 1)))
+        return timed_results(self._plan.names, self.stamps())
 
     def rows(self, ts: float) -> list[CallRow]:
         return _stamp_rows(self._plan, self.stamps(), ts)

@@ -290,18 +290,67 @@ def test_fast_events_are_timed_as_a_whole_and_hooks_share_the_time(runners):
     assert r.ok and not r.vetoed and r.value is None
 
 
-def test_a_slow_emit_brings_back_a_stamp_per_hook(runners):
+def _counter(plan):
+    """The adaptive timing counter the compiled variants share (whole-emit timing: the slow
+    emits in a row)."""
+    code = plan.emit.__code__
+    cells = dict(zip(code.co_freevars, plan.emit.__closure__, strict=True))
+    return cells["left"].cell_contents
+
+
+def _settled(runner, event, kw, tries=20000):
+    """Timed as a whole, with no slow emit counted against it (a loaded machine may have
+    made the last one slow)."""
+    for _ in range(tries):
+        plan = _until_whole(runner, event, kw)
+        if _counter(plan) == 0:
+            return plan
+    raise AssertionError("never settled")
+
+
+def test_a_slow_hook_brings_back_a_stamp_per_hook(runners):
     default, _, mod = runners
     mod.BEHAVIOUR.clear()
-    plan = _until_whole(default, "plain", {"x": 1, "y": 2})
+    plan = _settled(default, "plain", {"x": 1, "y": 2})
     mod.BEHAVIOUR[3] = "slow"
     default.emit("plain", x=1, y=2)  # timed as a whole: 5 ms is far over the bound
+    assert plan.emit.__name__ == "coarse"  # once: maybe a descheduled thread
+    default.emit("plain", x=1, y=2)  # twice in a row: a slow hook
     assert plan.emit.__name__ == "emit"
     r = default.emit("plain", x=1, y=2)
     durations = {x.name: x.duration_ms for x in r.results}
     assert durations["plain_3"] >= 4.5
-    assert all(ms < 4.5 for name, ms in durations.items() if name != "plain_3")
+    assert max(durations, key=durations.__getitem__) == "plain_3"  # its own time, not shared
     mod.BEHAVIOUR.clear()
+
+
+def test_one_slow_emit_now_and_then_does_not_change_how_an_event_is_timed(runners):
+    """A stall of the thread (another process on the core) is one slow emit among fast ones:
+    whole-emit timing stays, and stamped emits still settle into it."""
+    default, _, mod = runners
+    mod.BEHAVIOUR.clear()
+    plan = _settled(default, "gate", {"x": 1, "y": 2})
+    for _ in range(5):
+        mod.BEHAVIOUR[2] = "slow"
+        default.emit("gate", x=1, y=2)
+        assert plan.emit.__name__ == "coarse"  # one slow emit alone changes nothing
+        mod.BEHAVIOUR.clear()
+        _settled(default, "gate", {"x": 1, "y": 2})  # fast ones clear it
+    # Stamped again (a slow hook), then one slow emit in three: it still settles.
+    _settled(default, "gate", {"x": 1, "y": 2})
+    mod.BEHAVIOUR[2] = "slow"
+    default.emit("gate", x=1, y=2)
+    default.emit("gate", x=1, y=2)
+    assert plan.emit.__name__ == "emit"
+    for i in range(3000):
+        mod.BEHAVIOUR.clear()
+        if i % 3 == 0 and i < 60:
+            mod.BEHAVIOUR[2] = "slow"
+        default.emit("gate", x=1, y=2)
+        if plan.emit.__name__ == "coarse":
+            break
+    mod.BEHAVIOUR.clear()
+    assert plan.emit.__name__ == "coarse"
 
 
 def test_a_handover_from_whole_emit_timing_keeps_every_result(runners):
@@ -370,3 +419,58 @@ def test_store_rows_come_straight_from_the_stamps(runners):
         ("plain_2", pytest.approx(5)),
         ("plain_4", pytest.approx(9)),
     ]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    event=st.sampled_from(EVENTS),
+    behaviour=st.lists(st.sampled_from(BEHAVIOURS), min_size=HOOKS, max_size=HOOKS),
+)
+def test_aemit_of_sync_hooks_agrees_with_the_general_async_loop(runners, event, behaviour):
+    """No hook awaits: ``aemit`` is the compiled emit, and it does what the generator the
+    async path drives does."""
+    import asyncio
+
+    from hookrunner.kernel.runtime import dispatch
+
+    default, lean, mod = runners
+    mod.BEHAVIOUR.clear()
+    mod.BEHAVIOUR.update(enumerate(behaviour))
+    loop = asyncio.new_event_loop()
+    try:
+        for runner in (default, lean):
+            plan = runner.registry.plans[event]
+            assert not plan.awaits
+            mod.CALLS.clear()
+            fast = _outcome(loop.run_until_complete(runner.aemit(event, **_kw(event))), mod.CALLS)
+            assert plan.emit.__code__.co_filename == f"<hookrunner plan {event}>"
+            mod.CALLS.clear()
+            step = dispatch.sequence(plan, plan.fill(_kw(event)))
+            general = _outcome(loop.run_until_complete(dispatch.adrive(step)), mod.CALLS)
+            assert fast == general
+    finally:
+        loop.close()
+
+
+def test_aemit_awaits_on_the_general_path_when_a_hook_is_async(project):
+    import asyncio
+
+    mod = project.module(
+        "import asyncio\nSEEN = []\n"
+        "def a(x):\n    SEEN.append('a')\n"
+        "async def b(x):\n    await asyncio.sleep(0)\n    SEEN.append('b')\n    return 7\n"
+    )
+    path = project.write(
+        "hooks.yaml",
+        "version: 1\nevents:\n  ping: {args: [x]}\n  pong: {args: [x]}\nhooks:\n"
+        f"  - {{name: a, event: ping, call: {mod}:a}}\n"
+        f"  - {{name: b, event: ping, call: {mod}:b}}\n"
+        f"  - {{name: c, event: pong, call: {mod}:a}}\n",
+    )
+    with HookRunner.from_files(path) as runner:
+        plans = runner.registry.plans
+        assert plans["ping"].awaits and not plans["pong"].awaits
+        r = asyncio.run(runner.aemit("ping", x=1))
+        assert [(x.name, x.value) for x in r.results] == [("a", None), ("b", 7)]
+        r = asyncio.run(runner.aemit("pong", x=1))
+        assert [x.name for x in r.results] == ["c"] and r.ok
