@@ -213,6 +213,7 @@ def _parsed(text: str, name: str) -> str | None:
         doc = load_text(text, name)
     except ValidationError:
         return None
+    doc.locate()  # every position, not only the ones a first load records
     parsed = {
         "data": doc.data,
         "positions": [[list(p), *at] for p, at in doc.positions.items()],

@@ -104,6 +104,12 @@ class Document:
             return secrets.scrub(text)
         return _ENV.sub(secrets.MASK, template)
 
+    def locate(self) -> None:
+        """Fill the whole position table now (a load records only where mappings and lists
+        start; the rest is found when an error first needs it)."""
+        if self.text is not None:
+            self._locate()
+
     def _locate(self) -> None:
         """Fill the whole position table from the kept text (parsed again, once)."""
         text, self.text = self.text, None

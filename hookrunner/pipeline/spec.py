@@ -267,17 +267,17 @@ class _GraphChecker:
         self.allowed = allowed
         self.imports = imports
         self.construct = construct
+        # Per check: a large pipeline uses the same few functions for many nodes, and
+        # importing, reading a signature and reading type hints are the costly parts.
+        self.imported: dict[str, Any] = {}
+        self.fits: dict[tuple[Any, str, Any], str | None] = {}
+        self.returns: dict[tuple[Any, Any], str | None] = {}
 
     def _is_memory(self, cfg: dict[str, Any]) -> bool:
         type_name = str(cfg.get("type", "memory"))
         if not self.imports and type_name not in BUILTIN_TYPES:
             return False  # a project class: taken as file-backed without importing it
         return dataset_class(type_name, self.allowed) is MemoryDataset
-        # Per check: a large pipeline uses the same few functions for many nodes, and
-        # importing, reading a signature and reading type hints are the costly parts.
-        self.imported: dict[str, Any] = {}
-        self.fits: dict[tuple[Any, str, Any], str | None] = {}
-        self.returns: dict[tuple[Any, Any], str | None] = {}
 
     def _import(self, target: Any) -> Any:
         """``import_callable(target)`` within the allow-list, once per target (a
