@@ -42,6 +42,14 @@ def _read(sqs, url: str, wait: int = 0) -> list[dict]:
         out.extend(got)
 
 
+@pytest.fixture(autouse=True)
+def _empty_outbox():
+    """Each test starts with nothing queued: the delivery queue is one per process, and a
+    message an earlier test left retrying against a dead endpoint would hold up this one's."""
+    delivery.drain(0.0)
+    yield
+
+
 @pytest.fixture
 def topics(aws):
     """Three SNS topics, each with an SQS queue subscribed, so what SNS sends can be read."""
