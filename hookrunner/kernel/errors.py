@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -26,9 +27,23 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     return f"did you mean {match[0]!r}?" if match else None
 
 
+def shown_path(path: str) -> str:
+    """``path`` as a user reads it: relative to the current directory when it lies below it
+    (the form ``list`` and error messages print), else as it is."""
+    if not os.path.isabs(path):
+        return path
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:  # another drive (Windows)
+        return path
+    return path if rel.startswith("..") else rel
+
+
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with an input file, located precisely."""
+    """One thing wrong with an input file, located precisely. ``line`` 0 means the file as a
+    whole (it is missing or unreadable): no position is printed then. A ``warning`` is worth
+    saying but does not make the input invalid."""
 
     file: str
     line: int
@@ -38,6 +53,7 @@ class Problem:
     hint: str | None = None
     # The name of the hook the path points into, for a pre-commit-like breadcrumb.
     hook: str | None = None
+    severity: str = "error"  # or "warning"
 
     def crumb(self) -> str:
         p = self.path
@@ -51,7 +67,9 @@ class Problem:
         hint = f" ({self.hint})" if self.hint else ""
         crumb = self.crumb()
         where = f"{crumb}: " if crumb else ""
-        return f"{self.file}:{self.line}:{self.column}: {where}{self.message}{hint}"
+        level = "warning: " if self.severity == "warning" else ""
+        at = f":{self.line}:{self.column}" if self.line > 0 else ""
+        return f"{shown_path(self.file)}{at}: {level}{where}{self.message}{hint}"
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -61,6 +79,7 @@ class Problem:
             "path": format_path(self.path),
             "message": self.message,
             "hint": self.hint,
+            "severity": self.severity,
             "text": str(self),
         }
 

@@ -30,6 +30,29 @@ def _values(value: Any) -> Iterable[str]:
     return (str(value),)
 
 
+def unknown_keys(
+    when: Mapping[str, Any] | None, event_args: Iterable[str]
+) -> list[tuple[str, str, str | None]]:
+    """(key, message, hint) for every key of ``when`` that names nothing the event has: all
+    of them at once, so one pass shows every typo."""
+    if not when:
+        return []
+    args = set(event_args)
+    known = sorted(args | {k for k, (a, _) in MATCH_ALIASES.items() if a in args})
+    out = []
+    for key in when:
+        if key in known:
+            continue
+        out.append(
+            (
+                str(key),
+                f"matcher key {key!r} is not an argument of this event",
+                did_you_mean(str(key), known) or f"available: {', '.join(known) or 'none'}",
+            )
+        )
+    return out
+
+
 def compile_matcher(when: Mapping[str, Any] | None, event_args: Iterable[str]) -> Predicate | None:
     """A predicate that is true when every key matches; None when there is nothing to test."""
     if not when:
