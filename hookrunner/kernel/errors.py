@@ -91,12 +91,48 @@ class HookrunnerError(Exception):
 
 class ResolveError(HookrunnerError):
     """A dotted path, signature or matcher problem found at load time; ``hint`` suggests a
-    fix. The registry turns it into a located ``Problem``."""
+    fix. The registry turns it into a located ``Problem``. ``origin`` (file, line, column)
+    is set when the cause lies in a project module (it does not import: a syntax error, an
+    exception at import time): the problem is reported there, once for all its users."""
 
-    def __init__(self, message: str, hint: str | None = None):
+    def __init__(
+        self, message: str, hint: str | None = None, origin: tuple[str, int, int] | None = None
+    ):
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.origin = origin
+
+    def problem(self, at: Problem) -> Problem:
+        """The problem to report: ``at`` (where the module is named), or, with an
+        ``origin``, a problem in the module that says which entry imported it."""
+        if self.origin is None:
+            return at
+        file, line, column = self.origin
+        user = f"{at.crumb()} at {shown_path(at.file)}:{at.line}" if at.crumb() else at.file
+        return Problem(file, line, column, (), self.message, f"imported for {user}")
+
+
+def merge_origins(problems: Sequence[Problem]) -> list[Problem]:
+    """One problem per broken module: the same failure reached from several entries is
+    reported once, naming every entry that imported the module."""
+    out: list[Problem] = []
+    by_place: dict[tuple[str, int, int, str], int] = {}
+    for p in problems:
+        if p.path or not (p.hint or "").startswith("imported for "):
+            out.append(p)
+            continue
+        key = (p.file, p.line, p.column, p.message)
+        if key not in by_place:
+            by_place[key] = len(out)
+            out.append(p)
+            continue
+        first = out[by_place[key]]
+        users = (first.hint or "") + ", " + (p.hint or "")[len("imported for ") :]
+        out[by_place[key]] = Problem(
+            first.file, first.line, first.column, (), first.message, users
+        )
+    return out
 
 
 class ValidationError(HookrunnerError):

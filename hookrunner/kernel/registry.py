@@ -14,7 +14,14 @@ from typing import Any
 
 from .decl import HookDecl
 from .document import bulk
-from .errors import Problem, ResolveError, UnknownEvent, ValidationError, did_you_mean
+from .errors import (
+    Problem,
+    ResolveError,
+    UnknownEvent,
+    ValidationError,
+    did_you_mean,
+    merge_origins,
+)
 from .events import EventSpec, hook_args
 from .manifest import Manifest
 from .matchers import compile_matcher, unknown_keys
@@ -107,10 +114,10 @@ class _Builder:
                 try:
                     self._decl(decl)
                 except ResolveError as exc:
-                    self.problems.append(decl.problem(None, exc.message, exc.hint))
+                    self.problems.append(exc.problem(decl.problem(None, exc.message, exc.hint)))
         if self.problems:
             self.problems.sort(key=lambda p: (self._file_rank(p.file), p.line, p.column))
-            raise ValidationError(_dedupe(self.problems))
+            raise ValidationError(merge_origins(_dedupe(self.problems)))
         return Registry(self.generation, self.m.events, self.hooks, self.state, self.m)
 
     def _bind(
@@ -133,7 +140,7 @@ class _Builder:
         return len(self.m.files)
 
     def _fail(self, decl: HookDecl, key: str, exc: ResolveError) -> None:
-        self.problems.append(decl.problem(key, exc.message, exc.hint))
+        self.problems.append(exc.problem(decl.problem(key, exc.message, exc.hint)))
 
     def _spec(self, decl: HookDecl, event: Any) -> EventSpec | None:
         spec = self.m.events.get(event)

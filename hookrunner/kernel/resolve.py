@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from .errors import ResolveError, did_you_mean
+from .frames import origin
 
 
 def split_target(target: str) -> tuple[str, str]:
@@ -71,10 +72,17 @@ def import_module(module: str, allowed: Iterable[str] | None = None) -> Any:
             ) from None
         raise ResolveError(f"importing {module!r} failed: {exc}") from None
     except SyntaxError as exc:
-        where = f" ({exc.filename}:{exc.lineno})" if exc.filename else ""
-        raise ResolveError(f"importing {module!r} failed: SyntaxError: {exc.msg}{where}") from None
+        at = origin(exc)
+        where = f" ({exc.filename}:{exc.lineno})" if exc.filename and at is None else ""
+        raise ResolveError(
+            f"importing {module!r} failed: SyntaxError: {exc.msg}{where}",
+            "fix the syntax of the module" if at is None else None,
+            origin=at,
+        ) from None
     except Exception as exc:
-        raise ResolveError(f"importing {module!r} failed: {type(exc).__name__}: {exc}") from None
+        raise ResolveError(
+            f"importing {module!r} failed: {type(exc).__name__}: {exc}", origin=origin(exc)
+        ) from None
 
 
 def import_target(target: str, allowed: Iterable[str] | None = None) -> Any:
