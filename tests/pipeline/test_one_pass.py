@@ -49,7 +49,7 @@ def test_a_node_with_a_bad_func_keeps_its_outputs_so_a_cycle_is_still_found(proj
         "(did you mean 'first'?)",
         "pipeline.yaml:4:5: nodes[1] 'b': the nodes form a cycle: b → a → c → b (a node "
         "cannot depend on its own outputs; break the loop)",
-        "pipeline.yaml:5:71: nodes[2] 'c' → tagz: unknown key 'tagz' (did you mean 'tags'?)",
+        "pipeline.yaml:5:70: nodes[2] 'c' → tagz: unknown key 'tagz' (did you mean 'tags'?)",
     ]
 
 
