@@ -10,6 +10,7 @@ from typing import Any
 import typer
 from typer.core import TyperCommand, TyperOption
 
+from ..kernel.errors import shown_path
 from ._common import INVALID, print_problems
 
 _SELECT_HELP = "Repeatable, or comma-separated."
@@ -34,7 +35,7 @@ class _Lines:
         if kind == "start":
             return
         with self.lock:
-            self.count += kind in ("done", "skipped")
+            self.count += kind in ("done", "skipped", "failed")  # the node it is about
             what = {"done": "ok", "failed": "FAILED", "skipped": "skipped (resumed)"}[kind]
             timing = f" in {seconds * 1e3:.1f} ms" if kind != "skipped" else ""
             print(f"[{self.count}/{self.total}] node {node.name}: {what}{timing}", flush=True)
@@ -89,7 +90,31 @@ class _Bar:
         self.progress.stop()
 
 
-def _summary(result: Any, quiet: bool) -> None:
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _failure(result: Any, full: bool, pipeline: Path) -> None:
+    """The culprit, its place and a traceback (project frames; ``full``: all of them), then
+    how to resume once it is fixed."""
+    failure = result.failure
+    typer.echo(f"error: {result.error}", err=True)
+    if failure is None:
+        return
+    trace = failure.traceback_full if full else failure.traceback
+    if trace and trace.strip() != failure.error:
+        typer.echo(trace, err=True)
+        if not full:
+            typer.echo("(project frames only; --traceback shows every frame)", err=True)
+    if result.session_id:
+        typer.echo(
+            f"once fixed, resume it: hookrunner run {pipeline} --resume {result.session_id}"
+            " (or --resume last)",
+            err=True,
+        )
+
+
+def _summary(result: Any, quiet: bool, full: bool = False, pipeline: Path | None = None) -> None:
     from rich.console import Console
 
     console = Console(stderr=False, highlight=False, width=None if sys.stdout.isatty() else 120)
@@ -111,9 +136,15 @@ def _summary(result: Any, quiet: bool) -> None:
         f"of {result.nodes_total}",
     ]
     calls = sum(int(s["calls"]) for s in result.hook_stats)
-    lines.append(f"hooks: {calls} calls, {result.hook_failures} failed")
-    for line in lines:
-        console.print(line)
+    lines.append(f"hooks: {_plural(calls, 'call')}, {result.hook_failures} failed")
+    culprit = result.failure.hook if result.failure is not None else None
+    for call in result.failed_calls:
+        if call["hook"] != culprit:  # the run's own failure is told below
+            lines.append(f"  failed: hook {call['hook']!r} on {call['event']}: {call['error']}")
+    lines += result.notes
+    console.print(lines[0])
+    for line in lines[1:]:
+        console.print(line, markup=False, highlight=False)
     if result.hook_stats and not quiet:
         from rich.table import Table
 
@@ -131,11 +162,13 @@ def _summary(result: Any, quiet: bool) -> None:
             )
         console.print(table)
     if result.error and result.exit_code != 0:
-        typer.echo(f"error: {result.error}", err=True)
+        _failure(result, full, pipeline or Path("pipeline.yaml"))
     if result.session_id and not quiet:
         console.print(
-            f"details: hookrunner sessions show {result.session_id} --store {result.store}",
+            f"details: hookrunner sessions show {result.session_id} "
+            f"--store {shown_path(str(result.store))}",
             soft_wrap=True,
+            markup=False,
         )
 
 
@@ -186,7 +219,11 @@ class RunCommand(TyperCommand):
 
 def command(
     ctx: typer.Context,
-    pipeline: Path = typer.Argument(..., help="The pipeline file (pipeline.yaml)."),
+    pipeline: Path = typer.Argument(
+        Path("pipeline.yaml"),
+        help="The pipeline file.",
+        show_default="pipeline.yaml in the current directory",
+    ),
     runner: str = typer.Option("sequential", "--runner", help="sequential, thread or dask."),
     workers: int = typer.Option(
         None,
@@ -215,7 +252,11 @@ def command(
         False, "--params-new", help="Let --params add parameters the pipeline file lacks."
     ),
     resume: str = typer.Option(
-        None, "--resume", help="Skip nodes this session checkpointed whose outputs persist."
+        None,
+        "--resume",
+        metavar="ID|last",
+        help="Skip the nodes this session (an id prefix, or last: this pipeline's latest run) "
+        "checkpointed whose outputs persist.",
     ),
     store: Path = typer.Option(
         None, "--store", help="Session store (default: .hookrunner/sessions.db beside PIPELINE)."
@@ -231,6 +272,9 @@ def command(
     watch: bool = typer.Option(
         False, "--watch", help="Re-run after each valid change to the files it uses; Ctrl-C stops."
     ),
+    full_traceback: bool = typer.Option(
+        False, "--traceback", help="On failure, print every frame of the traceback."
+    ),
 ) -> None:
     """Run PIPELINE: hooks fire in Kedro's order; exit 0 ok, 1 failed, 2 invalid, 130 interrupted."""
     from ..pipeline.context import RunOptions, UsageError
@@ -243,6 +287,13 @@ def command(
     except UsageError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(INVALID) from None
+    if not pipeline.exists() and pipeline == Path("pipeline.yaml") and not ctx.args:
+        typer.echo(
+            f"error: no pipeline.yaml in {Path.cwd()} (name the pipeline file: hookrunner run "
+            "PATH, or create a project with hookrunner init)",
+            err=True,
+        )
+        raise typer.Exit(INVALID)
     options = RunOptions(
         pipeline=pipeline,
         runner=runner,
@@ -270,6 +321,8 @@ def command(
         finally:
             if display is not None:
                 display.close()
+        if result.warnings:
+            print_problems(result.warnings)
         if result.problems:
             print_problems(result.problems)
             n = len(result.problems)
@@ -277,7 +330,7 @@ def command(
         elif result.exit_code == INVALID:
             typer.echo(f"error: {result.error}", err=True)
         else:
-            _summary(result, quiet)
+            _summary(result, quiet, full_traceback, pipeline)
         return result.exit_code
 
     if watch:

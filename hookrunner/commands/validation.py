@@ -7,13 +7,13 @@ matters: ``launch`` calls ``main`` here directly for plain invocations, and the 
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from ..kernel.document import load_file
 from ..kernel.errors import Problem, ValidationError
+from .output import reserve_stdout, write_json
 
 OK, INVALID = 0, 2
 
@@ -49,10 +49,14 @@ def validate_file(path: Path) -> tuple[str, int, list[Problem]]:
 def main(files: list[Path], fmt: str) -> int:
     """Check ``files`` (default ``hooks.yaml``), print the report, return the exit code."""
     targets = list(files) if files else [Path("hooks.yaml")]
+    if fmt == "json":
+        reserve_stdout()  # a hook module printing at import must not break the document
     report: list[dict[str, Any]] = []
     bad = 0
     for path in targets:
-        kind, count, problems = validate_file(path)
+        kind, count, found = validate_file(path)
+        problems = [p for p in found if p.severity != "warning"]
+        warnings = [p for p in found if p.severity == "warning"]
         bad += bool(problems)
         report.append(
             {
@@ -61,9 +65,12 @@ def main(files: list[Path], fmt: str) -> int:
                 "valid": not problems,
                 "count": count,
                 "problems": [p.as_dict() for p in problems],
+                "warnings": [p.as_dict() for p in warnings],
             }
         )
         if fmt == "text":
+            for p in warnings:
+                print(p, file=sys.stderr)
             if problems:
                 for p in problems:
                     print(p, file=sys.stderr)
@@ -71,7 +78,7 @@ def main(files: list[Path], fmt: str) -> int:
                 unit = "hook" if kind == "hooks" else "node"
                 print(f"{path}: ok ({kind}, {count} {unit}{'s' if count != 1 else ''})")
     if fmt == "json":
-        sys.stdout.write(json.dumps(report, indent=2, default=str) + "\n")
+        write_json(report)
     elif bad:
         total = sum(len(r["problems"]) for r in report)
         print(f"{total} problem{'s' if total != 1 else ''} in {bad} file(s)", file=sys.stderr)

@@ -166,3 +166,35 @@ class UnknownEvent(HookrunnerError, LookupError):
         hint = did_you_mean(event, known)
         self.event = event
         super().__init__(f"unknown event {event!r}" + (f" ({hint})" if hint else ""))
+
+
+class EventArgumentError(HookrunnerError, TypeError):
+    """``emit`` was given an argument its event does not take, or left out one it needs.
+
+    The same check serves ``hookrunner emit`` and the Python API; ``where`` is the caller's
+    ``file:line`` (the first project frame), when the emit came from project code."""
+
+    def __init__(
+        self,
+        event: str,
+        unknown: Sequence[str],
+        missing: Sequence[str],
+        known: Sequence[str],
+        where: str | None = None,
+    ):
+        self.event = event
+        self.unknown = list(unknown)
+        self.missing = list(missing)
+        self.known = list(known)
+        parts = []
+        for name in self.unknown:
+            hint = did_you_mean(name, known)
+            parts.append(f"{event} has no argument {name!r}" + (f" ({hint})" if hint else ""))
+        if self.missing:
+            names = ", ".join(repr(m) for m in self.missing)
+            parts.append(f"{event} needs argument{'s' if len(self.missing) > 1 else ''} {names}")
+        message = "; ".join(parts)
+        if self.unknown and not any(did_you_mean(n, known) for n in self.unknown):
+            message += f"; its arguments: {', '.join(known) or 'none'}"
+        self.where = where
+        super().__init__(f"{where}: {message}" if where else message)

@@ -8,6 +8,7 @@ standard library, installed packages or hookrunner itself); ``--traceback`` show
 from __future__ import annotations
 
 import os
+import sys
 import sysconfig
 import traceback
 from types import TracebackType
@@ -22,6 +23,8 @@ def _library_roots() -> tuple[str, ...]:
     """The standard library, site-packages and hookrunner's own package folder."""
     paths = sysconfig.get_paths()
     found = {paths[k] for k in ("stdlib", "platstdlib", "purelib", "platlib") if k in paths}
+    # The interpreter's own folders too: a console script in <venv>/bin is not the project.
+    found.update({sys.prefix, sys.exec_prefix, sys.base_prefix})
     libs = {os.path.realpath(p) + os.sep for p in found}
     package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # hookrunner/
     libs.add(os.path.realpath(package) + os.sep)
@@ -76,3 +79,14 @@ def origin(error: BaseException) -> tuple[str, int, int] | None:
     f = frames[-1]
     column = (f.colno or 0) + 1 if getattr(f, "colno", None) is not None else 1
     return f.filename, f.lineno or 1, column
+
+
+def caller() -> str | None:
+    """``file:line`` of the innermost project frame on the stack (who called into
+    hookrunner), or None when no project code is on it (the CLI)."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        if is_project_file(frame.f_code.co_filename):
+            return f"{shown_path(frame.f_code.co_filename)}:{frame.f_lineno}"
+        frame = frame.f_back  # type: ignore[assignment]
+    return None

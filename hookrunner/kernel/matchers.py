@@ -22,6 +22,12 @@ def _pattern(spec: Any, key: str) -> re.Pattern[str]:
     return re.compile(fnmatch.translate(str(spec)))
 
 
+def patterns(spec: Any, key: str) -> tuple[re.Pattern[str], ...]:
+    """The compiled patterns of one ``when:`` value (a glob, a list of globs, a regex)."""
+    specs = spec if isinstance(spec, list) else [spec]
+    return tuple(_pattern(s, key) for s in specs)
+
+
 def _values(value: Any) -> Iterable[str]:
     if value is None:
         return ()

@@ -85,10 +85,10 @@ class Catalog:
         try:
             return ds.load()
         except DatasetError as exc:
-            raise DatasetError(f"loading dataset {name!r} failed: {exc}") from None
+            raise DatasetError(f"loading dataset {name!r} failed: {exc}", name) from None
         except Exception as exc:
             raise DatasetError(
-                f"loading dataset {name!r} ({ds!r}) failed: {type(exc).__name__}: {exc}"
+                f"loading dataset {name!r} ({ds!r}) failed: {type(exc).__name__}: {exc}", name
             ) from exc
 
     def save(self, name: str, data: Any) -> None:
@@ -96,10 +96,10 @@ class Catalog:
         try:
             ds.save(data)
         except DatasetError as exc:
-            raise DatasetError(f"saving dataset {name!r} failed: {exc}") from None
+            raise DatasetError(f"saving dataset {name!r} failed: {exc}", name) from None
         except Exception as exc:
             raise DatasetError(
-                f"saving dataset {name!r} ({ds!r}) failed: {type(exc).__name__}: {exc}"
+                f"saving dataset {name!r} ({ds!r}) failed: {type(exc).__name__}: {exc}", name
             ) from exc
 
     def exists(self, name: str) -> bool:

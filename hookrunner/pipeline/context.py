@@ -17,6 +17,7 @@ from .graph import Pipeline
 
 if TYPE_CHECKING:
     from ..host.runner import HookRunner
+    from .failure import Failure
     from ..services.sessions.session import Session
     from ..services.sessions.store import Store
     from .runners import Job, Progress
@@ -99,6 +100,8 @@ class Invocation:
     document: Any = None
     # Whether the run froze the loaded objects (``heap.freeze``); thawed when it ends.
     frozen: bool = False
+    # The pipeline as the config hook loaded it (failures point into its file).
+    spec: PipelineSpec | None = None
 
     def run_params(self, context: RunContext) -> dict[str, Any]:
         """Kedro's ``run_params``: the run's settings plus ``run_id``/``session_id``."""
@@ -138,6 +141,14 @@ class RunResult:
     problems: list[Problem] = field(default_factory=list)
     hook_stats: list[dict[str, Any]] = field(default_factory=list)
     duration_s: float = 0.0
+    # What made it fail (its culprit, place and tracebacks), for the CLI and the session.
+    failure: Failure | None = None
+    # Hooks whose `when:` can never match in this pipeline (they are not errors).
+    warnings: list[Problem] = field(default_factory=list)
+    # What the user should know about the run (e.g. why --resume skipped nothing).
+    notes: list[str] = field(default_factory=list)
+    # The first failed hook calls (event, hook, error) of the session, for the summary.
+    failed_calls: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:

@@ -23,7 +23,12 @@ from ..services import storage
 
 
 class DatasetError(HookrunnerError):
-    """Loading or saving a dataset failed; the message names the dataset and its URI."""
+    """Loading or saving a dataset failed; the message names the dataset and its URI, and
+    ``dataset`` its catalog name where the catalog raised it."""
+
+    def __init__(self, message: str, dataset: str | None = None):
+        super().__init__(message)
+        self.dataset = dataset
 
 
 class Dataset:

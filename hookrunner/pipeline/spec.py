@@ -471,10 +471,16 @@ def validate_pipeline(
     if doc is None:
         return 0, shape
     problems = list(shape)
+    hooks = None
     try:
-        build_hooks(doc, extra, shape).close()
+        hooks = build_hooks(doc, extra, shape)
+        hooks.close()
     except ValidationError as exc:
         problems += [p for p in exc.problems if p not in problems]
     spec, graph = _check_graph(doc, shape)
     problems += graph
+    if not problems and hooks is not None:  # warnings only about a pipeline that is whole
+        from .applies import unmatched_when
+
+        problems += unmatched_when(hooks.registry.manifest, spec)
     return len(spec.pipeline), _sorted(problems)

@@ -293,7 +293,10 @@ def test_a_run_ends_in_one_transaction_its_outcome_metadata_with_its_status(proj
     assert not result.ok and "closing refused" in result.error
     # Nothing of the failed end was written: no outcome half-recorded beside a running status.
     assert Store(db).session(result.session_id)["status"] == "running"
-    assert Store(db).metadata(result.session_id) == {"pipeline": str(pipeline.resolve())}
+    assert Store(db).metadata(result.session_id) == {
+        "pipeline": str(pipeline.resolve()),
+        "command": f"hookrunner run {pipeline}",
+    }
 
 
 def test_a_sessions_hook_stats_are_what_the_store_reads_back(project):
