@@ -18,9 +18,15 @@ OK, FAILED, INVALID, INTERRUPTED = 0, 1, 2, 130
 HOOKS_OPTION = typer.Option(
     None,
     "--hooks",
+    metavar="PATH",
     help="A manifest to load (repeatable; default: hooks.yaml in the current directory).",
 )
-FORMAT_OPTION = typer.Option("text", "--format", help="Output format: text or json.")
+FORMAT_OPTION = typer.Option(
+    "text",
+    "--format",
+    metavar="text|json",
+    help="Output format: text, or one JSON document on stdout.",
+)
 
 
 def manifest_paths(hooks: list[Path] | None) -> list[Path]:

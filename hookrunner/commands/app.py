@@ -9,6 +9,7 @@ import typer
 from ..kernel.version import __version__
 from . import emit, init, list_, schema, sessions, validate, watch
 from . import run as run_command
+from .help import Command
 
 app = typer.Typer(
     name="hookrunner",
@@ -35,18 +36,18 @@ def _root(
     """Declarative, YAML-configured lifecycle hooks."""
 
 
-app.command("validate")(validate.command)
-app.command("list")(list_.command)
-app.command("emit")(emit.command)
-app.command("schema")(schema.command)
-app.command("watch")(watch.command)
+app.command("validate", cls=Command)(validate.command)
+app.command("list", cls=Command)(list_.command)
+app.command("emit", cls=Command)(emit.command)
+app.command("schema", cls=Command)(schema.command)
+app.command("watch", cls=Command)(watch.command)
 app.command(
     "run",
     cls=run_command.RunCommand,
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
 )(run_command.command)
 app.add_typer(sessions.app, name="sessions")
-app.command("init")(init.command)
+app.command("init", cls=Command)(init.command)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -94,9 +94,7 @@ def command(
     raise typer.Exit(FAILED if result.failures else OK)
 
 
-def _raised(
-    exc: Exception, event: str, seen: list[EmitResult], fmt: str, full: bool
-) -> NoReturn:
+def _raised(exc: Exception, event: str, seen: list[EmitResult], fmt: str, full: bool) -> NoReturn:
     """A hook raised out of the emit (``on_error: raise``): name it, where it is declared,
     and the traceback (the project's frames; ``--traceback``: all); JSON says the same."""
     who = culprit(exc)

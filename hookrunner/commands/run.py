@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from typer.core import TyperCommand, TyperOption
+from typer.core import TyperOption
 
 from ..kernel.errors import shown_path
 from ._common import INVALID, print_problems
+from .help import Command
 
 _SELECT_HELP = "Repeatable, or comma-separated."
 
@@ -172,7 +173,7 @@ def _summary(result: Any, quiet: bool, full: bool = False, pipeline: Path | None
         )
 
 
-class RunCommand(TyperCommand):
+class RunCommand(Command):
     """``run``'s click command: ``hookrunner run PIPELINE --help`` also lists the options the
     pipeline's ``parser_hook`` hooks add (they exist only once the pipeline's hooks load)."""
 
@@ -224,7 +225,9 @@ def command(
         help="The pipeline file.",
         show_default="pipeline.yaml in the current directory",
     ),
-    runner: str = typer.Option("sequential", "--runner", help="sequential, thread or dask."),
+    runner: str = typer.Option(
+        "sequential", "--runner", metavar="NAME", help="sequential, thread or dask."
+    ),
     workers: int = typer.Option(
         None,
         "--workers",
@@ -233,20 +236,32 @@ def command(
     address: str = typer.Option(
         None,
         "--address",
+        metavar="tcp://HOST:PORT",
         help="--runner dask: an existing scheduler (tcp://HOST:PORT) instead of a local cluster.",
     ),
     tags: list[str] = typer.Option(
-        None, "--tags", help="Only nodes with any of these tags. " + _SELECT_HELP
+        None, "--tags", metavar="TAG", help="Only nodes with any of these tags. " + _SELECT_HELP
     ),
-    nodes: list[str] = typer.Option(None, "--nodes", help="Only these nodes. " + _SELECT_HELP),
+    nodes: list[str] = typer.Option(
+        None, "--nodes", metavar="NODE", help="Only these nodes. " + _SELECT_HELP
+    ),
     from_nodes: list[str] = typer.Option(
-        None, "--from-nodes", help="These nodes and everything downstream. " + _SELECT_HELP
+        None,
+        "--from-nodes",
+        metavar="NODE",
+        help="These nodes and everything downstream. " + _SELECT_HELP,
     ),
     to_nodes: list[str] = typer.Option(
-        None, "--to-nodes", help="These nodes and everything upstream. " + _SELECT_HELP
+        None,
+        "--to-nodes",
+        metavar="NODE",
+        help="These nodes and everything upstream. " + _SELECT_HELP,
     ),
     params: list[str] = typer.Option(
-        None, "--params", help="Override a parameter: NAME=VALUE, dotted names nest (a.b=1)."
+        None,
+        "--params",
+        metavar="NAME=VALUE",
+        help="Override a parameter: NAME=VALUE, dotted names nest (a.b=1).",
     ),
     params_new: bool = typer.Option(
         False, "--params-new", help="Let --params add parameters the pipeline file lacks."

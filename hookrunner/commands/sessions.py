@@ -10,6 +10,7 @@ from typing import Any
 import typer
 
 from ._common import FORMAT_OPTION, INVALID, check_format, dump_json
+from .help import Command
 
 app = typer.Typer(
     help="Inspect recorded sessions (runs and host-application sessions).",
@@ -64,7 +65,7 @@ def _console():  # -> rich Console
     return Console(width=None if sys.stdout.isatty() else 200, highlight=False)
 
 
-@app.command("list")
+@app.command("list", cls=Command)
 def list_sessions(
     store: Path = STORE_OPTION,
     limit: int = typer.Option(20, "--limit", help="Newest N sessions (0: all)."),
@@ -111,7 +112,7 @@ def list_sessions(
         typer.echo("no sessions recorded yet")
 
 
-@app.command("show")
+@app.command("show", cls=Command)
 def show_session(
     session_id: str = typer.Argument(
         ..., help="A session id, a unique prefix of one, or last (the newest)."

@@ -129,9 +129,7 @@ def merge_origins(problems: Sequence[Problem]) -> list[Problem]:
             continue
         first = out[by_place[key]]
         users = (first.hint or "") + ", " + (p.hint or "")[len("imported for ") :]
-        out[by_place[key]] = Problem(
-            first.file, first.line, first.column, (), first.message, users
-        )
+        out[by_place[key]] = Problem(first.file, first.line, first.column, (), first.message, users)
     return out
 
 

@@ -16,7 +16,9 @@ import yaml
 from .errors import Problem
 
 # A line holding a mapping key: its indentation, an optional list dash, the key, the rest.
-_KEY = re.compile(r"^(?P<indent> *)(?P<dash>-\s+)?(?P<key>[^\s#:'\"\[\]{}-][^#:]*?)\s*:(?:\s+(?P<value>\S.*)?)?$")
+_KEY = re.compile(
+    r"^(?P<indent> *)(?P<dash>-\s+)?(?P<key>[^\s#:'\"\[\]{}-][^#:]*?)\s*:(?:\s+(?P<value>\S.*)?)?$"
+)
 _ITEM = re.compile(r"^(?P<indent> *)-(?:\s|$)")
 
 
@@ -141,7 +143,11 @@ def explain(file: str, exc: yaml.YAMLError, text: str) -> Problem:
     what = str(getattr(exc, "problem", None) or exc)
     context = str(getattr(exc, "context", None) or "")
     lines = text.split("\n")
-    char = text[problem_mark.index] if problem_mark is not None and 0 <= problem_mark.index < len(text) else ""
+    char = (
+        text[problem_mark.index]
+        if problem_mark is not None and 0 <= problem_mark.index < len(text)
+        else ""
+    )
 
     def plain(message: str, hint: str | None, where: tuple[int, int] = at) -> Problem:
         return Problem(file, where[0], where[1], (), f"invalid YAML: {message}", hint)
@@ -186,7 +192,7 @@ def explain(file: str, exc: yaml.YAMLError, text: str) -> Problem:
             return plain(off.message, off.hint, (off.line, off.column))
         return plain(
             "a value contains ': ' (a colon followed by a space)",
-            "put the value in quotes: key: \"text: more\"",
+            'put the value in quotes: key: "text: more"',
         )
     if "expected key" in what or "expected '-'" in what or "expected <block end>" in what:
         off = _indentation(file, lines, at[0])

@@ -17,9 +17,9 @@ from .graph import Pipeline
 
 if TYPE_CHECKING:
     from ..host.runner import HookRunner
-    from .failure import Failure
     from ..services.sessions.session import Session
     from ..services.sessions.store import Store
+    from .failure import Failure
     from .runners import Job, Progress
     from .spec import PipelineSpec
 

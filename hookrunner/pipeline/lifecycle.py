@@ -321,9 +321,7 @@ def _lifecycle(command: Invocation, result: RunResult) -> None:
     result.nodes_skipped = list(getattr(context, "skipped", []))
     if options.resume and not result.nodes_skipped and context is not None:
         reasons = why_not_skipped(context.pipeline, context.catalog, command.resumed_nodes)
-        result.notes.append(
-            f"--resume {options.resume}: no node skipped: " + "; ".join(reasons)
-        )
+        result.notes.append(f"--resume {options.resume}: no node skipped: " + "; ".join(reasons))
     if command.progress is not None:
         for name in result.nodes_skipped:
             command.progress("skipped", context.pipeline[name], 0.0)

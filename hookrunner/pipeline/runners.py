@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..kernel.blame import Culprit, culprit
 from ..kernel.errors import HookrunnerError
-from ..kernel.frames import full_traceback, short_traceback
 from ..kernel.events import CATALOGUE
+from ..kernel.frames import full_traceback, short_traceback
 from .catalog import Catalog
 from .graph import Node, Pipeline
 

@@ -55,7 +55,9 @@ def test_every_bad_when_key_is_reported_with_the_schema_errors(project, cli):
         """,
     )
     lines = _validate(cli, project, "hooks.yaml")
-    assert lines[0] == "hooks.yaml:6:15: hooks[0] 'a' → priority: must be between 0 and 1000, got -1"
+    assert (
+        lines[0] == "hooks.yaml:6:15: hooks[0] 'a' → priority: must be between 0 and 1000, got -1"
+    )
     assert lines[1].startswith(
         "hooks.yaml:7:12: hooks[0] 'a' → when.nod: matcher key 'nod' is not an argument of "
         "event 'session_start' (available: "
@@ -131,7 +133,9 @@ def test_a_module_that_does_not_import_is_reported_once_where_it_breaks(project,
     ]
     # An exception raised while the module runs: at the line that raised.
     mod = project.module("X = 1\nraise RuntimeError('no config')\n")
-    project.write("other.yaml", f"version: 1\nhooks:\n  - {{name: x, event: session_start, call: {mod}:X}}\n")
+    project.write(
+        "other.yaml", f"version: 1\nhooks:\n  - {{name: x, event: session_start, call: {mod}:X}}\n"
+    )
     lines = _validate(cli, project, "other.yaml")
     assert lines[0].startswith(
         f"{mod}.py:2:1: importing '{mod}' failed: RuntimeError: no config (imported for"

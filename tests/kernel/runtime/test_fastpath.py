@@ -180,7 +180,10 @@ def test_arguments_are_checked_on_the_fast_path(project):
             # required argument or one the event does not take is refused, naming the caller.
             for bad, message in (
                 ({"a": 1}, "ev needs argument 'b'"),
-                ({"a": 1, "c": 3}, "ev has no argument 'c'; ev needs argument 'b'; its arguments: a, b"),
+                (
+                    {"a": 1, "c": 3},
+                    "ev has no argument 'c'; ev needs argument 'b'; its arguments: a, b",
+                ),
                 ({"a": 1, "bb": 2}, "ev has no argument 'bb' (did you mean 'b'?)"),
                 ({"a": 1, "b": 2, "c": 3}, "ev has no argument 'c'"),
             ):

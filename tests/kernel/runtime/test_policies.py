@@ -180,9 +180,7 @@ def test_async_timeout_under_raise_propagates(project):
         'hooks:\n  - {name: slow, event: after_pipeline_run, call: "{m}:slow_async", timeout: 0.1}\n',
     )
     with pytest.raises(HookTimeout, match="timed out after 0.1s"):
-        runner.emit(
-            "after_pipeline_run", run_params={}, run_result={}, pipeline=None, catalog=None
-        )
+        runner.emit("after_pipeline_run", run_params={}, run_result={}, pipeline=None, catalog=None)
 
 
 def test_command_timeout_kills_the_process(project):
