@@ -24,7 +24,15 @@ sys.path.insert(0, str(HERE))
 from harness import Row  # noqa: E402
 
 # In the order they are reported; a module that is not there yet is skipped with a note.
-MODULES = ("emit", "pipeline", "reload_latency", "validate_cli", "load", "dask_speedup")
+MODULES = (
+    "emit",
+    "pipeline",
+    "reload_latency",
+    "validate_cli",
+    "completion",
+    "load",
+    "dask_speedup",
+)
 
 
 def machine() -> dict[str, str]:

@@ -35,7 +35,17 @@ def plain_validate(args: list[str]) -> tuple[list[str], str] | None:
 
 def run() -> None:
     args = sys.argv[1:]
-    completing = "_HOOKRUNNER_COMPLETE" in os.environ  # shell completion is typer's job
+    completing = os.environ.get("_HOOKRUNNER_COMPLETE", "")
+    if completing.startswith("complete_"):  # a Tab: answer before typer would even load
+        from .complete import answer
+
+        try:
+            reply = answer(completing.partition("_")[2])
+        except Exception:  # noqa: BLE001 - a Tab must never print a traceback
+            reply = None
+        if reply is not None:
+            sys.stdout.write(reply)
+            sys.exit(0)
     plain = plain_validate(args[1:]) if args[:1] == ["validate"] and not completing else None
     if plain is not None:
         from pathlib import Path
