@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from ..kernel.schema import checkout_folder
+from ..kernel.schema import SCHEMA_NAMES, checkout_folder, schema_text
 from ._common import INVALID
 
 
@@ -31,10 +31,15 @@ def scaffold() -> dict[str, str]:
             if item.is_dir():
                 walk(item, f"{prefix}{item.name}/")
             else:
-                files[prefix + item.name] = item.read_text("utf-8")
+                # Dotfiles ship without their dot (package data globs skip them).
+                name = "." + item.name if item.name in DOTFILES else item.name
+                files[prefix + name] = item.read_text("utf-8")
 
     walk(root, "")
     return files
+
+
+DOTFILES = ("gitignore",)
 
 
 def command(
@@ -50,7 +55,18 @@ def command(
         )
         raise typer.Exit(INVALID)
     files = scaffold()
-    existing = [name for name in files if (directory / name).exists()]
+    # An existing .gitignore is kept and given the lines it lacks.
+    ignore = directory / ".gitignore"
+    if ignore.is_file():
+        have = ignore.read_text("utf-8")
+        missing = [
+            line
+            for line in files[".gitignore"].splitlines()
+            if line and not line.startswith("#") and line not in have.splitlines()
+        ]
+        files[".gitignore"] = have + ("" if have.endswith("\n") or not have else "\n")
+        files[".gitignore"] += "".join(line + "\n" for line in missing)
+    existing = [name for name in files if (directory / name).exists() and name != ".gitignore"]
     if existing and not force:
         typer.echo(
             f"error: {', '.join(str(directory / n) for n in existing)} already exist(s) "
@@ -58,9 +74,11 @@ def command(
             err=True,
         )
         raise typer.Exit(INVALID)
-    schema = _schema_location(directory)
+    schemas = {name: _schema_location(directory, name) for name in SCHEMA_NAMES}
     for name, text in files.items():
-        body = text.replace("{schema}", schema).replace("{dir}", str(directory))
+        body = text.replace("{dir}", str(directory))
+        for schema, where in schemas.items():
+            body = body.replace("{" + schema + "_schema}", where)
         try:
             atomic_write_bytes(directory / name, body.encode())
         except OSError as exc:
@@ -70,14 +88,33 @@ def command(
     typer.echo(f"next: hookrunner run {directory / 'pipeline.yaml'}")
 
 
-def _schema_location(directory: Path) -> str:
-    """A relative path to the schemas when run inside a hookrunner checkout, else the URL."""
-    repo = checkout_folder("schemas")
-    if repo is not None:
-        import os
+def _schema_file(name: str) -> Path | None:
+    """The shipped ``<name>.schema.json`` on disk: installed package data, else the checkout."""
+    filename = f"{name}.schema.json"
+    try:
+        found = Path(str(resources.files("hookrunner.schemas").joinpath(filename)))
+        if found.is_file():
+            return found
+    except (ModuleNotFoundError, FileNotFoundError, TypeError):
+        pass
+    folder = checkout_folder("schemas")
+    return folder / filename if folder is not None and (folder / filename).is_file() else None
 
+
+def _schema_location(directory: Path, name: str) -> str:
+    """What the ``$schema`` comment of the scaffold names, so that an editor finds it: the
+    shipped schema file by a path relative to the project, or (no file on disk, or another
+    drive) ``hookrunner schema NAME`` written beside the project's files."""
+    import os
+
+    from ..services.storage import atomic_write_bytes
+
+    shipped = _schema_file(name)
+    if shipped is not None:
         try:
-            return os.path.relpath(repo, directory.resolve())
-        except ValueError:
-            return str(repo)
-    return "https://hookrunner.dev/schemas"
+            return os.path.relpath(shipped, directory.resolve())
+        except ValueError:  # another drive (Windows)
+            pass
+    beside = directory / f"{name}.schema.json"
+    atomic_write_bytes(beside, schema_text(name).encode())
+    return beside.name

@@ -212,6 +212,36 @@ def test_init_scaffolds_a_project_that_runs(tmp_path, cli):
     assert "[timing] keep_large" in r.stdout
     r = cli("init", str(target))
     assert r.returncode == 2 and "already exist" in r.stderr and "--force" in r.stderr
+    # What a run writes stays out of git; the files are readable like any the user writes.
+    ignored = (target / ".gitignore").read_text().splitlines()
+    assert ".hookrunner/" in ignored and "out/" in ignored
+    assert (target / "hooks.yaml").stat().st_mode & 0o044 == 0o044
+    # The $schema comments resolve, relative to the file, to the schema `hookrunner schema`
+    # prints.
+    for name in ("hooks", "pipeline"):
+        first = (target / f"{name}.yaml").read_text().splitlines()[0]
+        assert first.startswith("# yaml-language-server: $schema=")
+        where = first.partition("$schema=")[2]
+        assert not where.startswith(("http:", "https:", "/"))
+        shown = cli("schema", name)
+        assert (target / where).resolve().read_text() == shown.stdout
+
+
+def test_init_keeps_an_existing_gitignore_and_adds_what_it_lacks(tmp_path, cli):
+    (tmp_path / ".gitignore").write_text("*.pyc\nout/\n")
+    r = cli("init", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / ".gitignore").read_text() == "*.pyc\nout/\n.hookrunner/\n__pycache__/\n"
+
+
+def test_run_without_a_file_runs_pipeline_yaml_here(tmp_path, cli):
+    r = cli("run", cwd=tmp_path)
+    assert r.returncode == 2
+    assert "error: no pipeline.yaml in " in r.stderr and "hookrunner init" in r.stderr
+    assert cli("init", cwd=tmp_path).returncode == 0
+    r = cli("run", "--quiet", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "out" / "summary.json").is_file()
 
 
 def test_sessions_commands(project, cli):
