@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import typer
 
@@ -105,7 +105,7 @@ def _raised(exc: Exception, event: str, seen: list[EmitResult], fmt: str, full: 
     if trace.strip() != text:
         typer.echo(trace, err=True)
     if fmt == "json":
-        last = seen[-1].as_dict() if seen else {"event": event, "results": []}
+        last: dict[str, Any] = seen[-1].as_dict() if seen else {"event": event, "results": []}
         last["error"] = {
             **(who.as_dict() if who else {"event": event}),
             "type": type(exc).__name__,

@@ -96,7 +96,7 @@ def _events(fmt: str, hooks: list[Path] | None) -> None:
     paths = manifest_paths(hooks)
     events = list(CATALOGUE)
     if hooks or paths[0].is_file():
-        manifest = load_manifests(paths)
+        manifest = load_manifests(list(paths))
         if manifest.problems:
             fail_invalid(ValidationError(manifest.problems))
         events += [e for name, e in manifest.events.items() if e.group == "custom"]

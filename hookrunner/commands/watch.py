@@ -103,7 +103,7 @@ class _Waiting:
         from ..host.reload import watch_list
         from ..kernel.manifest import load_manifests
 
-        return watch_list(self.paths, load_manifests(self.paths).files)
+        return watch_list(self.paths, load_manifests(list(self.paths)).files)
 
 
 def _start(hooks: list[Path] | None, fmt: str) -> HookRunner:

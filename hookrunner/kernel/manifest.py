@@ -319,7 +319,7 @@ def _failed_keys(entry: Path, bad: list[Path]) -> frozenset[str] | None:
     n = len(entry)
     for p in bad:
         if p[:n] == entry and len(p) > n and isinstance(p[n], str):
-            keys.add(p[n])
+            keys.add(str(p[n]))
         elif p[:n] == entry or (p and entry[: len(p)] == p):
             return None
     return frozenset(keys) or None

@@ -45,7 +45,7 @@ def unknown_keys(
         return []
     args = set(event_args)
     known = sorted(args | {k for k, (a, _) in MATCH_ALIASES.items() if a in args})
-    out = []
+    out: list[tuple[str, str, str | None]] = []
     for key in when:
         if key in known:
             continue

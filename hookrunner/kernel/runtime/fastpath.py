@@ -223,7 +223,8 @@ def compile_empty(plan: Plan) -> Emit:
         "        fill(kw)",
         "    return empty",
     ]
-    ns: dict[str, Any] = {"fill": plan.fill, "empty": plan.empty, "plan": plan}
+    empty = EmitResult(plan.spec.name, [], generation=plan.generation)
+    ns: dict[str, Any] = {"fill": plan.fill, "empty": empty, "plan": plan}
     return _build(plan, lines, ns)
 
 
