@@ -70,10 +70,11 @@ def main(argv: list[str] | None = None) -> int:
         finish(code)
     except KeyboardInterrupt:  # a second Ctrl-C while the after hooks run
         code = 130
-    from .output import json_reserved, json_written, write_json
+    from .output import json_reserved, json_written, release, write_json
 
     if json_reserved() and not json_written():  # --format json: always one document
         write_json({"ok": code == 0, "exit_code": code})
+    release()
     return code
 
 

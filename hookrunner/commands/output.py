@@ -14,20 +14,50 @@ from typing import Any, TextIO
 
 _out: TextIO | None = None
 _written = False
+_saved_fd: int | None = None  # fd 1 as it was, while it points at stderr
+_saved_stream: TextIO | None = None  # sys.stdout as it was, when it is not fd 1
 
 
 def reserve_stdout() -> None:
-    """Keep the real stdout for the JSON document; everything else printed goes to stderr."""
-    global _out
+    """Keep stdout for the JSON document; everything else printed goes to stderr, until
+    ``release``. When ``sys.stdout`` is the process's fd 1, the file descriptors are
+    switched (subprocesses and C code included); when a caller redirected ``sys.stdout``
+    (``main()`` called in-process), only ``sys.stdout`` is."""
+    global _out, _saved_fd, _saved_stream
     if _out is not None:
         return
-    sys.stdout.flush()
+    stream = sys.stdout
+    stream.flush()
     try:
-        saved = os.dup(1)
-        os.dup2(2, 1)
-    except OSError:  # no file descriptors to play with (an embedding host): keep stdout
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        fd = None
+    if fd == 1:
+        try:
+            _saved_fd = os.dup(1)
+            os.dup2(2, 1)
+        except OSError:  # no file descriptors to play with: leave stdout alone
+            _saved_fd = None
+            return
+        _out = os.fdopen(os.dup(_saved_fd), "w", encoding="utf-8")
+    else:
+        _out, _saved_stream = stream, stream
+        sys.stdout = sys.stderr
+
+
+def release() -> None:
+    """Undo ``reserve_stdout`` (the end of a command run in-process)."""
+    global _out, _written, _saved_fd, _saved_stream
+    if _out is None:
         return
-    _out = os.fdopen(saved, "w", encoding="utf-8")
+    sys.stdout.flush()
+    if _saved_fd is not None:
+        _out.close()
+        os.dup2(_saved_fd, 1)
+        os.close(_saved_fd)
+    elif _saved_stream is not None:
+        sys.stdout = _saved_stream
+    _out, _written, _saved_fd, _saved_stream = None, False, None, None
 
 
 def _stream() -> TextIO:

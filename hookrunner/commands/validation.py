@@ -13,7 +13,7 @@ from typing import Any
 
 from ..kernel.document import load_file
 from ..kernel.errors import Problem, ValidationError
-from .output import reserve_stdout, write_json
+from .output import release, reserve_stdout, write_json
 
 OK, INVALID = 0, 2
 
@@ -79,6 +79,7 @@ def main(files: list[Path], fmt: str) -> int:
                 print(f"{path}: ok ({kind}, {count} {unit}{'s' if count != 1 else ''})")
     if fmt == "json":
         write_json(report)
+        release()
     elif bad:
         total = sum(len(r["problems"]) for r in report)
         print(f"{total} problem{'s' if total != 1 else ''} in {bad} file(s)", file=sys.stderr)

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ..kernel import schema
+from ..kernel.blame import Culprit
 from ..kernel.document import Document, interpolate_env, load_text
 from ..kernel.errors import HookrunnerError, ValidationError
 from ..kernel.manifest import Loader
@@ -150,6 +151,10 @@ class NodeReport:
     post_errors: list[tuple[dict[str, Any], BaseException]] = field(default_factory=list)
     # (event, arguments without node and catalog) for events with driver-side hooks.
     trace: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    # When the node failed: the hook that raised (if one did) and the short and full
+    # tracebacks, made here (a traceback does not travel between processes).
+    culprit: Culprit | None = None
+    tracebacks: tuple[str, str] | None = None
 
 
 class NotStarted(HookrunnerError):
@@ -355,6 +360,7 @@ def run_remote(payload: RunPayload, node: Node, memory: dict[str, Any]) -> dict[
         error: BaseException = exc
         if isinstance(exc, NodeFailed):
             error = exc.error
+            report.culprit, report.tracebacks = exc.hook, exc.tracebacks()
         elif isinstance(exc, ValidationError):  # only context_for raises it
             error = RemoteError(
                 "the hooks could not be rebuilt on this worker (do the manifests or the "

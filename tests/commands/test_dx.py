@@ -211,3 +211,19 @@ def test_list_pipeline_shows_sources_relative_to_here(project, cli):
         cli("list", "--pipeline", "pipeline.yaml", "--format", "json", cwd=project.root).stdout
     )
     assert [(r["source"], r["overrides"]) for r in rows] == [("pipeline.yaml:3", "hooks.yaml:3")]
+
+
+def test_a_session_records_its_command_line_and_params(project, cli):
+    nodes = project.module("def show(n):\n    return n\n", "nodes")
+    project.write(
+        "pipeline.yaml",
+        f"version: 1\nparams: {{n: 1, model: {{depth: 2}}}}\n"
+        f"nodes:\n  - {{name: a, func: {nodes}:show, inputs: 'params:n', outputs: x}}\n",
+    )
+    r = cli("run", "--quiet", "--params", "n=5", "--params", "model.depth=3", cwd=project.root)
+    assert r.returncode == 0, r.stderr
+    meta = json.loads(cli("sessions", "show", "last", "--format", "json", cwd=project.root).stdout)[
+        "metadata"
+    ]
+    assert meta["command"] == "hookrunner run --quiet --params n=5 --params model.depth=3"
+    assert meta["params"] == {"n": 5, "model.depth": 3}

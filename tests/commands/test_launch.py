@@ -83,13 +83,19 @@ def test_plain_validate_parsing():
     assert plain_validate(["--quiet", "a.yaml"]) is None
 
 
-def test_shell_completion_is_left_to_typer(files, monkeypatch):
+def test_a_tab_is_answered_without_typer_and_other_shells_go_to_it(files, monkeypatch, capsys):
     import hookrunner.commands.app
     import hookrunner.commands.launch
 
     called = []
     monkeypatch.setattr(hookrunner.commands.app, "run", lambda: called.append(True))
-    monkeypatch.setattr(sys, "argv", ["hookrunner", "validate", "hooks.yaml"])
+    monkeypatch.setattr(sys, "argv", ["hookrunner"])
     monkeypatch.setenv("_HOOKRUNNER_COMPLETE", "complete_bash")
+    monkeypatch.setenv("COMP_WORDS", "hookrunner sch")
+    monkeypatch.setenv("COMP_CWORD", "1")
+    with pytest.raises(SystemExit) as done:
+        hookrunner.commands.launch.run()
+    assert done.value.code == 0 and capsys.readouterr().out == "schema" and called == []
+    monkeypatch.setenv("_HOOKRUNNER_COMPLETE", "complete_powershell")
     hookrunner.commands.launch.run()
     assert called == [True]

@@ -125,7 +125,7 @@ CASES = [
         "No module named 'definitely_missing_dependency'",
         None,
     ),
-    # A module with a syntax error is reported in the module itself (tests/kernel/test_one_pass).
+    # A module with a syntax error is reported in the module itself (tests/kernel/test_manifest_one_pass.py).
     (
         "attribute_missing",
         "version: 1\nhooks:\n  - name: a\n    event: before_node_run\n    call: {mod}:log_strat\n",

@@ -112,6 +112,9 @@ def test_node_failure_fires_on_node_error_on_the_worker_and_stops(project, clust
     assert result.exit_code == 1
     assert result.nodes_failed == ["B"] and result.nodes_run == ["A"]
     assert "split exploded" in result.error
+    # The worker's traceback (project frames) comes back with the failure.
+    assert result.failure.kind == "node" and result.failure.node == "B"
+    assert " in split\n" in result.failure.traceback
     entries = _log(log)
     names = [e[0][0] for e in entries]
     driver = os.getpid()

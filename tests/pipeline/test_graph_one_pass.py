@@ -41,7 +41,7 @@ def test_a_node_with_a_bad_func_keeps_its_outputs_so_a_cycle_is_still_found(proj
         nodes:
           - {{name: a, func: {mod}:frist, inputs: c_out, outputs: a_out}}
           - {{name: b, func: {mod}:second, inputs: a_out, outputs: b_out}}
-          - {{name: c, func: {mod}:second, inputs: b_out, outputs: c_out, tagz: [x]}}
+          - {{name: c, tagz: [x], func: {mod}:second, inputs: b_out, outputs: c_out}}
         """,
     )
     assert _problems(cli, project) == [
@@ -49,7 +49,7 @@ def test_a_node_with_a_bad_func_keeps_its_outputs_so_a_cycle_is_still_found(proj
         "(did you mean 'first'?)",
         "pipeline.yaml:4:5: nodes[1] 'b': the nodes form a cycle: b → a → c → b (a node "
         "cannot depend on its own outputs; break the loop)",
-        "pipeline.yaml:5:70: nodes[2] 'c' → tagz: unknown key 'tagz' (did you mean 'tags'?)",
+        "pipeline.yaml:5:15: nodes[2] 'c' → tagz: unknown key 'tagz' (did you mean 'tags'?)",
     ]
 
 
