@@ -281,7 +281,7 @@ class DaskRunner(Runner):
                     if plan is not None:
                         # The worker sent the arguments but the node (and the catalog,
                         # for the events that take one): the driver's own objects.
-                        local = {"node": node}
+                        local: dict[str, Any] = {"node": node}
                         if "catalog" in plan.defaults:
                             local["catalog"] = job.catalog
                         plan.emit({**kw, **local})
