@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import shlex
-import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -178,6 +177,8 @@ def _store(line: _Line) -> Path | None:
 
 
 def _sessions(line: _Line) -> list[str]:
+    import sqlite3  # only for this kind of value
+
     path = _store(line)
     if path is None or not path.is_file():
         return ["last"]
