@@ -66,7 +66,8 @@ def command(
     except UnknownEvent as exc:
         fail_usage(str(exc))
     except EventArgumentError as exc:
-        fail_usage(f"{'--data' if data is not None else event}: {exc}")
+        given = "--session" if session is not None and "session_id" in exc.unknown else "--data"
+        fail_usage(f"{given}: {exc}" if exc.unknown or data is not None else str(exc))
     except Exception as exc:  # a hook with on_error: raise
         _raised(exc, event, seen, fmt, full_traceback)
     if fmt == "json":

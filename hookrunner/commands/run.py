@@ -200,6 +200,8 @@ class RunCommand(Command):
                 elif not word.startswith("-") and Path(word).is_file():
                     ctx.meta.setdefault("hookrunner.pipeline", Path(word))
             ctx.meta["hookrunner.hooks"] = hooks
+            if "hookrunner.pipeline" not in ctx.meta and Path("pipeline.yaml").is_file():
+                ctx.meta["hookrunner.pipeline"] = Path("pipeline.yaml")  # the default
         return super().parse_args(ctx, args)
 
     def format_help(self, ctx: Any, formatter: Any) -> None:  # click.Context
