@@ -22,6 +22,7 @@ from sources import source
 
 from hookrunner import HookRunner, HookTimeout, UnknownHook, ValidationError, Veto
 from hookrunner.host.reload import Reload
+from hookrunner.kernel.errors import shown_path
 from hookrunner.kernel.runtime import dispatch, fastpath
 
 WAIT = 10.0  # generous: CI machines are shared; a reload normally takes milliseconds
@@ -355,7 +356,8 @@ def test_validation_errors_point_at_the_caller(runner):
         p = _problem(info)
         assert (p.file, p.line, p.path) == (HERE, line, path), str(p)
         assert message in p.message and (hint is None or hint in str(p))
-        assert str(p).startswith(f"{HERE}:{line}:9: hook 'x' → {path[0]}: ")
+        # Shown as a user reads it: relative to the current directory.
+        assert str(p).startswith(f"{shown_path(HERE)}:{line}:9: hook 'x' → {path[0]}: ")
     assert runner.generation == generation and names(runner) == ["first", "second"]
 
 
@@ -416,6 +418,7 @@ def test_all_five_call_styles_policies_timeouts_and_matchers(project):
             "session_metadata",
             lambda metadata, **kw: metadata,
             action="update",
+            session_id="s1",
             metadata={"a": "b"},
         )
         assert got.value == {"a": "B"}
