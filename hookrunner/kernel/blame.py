@@ -20,11 +20,12 @@ class Culprit:
 
     hook: str
     event: str
-    source: str  # "file:line" of its manifest entry, or "plugin:NAME"
+    source: str  # "file:line" of its manifest entry, "plugin:NAME", or "python:file:line"
 
     def __str__(self) -> str:
-        file, sep, line = self.source.rpartition(":")
-        where = f"{shown_path(file)}:{line}" if sep and line.isdigit() else self.source
+        code = "python:" if self.source.startswith("python:") else ""  # registered from code
+        file, sep, line = self.source[len(code) :].rpartition(":")
+        where = f"{code}{shown_path(file)}:{line}" if sep and line.isdigit() else self.source
         return f"hook {self.hook!r} ({self.event}, {where})"
 
     def as_dict(self) -> dict[str, str]:

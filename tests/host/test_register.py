@@ -361,6 +361,24 @@ def test_validation_errors_point_at_the_caller(runner):
     assert runner.generation == generation and names(runner) == ["first", "second"]
 
 
+def test_a_registered_hook_that_raises_is_named_with_its_register_call(runner):
+    def boom(session_id):
+        raise KeyError("missing")
+
+    line = next_line()
+    runner.register("boom", "post_file_edit", boom, on_error="raise")
+    with pytest.raises(KeyError) as raised:
+        runner.emit("post_file_edit", session_id="s1", file_path="a.py")
+    where = f"python:{shown_path(HERE)}:{line}"
+    assert raised.value.__notes__ == [
+        f"raised by hook 'boom' (post_file_edit, {where}) [hookrunner]"
+    ]
+    # An argument the event does not take is refused at the emit's line, here.
+    line = next_line()
+    with pytest.raises(TypeError, match=rf"test_register.py:{line + 1}: .*'sesion_id'"):
+        runner.emit("post_file_edit", sesion_id="s1")
+
+
 def test_a_decorator_error_points_at_the_decorator(runner):
     with pytest.raises(ValidationError) as info:
         line = next_line()
