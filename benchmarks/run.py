@@ -31,6 +31,7 @@ MODULES = (
     "reload_latency",
     "validate_cli",
     "claude_hook",
+    "completion",
     "load",
     "dask_speedup",
 )

@@ -9,6 +9,7 @@ out in layers that import one way: ``kernel`` ← ``host`` ← ``services`` ← 
 from typing import TYPE_CHECKING, Any
 
 from .kernel.errors import (
+    EventArgumentError,
     HookFailed,
     HookrunnerError,
     HookTimeout,
@@ -48,6 +49,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "CATALOGUE",
     "EmitResult",
+    "EventArgumentError",
     "EventSpec",
     "HookFailed",
     "HookResult",

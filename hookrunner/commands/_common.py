@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 
 from ..kernel.errors import Problem, ValidationError
+from . import output
 
 if TYPE_CHECKING:
     from ..host.runner import HookRunner
@@ -19,9 +18,15 @@ OK, FAILED, INVALID, INTERRUPTED = 0, 1, 2, 130
 HOOKS_OPTION = typer.Option(
     None,
     "--hooks",
+    metavar="PATH",
     help="A manifest to load (repeatable; default: hooks.yaml in the current directory).",
 )
-FORMAT_OPTION = typer.Option("text", "--format", help="Output format: text or json.")
+FORMAT_OPTION = typer.Option(
+    "text",
+    "--format",
+    metavar="text|json",
+    help="Output format: text, or one JSON document on stdout.",
+)
 
 
 def manifest_paths(hooks: list[Path] | None) -> list[Path]:
@@ -29,13 +34,19 @@ def manifest_paths(hooks: list[Path] | None) -> list[Path]:
 
 
 def check_format(fmt: str) -> str:
+    """``fmt`` checked; with ``json``, stdout is kept for the one JSON document from now on
+    (whatever hooks print goes to stderr; ``output``)."""
     if fmt not in ("text", "json"):
         fail_usage(f"--format must be 'text' or 'json', not {fmt!r}")
+    if fmt == "json":
+        output.reserve_stdout()
     return fmt
 
 
 def fail_usage(message: str) -> NoReturn:
     typer.echo(f"error: {message}", err=True)
+    if output.json_reserved() and not output.json_written():
+        output.write_json({"ok": False, "exit_code": INVALID, "error": message})
     raise typer.Exit(INVALID)
 
 
@@ -48,11 +59,15 @@ def fail_invalid(exc: ValidationError) -> NoReturn:
     print_problems(exc.problems)
     n = len(exc.problems)
     typer.echo(f"{n} problem{'s' if n != 1 else ''} found", err=True)
+    if output.json_reserved() and not output.json_written():
+        output.write_json(
+            {"ok": False, "exit_code": INVALID, "problems": [p.as_dict() for p in exc.problems]}
+        )
     raise typer.Exit(INVALID)
 
 
 def dump_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+    output.write_json(data)
 
 
 def load_runner(hooks: list[Path] | None) -> HookRunner:

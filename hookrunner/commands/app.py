@@ -9,6 +9,7 @@ import typer
 from ..kernel.version import __version__
 from . import claude, emit, init, list_, schema, sessions, validate, watch
 from . import run as run_command
+from .help import Command
 
 app = typer.Typer(
     name="hookrunner",
@@ -37,18 +38,18 @@ def _root(
     """Declarative, YAML-configured lifecycle hooks."""
 
 
-app.command("validate")(validate.command)
-app.command("list")(list_.command)
-app.command("emit")(emit.command)
-app.command("schema")(schema.command)
-app.command("watch")(watch.command)
+app.command("validate", cls=Command)(validate.command)
+app.command("list", cls=Command)(list_.command)
+app.command("emit", cls=Command)(emit.command)
+app.command("schema", cls=Command)(schema.command)
+app.command("watch", cls=Command)(watch.command)
 app.command(
     "run",
     cls=run_command.RunCommand,
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
 )(run_command.command)
 app.add_typer(sessions.app, name="sessions")
-app.command("init")(init.command)
+app.command("init", cls=Command)(init.command)
 app.add_typer(claude.app, name="claude")
 
 
@@ -72,6 +73,11 @@ def main(argv: list[str] | None = None) -> int:
         finish(code)
     except KeyboardInterrupt:  # a second Ctrl-C while the after hooks run
         code = 130
+    from .output import json_reserved, json_written, release, write_json
+
+    if json_reserved() and not json_written():  # --format json: always one document
+        write_json({"ok": code == 0, "exit_code": code})
+    release()
     return code
 
 

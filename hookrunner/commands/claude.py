@@ -10,20 +10,24 @@ from pathlib import Path
 import typer
 
 from ._common import INVALID, OK, fail_usage
+from .help import Command
 
 app = typer.Typer(
     help="Claude Code: run hooks.yaml as the agent's hooks (see the README's Claude Code section).",
     no_args_is_help=True,
+    rich_markup_mode=None,  # plain help text, like the main app's
 )
 
 HOOKS = typer.Option(
     None,
     "--hooks",
+    metavar="PATH",
     help="A manifest, relative to the project (repeatable; default: the project's hooks.yaml).",
 )
 TIMEOUT = typer.Option(
     None,
     "--timeout",
+    metavar="SECONDS",
     min=0.001,
     max=86400,
     help="The timeout Claude Code gives the command, in seconds (default: Claude Code's "
@@ -31,7 +35,7 @@ TIMEOUT = typer.Option(
 )
 
 
-@app.command("hook")
+@app.command("hook", cls=Command)
 def hook(hooks: list[str] = HOOKS, timeout: float = TIMEOUT) -> None:
     """Answer one Claude Code hook input read on stdin (what .claude/settings.json runs)."""
     from ..services.claude.handle import Call
@@ -40,7 +44,7 @@ def hook(hooks: list[str] = HOOKS, timeout: float = TIMEOUT) -> None:
     raise typer.Exit(main(Call(tuple(hooks or ()), timeout)))
 
 
-@app.command("install")
+@app.command("install", cls=Command)
 def install(
     settings: Path = typer.Option(
         None, "--settings", help="The settings file (default: .claude/settings.json)."
@@ -53,6 +57,7 @@ def install(
     command: str = typer.Option(
         None,
         "--command",
+        metavar="COMMAND",
         help="How Claude Code starts hookrunner (default: `hookrunner` when it is this one "
         "on PATH, else this interpreter's `python -m hookrunner`).",
     ),

@@ -32,10 +32,15 @@ def scaffold() -> dict[str, str]:
             if item.is_dir():
                 walk(item, f"{prefix}{item.name}/")
             else:
-                files[prefix + item.name] = item.read_text("utf-8")
+                # Dotfiles ship without their dot (package data globs skip them).
+                name = "." + item.name if item.name in DOTFILES else item.name
+                files[prefix + name] = item.read_text("utf-8")
 
     walk(root, "")
     return files
+
+
+DOTFILES = ("gitignore",)
 
 
 def command(
@@ -60,7 +65,18 @@ def command(
         _from_kedro(from_kedro, directory, force)
         return
     files = scaffold()
-    existing = [name for name in files if (directory / name).exists()]
+    # An existing .gitignore is kept and given the lines it lacks.
+    ignore = directory / ".gitignore"
+    if ignore.is_file():
+        have = ignore.read_text("utf-8")
+        missing = [
+            line
+            for line in files[".gitignore"].splitlines()
+            if line and not line.startswith("#") and line not in have.splitlines()
+        ]
+        files[".gitignore"] = have + ("" if have.endswith("\n") or not have else "\n")
+        files[".gitignore"] += "".join(line + "\n" for line in missing)
+    existing = [name for name in files if (directory / name).exists() and name != ".gitignore"]
     if existing and not force:
         typer.echo(
             f"error: {', '.join(str(directory / n) for n in existing)} already exist(s) "
@@ -68,9 +84,13 @@ def command(
             err=True,
         )
         raise typer.Exit(INVALID)
-    schema = _schema_location(directory)
+    from ..kernel.schema import SCHEMA_NAMES
+
+    schemas = {name: _schema_location(directory, name) for name in SCHEMA_NAMES}
     for name, text in files.items():
-        body = text.replace("{schema}", schema).replace("{dir}", str(directory))
+        body = text.replace("{dir}", str(directory))
+        for schema, where in schemas.items():
+            body = body.replace("{" + schema + "_schema}", where)
         try:
             atomic_write_bytes(directory / name, body.encode())
         except OSError as exc:
@@ -80,19 +100,39 @@ def command(
     typer.echo(f"next: hookrunner run {directory / 'pipeline.yaml'}")
 
 
-def _schema_location(directory: Path) -> str:
-    """A relative path to the schemas when run inside a hookrunner checkout, else the URL."""
+def _schema_file(name: str) -> Path | None:
+    """The shipped ``<name>.schema.json`` on disk: installed package data, else the checkout."""
     from ..kernel.schema import checkout_folder
 
-    repo = checkout_folder("schemas")
-    if repo is not None:
-        import os
+    filename = f"{name}.schema.json"
+    try:
+        found = Path(str(resources.files("hookrunner.schemas").joinpath(filename)))
+        if found.is_file():
+            return found
+    except (ModuleNotFoundError, FileNotFoundError, TypeError):
+        pass
+    folder = checkout_folder("schemas")
+    return folder / filename if folder is not None and (folder / filename).is_file() else None
 
+
+def _schema_location(directory: Path, name: str) -> str:
+    """What the ``$schema`` comment of the scaffold names, so that an editor finds it: the
+    shipped schema file by a path relative to the project, or (no file on disk, or another
+    drive) ``hookrunner schema NAME`` written beside the project's files."""
+    import os
+
+    from ..kernel.schema import schema_text
+    from ..services.storage import atomic_write_bytes
+
+    shipped = _schema_file(name)
+    if shipped is not None:
         try:
-            return os.path.relpath(repo, directory.resolve())
-        except ValueError:
-            return str(repo)
-    return "https://hookrunner.dev/schemas"
+            return os.path.relpath(shipped, directory.resolve())
+        except ValueError:  # another drive (Windows)
+            pass
+    beside = directory / f"{name}.schema.json"
+    atomic_write_bytes(beside, schema_text(name).encode())
+    return beside.name
 
 
 def _from_kedro(project: Path, directory: Path, force: bool) -> None:
@@ -112,7 +152,8 @@ def _from_kedro(project: Path, directory: Path, force: bool) -> None:
     for line, message in ported.warnings:
         typer.echo(f"warning: {ported.settings}:{line}: {message}", err=True)
     try:
-        atomic_write_bytes(out, render(ported, _schema_location(directory)).encode())
+        text = render(ported, _schema_location(directory, "hooks"))
+        atomic_write_bytes(out, text.encode())
     except OSError as exc:
         typer.echo(f"error: cannot write {out}: {exc.strerror or exc}", err=True)
         raise typer.Exit(INVALID) from None

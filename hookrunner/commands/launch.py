@@ -1,9 +1,10 @@
 """The ``hookrunner`` console entry point.
 
-A plain ``hookrunner validate [FILES...] [--format text|json] [--no-import]`` (what editors
-and pre-commit run on every save) goes straight to ``hookrunner.validation``, a plain
+A shell's Tab (``_HOOKRUNNER_COMPLETE=complete_*``) is answered by ``complete``, a plain
+``hookrunner validate [FILES...] [--format text|json] [--no-import]`` (what editors and
+pre-commit run on every save) goes straight to ``hookrunner.validation``, a plain
 ``hookrunner claude hook`` (what Claude Code runs for every hook event) to ``claude_hook``,
-and a plain ``hookrunner run PIPELINE [OPTIONS]`` (the quick start) to ``running.execute``:
+and a plain ``hookrunner run [PIPELINE] [OPTIONS]`` (the quick start) to ``running.execute``:
 importing the CLI framework (typer, and the pydantic it uses to convert options) would cost
 more than the work itself. Everything else, including ``--help``, ``--watch``, options that
 ``parser_hook`` hooks add and anything these parsers do not recognise or cannot convert, goes
@@ -59,12 +60,14 @@ RUN_OPTIONS: dict[str, tuple[str, str]] = {
     "--quiet": ("quiet", "flag"),
     "-q": ("quiet", "flag"),
     "--hooks": ("hooks", "paths"),
+    "--traceback": ("full_traceback", "flag"),
 }
 
 
 def plain_run(args: list[str]) -> dict[str, object] | None:
-    """``running.execute``'s keyword arguments when ``args`` (after ``run``) are one
-    pipeline file and options from ``RUN_OPTIONS`` with valid values; else None."""
+    """``running.execute``'s keyword arguments when ``args`` (after ``run``) are at most one
+    pipeline file (none: ``execute``'s default, ./pipeline.yaml) and options from
+    ``RUN_OPTIONS`` with valid values; else None."""
     from pathlib import Path
 
     found: dict[str, object] = {}
@@ -105,9 +108,8 @@ def plain_run(args: list[str]) -> dict[str, object] | None:
             items.append(Path(value) if kind == "paths" else value)
         else:
             found[key] = Path(value) if kind == "path" else value
-    if pipeline is None:
-        return None
-    found["pipeline"] = Path(pipeline)
+    if pipeline is not None:
+        found["pipeline"] = Path(pipeline)
     return found
 
 
@@ -118,7 +120,17 @@ def run() -> None:
     # Before anything prints: every byte this process writes passes the secret scrubber.
     guard_streams()
     args = sys.argv[1:]
-    completing = "_HOOKRUNNER_COMPLETE" in os.environ  # shell completion is typer's job
+    completing = os.environ.get("_HOOKRUNNER_COMPLETE", "")
+    if completing.startswith("complete_"):  # a Tab: answer before typer would even load
+        from .complete import answer
+
+        try:
+            reply = answer(completing.partition("_")[2])
+        except Exception:  # noqa: BLE001 - a Tab must never print a traceback
+            reply = None
+        if reply is not None:
+            sys.stdout.write(reply)
+            sys.exit(0)
     if args[:2] == ["claude", "hook"] and not completing:
         import gc
 

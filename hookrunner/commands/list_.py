@@ -32,7 +32,7 @@ def command(
     """Show hooks in effective order: tryfirst, then by priority, then trylast."""
     check_format(fmt)
     if events:
-        _events(fmt)
+        _events(fmt, hooks)
         return
     runner = load_runner(hooks) if pipeline is None else load_pipeline_runner(pipeline, hooks)
     if event is not None and event not in runner.registry.events:
@@ -40,6 +40,10 @@ def command(
 
         fail_usage(str(runner.registry.unknown_event(event)))
     rows = [h.describe() for h in runner.hooks(event)]
+    for r in rows:  # paths as `list` prints them everywhere: relative to here when below it
+        r["source"] = _shown(r["source"])
+        if r["overrides"]:
+            r["overrides"] = _shown(r["overrides"])
     if fmt == "json":
         dump_json(rows)
         return
@@ -74,9 +78,28 @@ def _console():  # -> rich Console
     return Console(width=None if sys.stdout.isatty() else 200)
 
 
-def _events(fmt: str) -> None:
-    from ..kernel.events import CATALOGUE
+def _shown(source: str) -> str:
+    from ..kernel.errors import shown_path
 
+    file, sep, line = source.rpartition(":")
+    return f"{shown_path(file)}:{line}" if sep and line.isdigit() else source
+
+
+def _events(fmt: str, hooks: list[Path] | None) -> None:
+    """The catalogue, then the custom events the manifests declare (``hooks.yaml`` here, if
+    there is one, or the ``--hooks`` files). Nothing is imported to list them."""
+    from ..kernel.errors import ValidationError
+    from ..kernel.events import CATALOGUE
+    from ..kernel.manifest import load_manifests
+    from ._common import fail_invalid, manifest_paths
+
+    paths = manifest_paths(hooks)
+    events = list(CATALOGUE)
+    if hooks or paths[0].is_file():
+        manifest = load_manifests(list(paths))
+        if manifest.problems:
+            fail_invalid(ValidationError(manifest.problems))
+        events += [e for name, e in manifest.events.items() if e.group == "custom"]
     rows: list[dict[str, Any]] = [
         {
             "name": e.name,
@@ -86,7 +109,7 @@ def _events(fmt: str) -> None:
             "args": [a for a in e.all_args],
             "doc": e.doc,
         }
-        for e in CATALOGUE
+        for e in events
     ]
     if fmt == "json":
         dump_json(rows)

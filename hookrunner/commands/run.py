@@ -6,12 +6,14 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from typer.core import TyperCommand, TyperOption
+from typer.core import TyperOption
+
+from .help import Command
 
 _SELECT_HELP = "Repeatable, or comma-separated."
 
 
-class RunCommand(TyperCommand):
+class RunCommand(Command):
     """``run``'s click command: ``hookrunner run PIPELINE --help`` also lists the options the
     pipeline's ``parser_hook`` hooks add (they exist only once the pipeline's hooks load)."""
 
@@ -38,6 +40,8 @@ class RunCommand(TyperCommand):
                 elif not word.startswith("-") and Path(word).is_file():
                     ctx.meta.setdefault("hookrunner.pipeline", Path(word))
             ctx.meta["hookrunner.hooks"] = hooks
+            if "hookrunner.pipeline" not in ctx.meta and Path("pipeline.yaml").is_file():
+                ctx.meta["hookrunner.pipeline"] = Path("pipeline.yaml")  # the default
         return super().parse_args(ctx, args)
 
     def format_help(self, ctx: Any, formatter: Any) -> None:  # click.Context
@@ -58,8 +62,14 @@ class RunCommand(TyperCommand):
 
 def command(
     ctx: typer.Context,
-    pipeline: Path = typer.Argument(..., help="The pipeline file (pipeline.yaml)."),
-    runner: str = typer.Option("sequential", "--runner", help="sequential, thread or dask."),
+    pipeline: Path = typer.Argument(
+        Path("pipeline.yaml"),
+        help="The pipeline file.",
+        show_default="pipeline.yaml in the current directory",
+    ),
+    runner: str = typer.Option(
+        "sequential", "--runner", metavar="NAME", help="sequential, thread or dask."
+    ),
     workers: int = typer.Option(
         None,
         "--workers",
@@ -68,26 +78,42 @@ def command(
     address: str = typer.Option(
         None,
         "--address",
+        metavar="tcp://HOST:PORT",
         help="--runner dask: an existing scheduler (tcp://HOST:PORT) instead of a local cluster.",
     ),
     tags: list[str] = typer.Option(
-        None, "--tags", help="Only nodes with any of these tags. " + _SELECT_HELP
+        None, "--tags", metavar="TAG", help="Only nodes with any of these tags. " + _SELECT_HELP
     ),
-    nodes: list[str] = typer.Option(None, "--nodes", help="Only these nodes. " + _SELECT_HELP),
+    nodes: list[str] = typer.Option(
+        None, "--nodes", metavar="NODE", help="Only these nodes. " + _SELECT_HELP
+    ),
     from_nodes: list[str] = typer.Option(
-        None, "--from-nodes", help="These nodes and everything downstream. " + _SELECT_HELP
+        None,
+        "--from-nodes",
+        metavar="NODE",
+        help="These nodes and everything downstream. " + _SELECT_HELP,
     ),
     to_nodes: list[str] = typer.Option(
-        None, "--to-nodes", help="These nodes and everything upstream. " + _SELECT_HELP
+        None,
+        "--to-nodes",
+        metavar="NODE",
+        help="These nodes and everything upstream. " + _SELECT_HELP,
     ),
     params: list[str] = typer.Option(
-        None, "--params", help="Override a parameter: NAME=VALUE, dotted names nest (a.b=1)."
+        None,
+        "--params",
+        metavar="NAME=VALUE",
+        help="Override a parameter: NAME=VALUE, dotted names nest (a.b=1).",
     ),
     params_new: bool = typer.Option(
         False, "--params-new", help="Let --params add parameters the pipeline file lacks."
     ),
     resume: str = typer.Option(
-        None, "--resume", help="Skip nodes this session checkpointed whose outputs persist."
+        None,
+        "--resume",
+        metavar="ID|last",
+        help="Skip the nodes this session (an id prefix, or last: this pipeline's latest run) "
+        "checkpointed whose outputs persist.",
     ),
     store: Path = typer.Option(
         None, "--store", help="Session store (default: .hookrunner/sessions.db beside PIPELINE)."
@@ -102,6 +128,9 @@ def command(
     ),
     watch: bool = typer.Option(
         False, "--watch", help="Re-run after each valid change to the files it uses; Ctrl-C stops."
+    ),
+    full_traceback: bool = typer.Option(
+        False, "--traceback", help="On failure, print every frame of the traceback."
     ),
 ) -> None:
     """Run PIPELINE: hooks fire in Kedro's order; exit 0 ok, 1 failed, 2 invalid, 130 interrupted."""
@@ -123,6 +152,7 @@ def command(
         quiet=quiet,
         hooks=hooks,
         watch=watch,
+        full_traceback=full_traceback,
         extra_args=list(ctx.args),
     )
     raise typer.Exit(code)

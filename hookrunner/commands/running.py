@@ -40,7 +40,7 @@ class _Lines:
         if kind == "start":
             return
         with self.lock:
-            self.count += kind in ("done", "skipped")
+            self.count += kind in ("done", "skipped", "failed")  # the node it is about
             what = {"done": "ok", "failed": "FAILED", "skipped": "skipped (resumed)"}[kind]
             timing = f" in {seconds * 1e3:.1f} ms" if kind != "skipped" else ""
             print(f"[{self.count}/{self.total}] node {node.name}: {what}{timing}", flush=True)
@@ -96,11 +96,36 @@ class _Bar:
         self.progress.stop()
 
 
-def _summary(result: Any, quiet: bool) -> None:
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _failure(result: Any, full: bool, pipeline: Path) -> None:
+    """The culprit, its place and a traceback (project frames; ``full``: all of them), then
+    how to resume once it is fixed."""
+    failure = result.failure
+    _err(f"error: {result.error}")
+    if failure is None:
+        return
+    trace = failure.traceback_full if full else failure.traceback
+    if trace and trace.strip() != failure.error:
+        _err(trace)
+        if not full:
+            _err("(project frames only; --traceback shows every frame)")
+    if result.session_id:
+        _err(
+            f"once fixed, resume it: hookrunner run {pipeline} --resume {result.session_id}"
+            " (or --resume last)"
+        )
+
+
+def _summary(result: Any, quiet: bool, full: bool = False, pipeline: Path | None = None) -> None:
     ok = result.exit_code == 0
     if quiet and ok:
         return
     from rich.console import Console
+
+    from ..kernel.errors import shown_path
 
     console = Console(stderr=False, highlight=False, width=None if sys.stdout.isatty() else 120)
     status = {
@@ -120,9 +145,17 @@ def _summary(result: Any, quiet: bool) -> None:
     if result.startup_s:
         lines.append(f"workers: local cluster started in {result.startup_s:.2f}s (part of the run)")
     calls = sum(int(s["calls"]) for s in result.hook_stats)
-    lines.append(f"hooks: {calls} calls, {result.hook_failures} failed")
-    for line in lines:
-        console.print(scrub(line))
+    lines.append(f"hooks: {_plural(calls, 'call')}, {result.hook_failures} failed")
+    culprit = result.failure.hook if result.failure is not None else None
+    for call in result.failed_calls:
+        if call["hook"] != culprit:  # the run's own failure is told below
+            lines.append(f"  failed: hook {call['hook']!r} on {call['event']}: {call['error']}")
+    lines += result.notes
+    # Masked before rich renders them (markup and wrapping would split a value); only the
+    # first line is markup (the status), the others are shown as they are.
+    console.print(scrub(lines[0]))
+    for line in lines[1:]:
+        console.print(scrub(line), markup=False, highlight=False)
     if result.hook_stats and not quiet:
         from rich.table import Table
 
@@ -140,15 +173,21 @@ def _summary(result: Any, quiet: bool) -> None:
             )
         console.print(table)
     if result.error and result.exit_code != 0:
-        _err(f"error: {result.error}")
+        _failure(result, full, pipeline or Path("pipeline.yaml"))
     if result.session_id and not quiet:
-        show = f"hookrunner sessions show {result.session_id} --store {result.store}"
-        console.print(f"details: {show}", soft_wrap=True)
-        console.print(f"timeline: {show} --html report.html", soft_wrap=True)
+        show = (
+            f"hookrunner sessions show {result.session_id} --store {shown_path(str(result.store))}"
+        )
+        console.print(scrub(f"details: {show}"), soft_wrap=True, markup=False)
+        console.print(scrub(f"timeline: {show} --html report.html"), soft_wrap=True, markup=False)
+
+
+# What ``hookrunner run`` runs when no pipeline file is named.
+DEFAULT_PIPELINE = Path("pipeline.yaml")
 
 
 def execute(
-    pipeline: Path,
+    pipeline: Path = DEFAULT_PIPELINE,
     runner: str = "sequential",
     workers: int | None = None,
     address: str | None = None,
@@ -163,9 +202,11 @@ def execute(
     quiet: bool = False,
     hooks: list[Path] | None = None,
     watch: bool = False,
+    full_traceback: bool = False,
     extra_args: list[str] | None = None,
 ) -> int:
-    """Run ``pipeline`` as ``hookrunner run`` does; the exit code (``--watch``: until Ctrl-C)."""
+    """Run ``pipeline`` as ``hookrunner run`` does; the exit code (``--watch``: until Ctrl-C).
+    ``full_traceback``: a failure shows every frame, not only the project's."""
     from ..pipeline.context import RunOptions, UsageError
     from ..pipeline.lifecycle import run
     from ..pipeline.params import parse_param_overrides
@@ -176,6 +217,12 @@ def execute(
         overrides = parse_param_overrides(list(params or []))
     except UsageError as exc:
         _err(f"error: {exc}")
+        return INVALID
+    if not pipeline.exists() and pipeline == DEFAULT_PIPELINE and not extra:
+        _err(
+            f"error: no pipeline.yaml in {Path.cwd()} (name the pipeline file: hookrunner run "
+            "PATH, or create a project with hookrunner init)"
+        )
         return INVALID
     options = RunOptions(
         pipeline=pipeline,
@@ -204,6 +251,8 @@ def execute(
         finally:
             if display is not None:
                 display.close()
+        for w in result.warnings:  # a `when:` that can never match in this pipeline
+            _err(str(w))
         if result.problems:
             for p in result.problems:
                 _err(str(p))
@@ -212,7 +261,7 @@ def execute(
         elif result.exit_code == INVALID:
             _err(f"error: {result.error}")
         else:
-            _summary(result, quiet)
+            _summary(result, quiet, full_traceback, pipeline)
         return result.exit_code
 
     if watch:

@@ -10,6 +10,7 @@ from typing import Any
 import typer
 
 from ._common import FORMAT_OPTION, INVALID, check_format, dump_json
+from .help import Command
 
 app = typer.Typer(
     help="Inspect recorded sessions (runs and host-application sessions).",
@@ -20,18 +21,23 @@ app = typer.Typer(
 STORE_OPTION = typer.Option(
     None,
     "--store",
-    help="Session store (default: .hookrunner/sessions.db in the current directory).",
+    help="Session store (default: .hookrunner/sessions.db in the current directory or the "
+    "nearest folder above it that has a .hookrunner/).",
 )
 
 
 def _open(store: Path | None):  # -> Store
-    from ..services.sessions.store import StoreError, open_store
+    from ..services.sessions.store import StoreError, find_store, open_store
 
-    db = open_store(store)
-    path = store or db.path.relative_to(Path.cwd())
+    db = open_store(store) if store is not None else find_store()
     if not db.path.is_file():
+        where = (
+            str(store)
+            if store is not None
+            else f"{Path('.hookrunner') / 'sessions.db'} in {Path.cwd()} or a folder above it"
+        )
         typer.echo(
-            f"error: no session store at {path} (run a pipeline first, or pass --store PATH)",
+            f"error: no session store at {where} (run a pipeline first, or pass --store PATH)",
             err=True,
         )
         raise typer.Exit(INVALID)
@@ -60,7 +66,7 @@ def _console():  # -> rich Console
     return Console(width=None if sys.stdout.isatty() else 200, highlight=False)
 
 
-@app.command("list")
+@app.command("list", cls=Command)
 def list_sessions(
     store: Path = STORE_OPTION,
     limit: int = typer.Option(20, "--limit", help="Newest N sessions (0: all)."),
@@ -107,9 +113,11 @@ def list_sessions(
         typer.echo("no sessions recorded yet")
 
 
-@app.command("show")
+@app.command("show", cls=Command)
 def show_session(
-    session_id: str = typer.Argument(..., help="A session id (or a unique prefix of one)."),
+    session_id: str = typer.Argument(
+        ..., help="A session id, a unique prefix of one, or last (the newest)."
+    ),
     store: Path = STORE_OPTION,
     fmt: str = FORMAT_OPTION,
     calls: bool = typer.Option(False, "--calls", help="List every hook call, not just totals."),
@@ -119,8 +127,12 @@ def show_session(
         help="Write the session's timeline (nodes per lane, hook calls, slowest hooks) to this "
         "self-contained HTML file.",
     ),
+    full_traceback: bool = typer.Option(
+        False, "--traceback", help="Show every frame of a failure's traceback."
+    ),
 ) -> None:
-    """Show one session: metadata, feedback, checkpoints, an agent's activity, hook calls."""
+    """Show one session (an id, a unique prefix, or last): metadata, feedback, checkpoints,
+    an agent's activity, its hook calls and what made it fail."""
     from ..services.sessions.store import StoreError
 
     check_format(fmt)
@@ -165,7 +177,13 @@ def show_session(
         console.print(f"resumed from: {s['resumed_from']}")
     summary = s.get("summary") or {}
     if summary.get("error"):
-        console.print(f"[red]error: {summary['error']}[/]")
+        console.print(f"error: {summary['error']}", style="red", markup=False, highlight=False)
+    failure = summary.get("failure") or {}
+    trace = failure.get("traceback_full" if full_traceback else "traceback") or ""
+    if trace.strip() and trace.strip() != failure.get("error"):
+        console.print(trace, markup=False, highlight=False)
+        if not full_traceback:
+            console.print("(project frames only; --traceback shows every frame)")
     if data["metadata"]:
         t = Table(title="metadata", title_justify="left")
         t.add_column("key")

@@ -15,10 +15,11 @@ this process.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from .output import release, reserve_stdout, write_json
 
 if TYPE_CHECKING:
     from ..kernel.errors import Problem
@@ -62,10 +63,13 @@ def validate_file(path: Path, imports: bool = True) -> tuple[str, int, list[Prob
 
 
 def check(targets: list[Path], imports: bool = True) -> list[dict[str, Any]]:
-    """The report: one entry per file, problems as ``Problem.as_dict``."""
+    """The report: one entry per file, problems and warnings (a ``when:`` that can never
+    match, say) as ``Problem.as_dict``; only problems make a file invalid."""
     report = []
     for path in targets:
-        kind, count, problems = validate_file(path, imports)
+        kind, count, found = validate_file(path, imports)
+        problems = [p for p in found if p.severity != "warning"]
+        warnings = [p for p in found if p.severity == "warning"]
         report.append(
             {
                 "file": str(path),
@@ -73,6 +77,7 @@ def check(targets: list[Path], imports: bool = True) -> list[dict[str, Any]]:
                 "valid": not problems,
                 "count": count,
                 "problems": [p.as_dict() for p in problems],
+                "warnings": [p.as_dict() for p in warnings],
             }
         )
     return report
@@ -81,6 +86,8 @@ def check(targets: list[Path], imports: bool = True) -> list[dict[str, Any]]:
 def main(files: list[Path], fmt: str, imports: bool = True) -> int:
     """Check ``files`` (default ``hooks.yaml``), print the report, return the exit code."""
     targets = list(files) if files else [Path("hooks.yaml")]
+    if fmt == "json":
+        reserve_stdout()  # a hook module printing at import must not break the document
     if imports:
         from .isolation import Stopped, isolated
 
@@ -88,14 +95,20 @@ def main(files: list[Path], fmt: str, imports: bool = True) -> int:
             report = isolated(targets, check, f"{__name__}:check")
         except Stopped as exc:
             print(f"error: {exc}", file=sys.stderr)
+            if fmt == "json":
+                write_json({"ok": False, "exit_code": 1, "error": str(exc)})
+                release()
             return 1
     else:
         report = check(targets, imports=False)
     bad = sum(not r["valid"] for r in report)
     if fmt == "json":
-        sys.stdout.write(json.dumps(report, indent=2, default=str) + "\n")
+        write_json(report)
+        release()
     else:
         for r in report:
+            for w in r.get("warnings", ()):
+                print(w["text"], file=sys.stderr)
             if r["problems"]:
                 for p in r["problems"]:
                     print(p["text"], file=sys.stderr)

@@ -13,22 +13,10 @@ import importlib
 import importlib.util
 import os
 import sys
-import sysconfig
 from collections.abc import Iterable
 from types import ModuleType
 
-
-def _library_roots() -> tuple[str, ...]:
-    """The standard library, site-packages and hookrunner's own package folder."""
-    paths = sysconfig.get_paths()
-    found = {paths[k] for k in ("stdlib", "platstdlib", "purelib", "platlib") if k in paths}
-    libs = {os.path.realpath(p) + os.sep for p in found}
-    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # hookrunner/
-    libs.add(package + os.sep)
-    return tuple(sorted(libs))
-
-
-_LIBS = _library_roots()
+from ..kernel.frames import LIBRARY_ROOTS as _LIBS
 
 
 def _source(module: ModuleType) -> str | None:

@@ -78,6 +78,8 @@ class Reload:
         if self.ok:
             assert self.diff is not None
             head = f"reloaded ({names}): generation {self.diff.new}, {self.diff.summary()}"
+            if self.diff.empty and not self.diff.modules:  # the head says so already
+                return [head]
             return [head] + ["  " + line for line in self.diff.lines()]
         n = len(self.problems)
         head = (

@@ -62,17 +62,32 @@ class HookDecl:
     path: Path = ()
     overrides: str | None = None  # the source of the declaration it replaced
     plugin: str | None = None  # the entry-point plugin that contributed it
-    valid: bool = True  # False: it failed the schema; reported there, never resolved
+    valid: bool = True  # False: it failed the schema; reported there, never compiled
+    # The keys of an invalid entry that failed the schema: the registry still checks what
+    # does not depend on them (the event, `when:`, the import), so every independent
+    # problem shows in one pass. Empty for a valid entry, or when the entry failed as a whole.
+    unchecked: frozenset[str] = frozenset()
     # Registered from code: (file, line, column) of the call. Its target and error handler
     # are objects the host handed over, used as they are (nothing imported, no allow-list).
     caller: tuple[str, int, int] | None = None
 
     @classmethod
     def from_entry(
-        cls, entry: Mapping[str, Any], doc: Document | None, path: Path, valid: bool = True
+        cls,
+        entry: Mapping[str, Any],
+        doc: Document | None,
+        path: Path,
+        valid: bool = True,
+        failed: frozenset[str] | None = None,
     ) -> HookDecl:
-        """A declaration from a ``hooks:`` entry; ``valid`` says it passed the schema (the
-        other fields of an invalid entry are not read: only its name counts, for overrides)."""
+        """A declaration from a ``hooks:`` entry; ``valid`` says it passed the schema. Of an
+        invalid entry, ``failed`` names the keys that did not (None: the entry as a whole):
+        the others are read as usual, the failed ones are left at their defaults."""
+        if not valid and failed:
+            good = {k: v for k, v in entry.items() if k not in failed}
+            kind = next((k for k in KINDS if k in good), "")
+            decl = cls.from_entry({**good, **({} if kind else {"call": ""})}, doc, path)
+            return decl.replace(kind=kind, valid=False, unchecked=frozenset(failed))
         if not valid:
             return cls(
                 name=str(entry["name"]),

@@ -55,6 +55,8 @@ class Document:
     # Paths whose value came from the environment, and their text as written (``${env:X}``).
     secret_paths: set[Path] = field(default_factory=set)
     templates: dict[Path, str] = field(default_factory=dict)
+    # Paths whose ``${env:NAME}`` could not be filled: reported once, checked no further.
+    unresolved: set[Path] = field(default_factory=set)
     # The text, while ``positions`` holds only the mappings and lists (see the module doc).
     text: str | None = None
     # The paths of the strings that mention ``${env:`` (None: not known, look everywhere).
@@ -163,23 +165,9 @@ def _mark(node: yaml.Node) -> tuple[int, int]:
 
 
 def _yaml_problem(file: str, exc: yaml.YAMLError, text: str) -> Problem:
-    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-    line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-    what = getattr(exc, "problem", None) or str(exc)
-    context = getattr(exc, "context", None)
-    message = f"invalid YAML: {what}" + (f" ({context})" if context else "")
-    hint = None
-    at = text[mark.index] if mark is not None and 0 <= mark.index < len(text) else ""
-    if at == "\t" or "'\\t'" in what:
-        hint = "indent with spaces, not tabs"
-    elif "end of stream" in what and "quot" in (context or "") + what:
-        hint = "a quoted string is not closed"
-    elif "end of stream" in what:
-        hint = "a quote or bracket is not closed"
-    elif "constructor" in what or "tag" in what:
-        message = f"YAML tags are not allowed: {what}"
-        hint = "remove the '!' tag; hookrunner reads plain YAML only"
-    return Problem(file, line, col, (), message, hint)
+    from .yamlerrors import explain  # only when a file is broken
+
+    return explain(file, exc, text)
 
 
 class _Walker:
@@ -479,21 +467,43 @@ def load_file(path: str | os.PathLike[str]) -> Document:
                     )
                 ]
             )
-        with open(name, encoding="utf-8") as fh:
-            text = fh.read()
+        with open(name, "rb") as fh:
+            raw = fh.read()
+        text = raw.decode("utf-8")
     except FileNotFoundError:
-        hint = "check the path (relative to the current directory) or run `hookrunner init`"
+        hint = "paths are relative to the current directory; `hookrunner init` creates a project"
         raise ValidationError([Problem(name, 0, 0, (), "file not found", hint)]) from None
     except UnicodeDecodeError as exc:
-        raise ValidationError([Problem(name, 1, 1, (), f"not UTF-8 text ({exc.reason})")]) from None
+        raise ValidationError([_not_utf8(name, raw, exc)]) from None
     except IsADirectoryError:
-        raise ValidationError([Problem(name, 0, 0, (), "is a directory, not a file")]) from None
+        raise ValidationError(
+            [Problem(name, 0, 0, (), "is a directory, not a file", "name the YAML file in it")]
+        ) from None
     except (OSError, ValueError) as exc:  # permissions, a name too long, a NUL in the name
         reason = getattr(exc, "strerror", None) or str(exc)
         raise ValidationError(
             [Problem(name, 0, 0, (), f"cannot read the file: {reason}")]
         ) from None
+    # Universal newlines, as text mode would read it (positions count "\r\n" as one break).
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     return load_text(text, name)
+
+
+def _not_utf8(name: str, raw: bytes, exc: UnicodeDecodeError) -> Problem:
+    """Where the first byte that is not UTF-8 sits, as an editor counts lines and columns."""
+    at = exc.start
+    line = raw.count(b"\n", 0, at) + 1
+    start = raw.rfind(b"\n", 0, at) + 1
+    column = len(raw[start:at].decode("utf-8", "replace")) + 1
+    return Problem(
+        name,
+        line,
+        column,
+        (),
+        f"not UTF-8 text: byte 0x{raw[at]:02x} cannot be decoded ({exc.reason})",
+        "save the file as UTF-8 with your editor's encoding setting, or retype that character",
+    )
 
 
 def interpolate_env(doc: Document, environ: dict[str, str] | None = None) -> list[Problem]:
@@ -503,26 +513,33 @@ def interpolate_env(doc: Document, environ: dict[str, str] | None = None) -> lis
 
     def fix(value: Any, path: Path) -> Any:
         if isinstance(value, str) and "${env:" in value:
+            filled = False
 
             def sub(m: re.Match[str]) -> str:
+                nonlocal filled
                 name, default = m.group(1), m.group(2)
                 if name in env:
+                    filled = True
                     secrets.register(env[name], name)
                     return env[name]
                 if default is not None:
                     return default
+                # Reported here, once: the checks after this one leave the value alone.
+                doc.unresolved.add(path)
                 problems.append(
                     doc.problem(
                         path,
                         f"environment variable {name!r} is not set and has no default",
-                        f"export {name}=... or write ${{env:{name},default}}",
+                        f"export {name}=..., or give a default: ${{env:{name},DEFAULT}}",
                     )
                 )
                 return ""
 
-            doc.secret_paths.add(path)
+            out = _ENV.sub(sub, value)
+            if filled:  # a default is no secret: a problem with it may show it
+                doc.secret_paths.add(path)
             doc.templates[path] = value
-            return _ENV.sub(sub, value)
+            return out
         if isinstance(value, dict):
             for k in list(value):
                 value[k] = fix(value[k], path + (k,))

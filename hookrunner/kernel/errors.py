@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -27,9 +28,23 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     return f"did you mean {match[0]!r}?" if match else None
 
 
+def shown_path(path: str) -> str:
+    """``path`` as a user reads it: relative to the current directory when it lies below it
+    (the form ``list`` and error messages print), else as it is."""
+    if not os.path.isabs(path):
+        return path
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:  # another drive (Windows)
+        return path
+    return path if rel.startswith("..") else rel
+
+
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with an input file, located precisely."""
+    """One thing wrong with an input file, located precisely. ``line`` 0 means the file as a
+    whole (it is missing or unreadable): no position is printed then. A ``warning`` is worth
+    saying but does not make the input invalid."""
 
     file: str
     line: int
@@ -39,6 +54,7 @@ class Problem:
     hint: str | None = None
     # The name of the hook the path points into, for a pre-commit-like breadcrumb.
     hook: str | None = None
+    severity: str = "error"  # or "warning"
 
     def crumb(self) -> str:
         p = self.path
@@ -55,7 +71,9 @@ class Problem:
         hint = f" ({self.hint})" if self.hint else ""
         crumb = self.crumb()
         where = f"{crumb}: " if crumb else ""
-        return f"{self.file}:{self.line}:{self.column}: {where}{self.message}{hint}"
+        level = "warning: " if self.severity == "warning" else ""
+        at = f":{self.line}:{self.column}" if self.line > 0 else ""
+        return f"{shown_path(self.file)}{at}: {level}{where}{self.message}{hint}"
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -65,6 +83,7 @@ class Problem:
             "path": format_path(self.path),
             "message": self.message,
             "hint": self.hint,
+            "severity": self.severity,
             "text": str(self),
         }
 
@@ -76,12 +95,46 @@ class HookrunnerError(Exception):
 
 class ResolveError(HookrunnerError):
     """A dotted path, signature or matcher problem found at load time; ``hint`` suggests a
-    fix. The registry turns it into a located ``Problem``."""
+    fix. The registry turns it into a located ``Problem``. ``origin`` (file, line, column)
+    is set when the cause lies in a project module (it does not import: a syntax error, an
+    exception at import time): the problem is reported there, once for all its users."""
 
-    def __init__(self, message: str, hint: str | None = None):
+    def __init__(
+        self, message: str, hint: str | None = None, origin: tuple[str, int, int] | None = None
+    ):
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.origin = origin
+
+    def problem(self, at: Problem) -> Problem:
+        """The problem to report: ``at`` (where the module is named), or, with an
+        ``origin``, a problem in the module that says which entry imported it."""
+        if self.origin is None:
+            return at
+        file, line, column = self.origin
+        user = f"{at.crumb()} at {shown_path(at.file)}:{at.line}" if at.crumb() else at.file
+        return Problem(file, line, column, (), self.message, f"imported for {user}")
+
+
+def merge_origins(problems: Sequence[Problem]) -> list[Problem]:
+    """One problem per broken module: the same failure reached from several entries is
+    reported once, naming every entry that imported the module."""
+    out: list[Problem] = []
+    by_place: dict[tuple[str, int, int, str], int] = {}
+    for p in problems:
+        if p.path or not (p.hint or "").startswith("imported for "):
+            out.append(p)
+            continue
+        key = (p.file, p.line, p.column, p.message)
+        if key not in by_place:
+            by_place[key] = len(out)
+            out.append(p)
+            continue
+        first = out[by_place[key]]
+        users = (first.hint or "") + ", " + (p.hint or "")[len("imported for ") :]
+        out[by_place[key]] = Problem(first.file, first.line, first.column, (), first.message, users)
+    return out
 
 
 class ValidationError(HookrunnerError):
@@ -124,3 +177,35 @@ class UnknownEvent(HookrunnerError, LookupError):
         hint = did_you_mean(event, known)
         self.event = event
         super().__init__(f"unknown event {event!r}" + (f" ({hint})" if hint else ""))
+
+
+class EventArgumentError(HookrunnerError, TypeError):
+    """``emit`` was given an argument its event does not take, or left out one it needs.
+
+    The same check serves ``hookrunner emit`` and the Python API; ``where`` is the caller's
+    ``file:line`` (the first project frame), when the emit came from project code."""
+
+    def __init__(
+        self,
+        event: str,
+        unknown: Sequence[str],
+        missing: Sequence[str],
+        known: Sequence[str],
+        where: str | None = None,
+    ):
+        self.event = event
+        self.unknown = list(unknown)
+        self.missing = list(missing)
+        self.known = list(known)
+        parts = []
+        for name in self.unknown:
+            hint = did_you_mean(name, known)
+            parts.append(f"{event} has no argument {name!r}" + (f" ({hint})" if hint else ""))
+        if self.missing:
+            names = ", ".join(repr(m) for m in self.missing)
+            parts.append(f"{event} needs argument{'s' if len(self.missing) > 1 else ''} {names}")
+        message = "; ".join(parts)
+        if self.unknown and not any(did_you_mean(n, known) for n in self.unknown):
+            message += f"; its arguments: {', '.join(known) or 'none'}"
+        self.where = where
+        super().__init__(f"{where}: {message}" if where else message)

@@ -39,10 +39,9 @@ class EventSpec:
     on_error: str = "continue"
     group: str = "custom"
     doc: str = ""
-    # Optional arguments default to None when the emitter leaves them out.
+    # Optional arguments default to None when the emitter leaves them out; the others are
+    # required, and an argument that is neither is refused (``EventArgumentError``).
     optional: tuple[str, ...] = ()
-    # Session events accept any extra keyword data; hooks see it through **kwargs.
-    open_args: bool = False
     parallel: bool = False
     # notify: a returned mapping is merged into this argument (and later hooks see it).
     merge_into: str | None = None
@@ -56,6 +55,11 @@ class EventSpec:
     @property
     def all_args(self) -> tuple[str, ...]:
         return self.args + tuple(a for a in self.optional if a not in self.args)
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        """The arguments an emit must pass (``original_func`` is the operation's)."""
+        return tuple(a for a in self.args if a not in RESERVED_ARGS)
 
 
 def _e(name: str, args: str, group: str, doc: str, **kw: object) -> EventSpec:
@@ -73,7 +77,6 @@ def _session(name: str, doc: str, extra: str = "", **kw: object) -> EventSpec:
         "session",
         doc,
         optional=SESSION_ARGS + tuple(extra.split()),
-        open_args=True,
         merge_into="metadata",
         **kw,
     )

@@ -53,6 +53,9 @@ class Manifest:
     # ``plugins: {kedro: true}``: Kedro's kedro.hooks / kedro.cli_hooks entry points too.
     kedro_plugins: bool = False
     disabled_plugins: set[str] = field(default_factory=set)
+    # Custom events whose declaration has a problem (reported there): hooks naming them
+    # are not told the event is unknown as well.
+    broken_events: set[str] = field(default_factory=set)
 
     @property
     def paths(self) -> list[str]:
@@ -96,7 +99,7 @@ class Loader:
         env_problems = interpolate_env(doc, self.environ)
         shape = schema.check(doc, "hooks")
         m.problems.extend(env_problems + shape)
-        bad = [p.path for p in shape]
+        bad = [p.path for p in env_problems + shape]
         data = doc.data
         includes = data.get("include")
         for i, inc in enumerate(includes if isinstance(includes, list) else []):
@@ -126,8 +129,7 @@ class Loader:
                 self.add_file(target, stack)
         if not _under(("settings",), bad):
             self._settings(doc)
-        if not _under(("events",), bad):
-            self._events(doc)
+        self._events(doc, bad)
         plugins = data.get("plugins")
         if isinstance(plugins, dict) and not _under(("plugins",), bad):
             m.discover_plugins = m.discover_plugins or bool(plugins.get("discover"))
@@ -161,12 +163,17 @@ class Loader:
             s.telemetry = {**(s.telemetry or {}), **raw["telemetry"]}
             s.telemetry_at = (doc, ("settings", "telemetry"))
 
-    def _events(self, doc: Document) -> None:
+    def _events(self, doc: Document, bad: list[Path]) -> None:
+        """Custom events, each on its own: one with a problem is left out (and remembered as
+        broken, so hooks naming it are not reported too), the others still count."""
         raw = doc.data.get("events")
         if not isinstance(raw, dict):
             return
         for name, body in raw.items():
             path = ("events", name)
+            if _under(path, bad) or not isinstance(body, (dict, type(None))):
+                self.m.broken_events.add(str(name))
+                continue
             body = body or {}
             if name in BUILTIN:
                 self.m.problems.append(
@@ -188,12 +195,14 @@ class Loader:
                         "wrap hooks receive original_func on their own",
                     )
                 )
+                self.m.broken_events.add(name)
                 continue
             style = body.get("style", "notify")
             if body.get("parallel") and style != "notify":
                 self.m.problems.append(
                     doc.problem(path + ("parallel",), "parallel: true needs style notify")
                 )
+                self.m.broken_events.add(name)
                 continue
             spec = EventSpec(
                 name=name,
@@ -263,7 +272,9 @@ class Loader:
                 )
                 continue
             seen[name] = i
-            self.add_decl(HookDecl.from_entry(entry, doc, here, valid=not _under(here, bad)))
+            valid = not _under(here, bad)
+            failed = None if valid else _failed_keys(here, bad)
+            self.add_decl(HookDecl.from_entry(entry, doc, here, valid, failed))
 
     def add_decl(self, decl: HookDecl) -> None:
         """Append ``decl``, or let it replace an earlier declaration of its name in place."""
@@ -350,6 +361,19 @@ def _under(prefix: Path, paths: list[Path]) -> bool:
     """True when any of ``paths`` is ``prefix`` or below it (or above it: the whole section)."""
     n = len(prefix)
     return any(p[:n] == prefix or (p and prefix[: len(p)] == p) for p in paths)
+
+
+def _failed_keys(entry: Path, bad: list[Path]) -> frozenset[str] | None:
+    """The keys of the entry at ``entry`` that failed the schema; None when it failed as a
+    whole (or a section above it did)."""
+    keys: set[str] = set()
+    n = len(entry)
+    for p in bad:
+        if p[:n] == entry and len(p) > n and isinstance(p[n], str):
+            keys.add(str(p[n]))
+        elif p[:n] == entry or (p and entry[: len(p)] == p):
+            return None
+    return frozenset(keys) or None
 
 
 def load_manifests(

@@ -22,12 +22,41 @@ def _pattern(spec: Any, key: str) -> re.Pattern[str]:
     return re.compile(fnmatch.translate(str(spec)))
 
 
+def patterns(spec: Any, key: str) -> tuple[re.Pattern[str], ...]:
+    """The compiled patterns of one ``when:`` value (a glob, a list of globs, a regex)."""
+    specs = spec if isinstance(spec, list) else [spec]
+    return tuple(_pattern(s, key) for s in specs)
+
+
 def _values(value: Any) -> Iterable[str]:
     if value is None:
         return ()
     if isinstance(value, (list, tuple, set, frozenset)):
         return [str(v) for v in value]
     return (str(value),)
+
+
+def unknown_keys(
+    when: Mapping[str, Any] | None, event_args: Iterable[str]
+) -> list[tuple[str, str, str | None]]:
+    """(key, message, hint) for every key of ``when`` that names nothing the event has: all
+    of them at once, so one pass shows every typo."""
+    if not when:
+        return []
+    args = set(event_args)
+    known = sorted(args | {k for k, (a, _) in MATCH_ALIASES.items() if a in args})
+    out: list[tuple[str, str, str | None]] = []
+    for key in when:
+        if key in known:
+            continue
+        out.append(
+            (
+                str(key),
+                f"matcher key {key!r} is not an argument of this event",
+                did_you_mean(str(key), known) or f"available: {', '.join(known) or 'none'}",
+            )
+        )
+    return out
 
 
 def compile_matcher(when: Mapping[str, Any] | None, event_args: Iterable[str]) -> Predicate | None:

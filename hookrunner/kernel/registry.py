@@ -19,10 +19,17 @@ from typing import Any
 
 from .decl import HookDecl
 from .document import bulk
-from .errors import Problem, ResolveError, UnknownEvent, ValidationError, did_you_mean
+from .errors import (
+    Problem,
+    ResolveError,
+    UnknownEvent,
+    ValidationError,
+    did_you_mean,
+    merge_origins,
+)
 from .events import EventSpec, hook_args
 from .manifest import Manifest
-from .matchers import compile_matcher
+from .matchers import compile_matcher, unknown_keys
 from .resolve import (
     check_allowed,
     import_callable,
@@ -174,20 +181,23 @@ class _Builder:
             if d not in sys.path:
                 sys.path.insert(0, d)
         for decl in self.m.decls:
-            if decl.valid:
+            # An invalid entry still has the settings that passed the schema checked
+            # (``unchecked``): every independent problem shows in one pass.
+            if decl.valid or decl.unchecked:
                 start = len(self.hooks)
-                old = self.reuse.get(decl.name)
+                old = self.reuse.get(decl.name) if decl.valid else None
                 if old is not None and _unchanged(old[0], decl):
                     self._again(old[1], decl.enabled)
                 else:
                     try:
                         self._decl(decl)
                     except ResolveError as exc:
-                        self.problems.append(decl.problem(None, exc.message, exc.hint))
+                        problem = decl.problem(None, exc.message, exc.hint)
+                        self.problems.append(exc.problem(problem))
                 self.compiled[decl.name] = (decl, tuple(self.hooks[start:]))
         if self.problems:
             self.problems.sort(key=lambda p: (self._file_rank(p.file), p.line, p.column))
-            raise ValidationError(_dedupe(self.problems))
+            raise ValidationError(merge_origins(_dedupe(self.problems)))
         return Registry(
             self.generation, self.m.events, self.hooks, self.state, self.m, self.compiled
         )
@@ -220,11 +230,11 @@ class _Builder:
         return len(self.m.files)
 
     def _fail(self, decl: HookDecl, key: str, exc: ResolveError) -> None:
-        self.problems.append(decl.problem(key, exc.message, exc.hint))
+        self.problems.append(exc.problem(decl.problem(key, exc.message, exc.hint)))
 
     def _spec(self, decl: HookDecl, event: Any) -> EventSpec | None:
         spec = self.m.events.get(event)
-        if spec is None:
+        if spec is None and event not in self.m.broken_events:
             self.problems.append(
                 decl.problem(
                     "event",
@@ -252,17 +262,22 @@ class _Builder:
         elif decl.error_handler is not None:  # handed over from code
             handler = decl.error_handler
         if decl.kind == "class":
-            self._class(decl, handler, rank)
+            if "args" not in decl.unchecked:  # constructing it without its args would fail
+                self._class(decl, handler, rank)
             return
         if decl.event is None:
-            self.problems.append(
-                decl.problem(
-                    None, "missing required key 'event'", "name the event this hook runs on"
+            if "event" not in decl.unchecked:
+                self.problems.append(
+                    decl.problem(
+                        None, "missing required key 'event'", "name the event this hook runs on"
+                    )
                 )
-            )
             return
         spec = self._spec(decl, decl.event)
         if spec is None:
+            return
+        if not decl.kind:  # its call/class/command failed the schema: check the rest only
+            self._add(decl, spec, None, handler, rank, check_only=True)
             return
         if decl.kind == "command":
             self._add(decl, spec, None, handler, rank)
@@ -294,7 +309,7 @@ class _Builder:
             except ResolveError as exc:
                 self._fail(decl, key, exc)
         if decl.event is None:
-            if decl.kind != "class":
+            if decl.kind != "class" and "event" not in decl.unchecked:
                 self.problems.append(
                     decl.problem(
                         None, "missing required key 'event'", "name the event this hook runs on"
@@ -302,8 +317,12 @@ class _Builder:
                 )
             return
         spec = self._spec(decl, decl.event)
-        if spec is not None and decl.kind == "command":
+        if spec is None:
+            return
+        if decl.kind == "command":
             self._add(decl, spec, None, None, rank)
+        elif decl.kind != "class":  # a call (or an entry whose target failed the schema)
+            self._add(decl, spec, None, None, rank, check_only=True)
 
     def _args_problem(self, decl: HookDecl, cls: type) -> Problem | None:
         """``args:`` against the constructor's signature, for validate (which constructs
@@ -407,11 +426,16 @@ class _Builder:
             if spec is None or (only is not None and event != only):
                 continue
             if mark.get("hookwrapper") or mark.get("wrapper"):
+                found += 1  # it is a hook method: reported once, as what it is
+                kind = "hookwrapper=True" if mark.get("hookwrapper") else "wrapper=True"
                 self.problems.append(
                     decl.problem(
                         "class",
-                        f"{label}.{attr} is a pluggy hookwrapper",
-                        "hookrunner wraps with `mode: wrap` hooks instead",
+                        f"{label}.{attr} is a pluggy {kind} generator; hookrunner does not "
+                        f"run generator wrappers",
+                        f"declare a `mode: wrap` hook on {event!r} instead: a function whose "
+                        "first parameter is original_func and that calls original_func() "
+                        "where the generator yields; see the README's Call styles",
                     )
                 )
                 continue
@@ -457,7 +481,10 @@ class _Builder:
         handler: Any,
         rank: int,
         name: str | None = None,
+        check_only: bool = False,
     ) -> None:
+        """Compile one hook of ``spec``. ``check_only`` (an entry whose call/class/command
+        failed the schema): report what is wrong with its other settings, compile nothing."""
         settings = self.m.settings
         mode = decl.mode or spec.style
         if mode not in MODES[spec.style]:
@@ -469,7 +496,7 @@ class _Builder:
                 )
             )
             return
-        if fn is None and mode == "wrap":
+        if fn is None and mode == "wrap" and not check_only:
             self.problems.append(
                 decl.problem(
                     "command",
@@ -484,6 +511,25 @@ class _Builder:
             policy = decl.on_error or settings.on_error or spec.on_error
         timeout = decl.timeout if decl.timeout is not None else settings.timeout
         args = self.args.get(spec.name) or self.args.setdefault(spec.name, hook_args(spec))
+        unknown = unknown_keys(decl.when, args)
+        for key, message, hint in unknown:
+            if name is not None and fn is not None:
+                # A class's `when:` applies to each method: say which one.
+                where = f"event {spec.name!r} (method {fn.__name__})"
+                message = message.replace("this event", where)
+                hint = "; ".join(filter(None, [hint, "`event:` limits a class to one event"]))
+            message = message.replace("this event", f"event {spec.name!r}")
+            if decl.doc is None:  # registered from code: at the call, naming its argument
+                self.problems.append(decl.problem("when", message, hint))
+                continue
+            self.problems.append(
+                decl.doc.problem(decl.path + ("when", key), message, hint, key=True, hook=decl.name)
+            )
+        if unknown or check_only:
+            return
+        # Binding without the `with:` or `mode:` the entry meant would report false problems.
+        if decl.unchecked & {"with", "mode"}:
+            return
         try:
             match = compile_matcher(decl.when, args)
         except ResolveError as exc:

@@ -99,8 +99,15 @@ def import_module(module: str, allowed: Iterable[str] | None = None) -> Any:
             ) from None
         raise ResolveError(f"importing {module!r} failed: {exc}") from None
     except SyntaxError as exc:
-        where = f" ({exc.filename}:{exc.lineno})" if exc.filename else ""
-        raise ResolveError(f"importing {module!r} failed: SyntaxError: {exc.msg}{where}") from None
+        from .frames import origin  # only a module that does not import needs it
+
+        at = origin(exc)
+        where = f" ({exc.filename}:{exc.lineno})" if exc.filename and at is None else ""
+        raise ResolveError(
+            f"importing {module!r} failed: SyntaxError: {exc.msg}{where}",
+            "fix the syntax of the module" if at is None else None,
+            origin=at,
+        ) from None
     except KeyboardInterrupt:
         raise
     except SystemExit as exc:
@@ -109,7 +116,11 @@ def import_module(module: str, allowed: Iterable[str] | None = None) -> Any:
             "a module must not exit at import; move that code under `if __name__ == '__main__':`",
         ) from None
     except BaseException as exc:  # noqa: BLE001 - whatever a module raises is its problem
-        raise ResolveError(f"importing {module!r} failed: {type(exc).__name__}: {exc}") from None
+        from .frames import origin
+
+        raise ResolveError(
+            f"importing {module!r} failed: {type(exc).__name__}: {exc}", origin=origin(exc)
+        ) from None
     finally:
         if watch is not None:
             watch.finished(module)

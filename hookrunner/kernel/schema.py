@@ -324,7 +324,7 @@ def _expected(error: Any) -> tuple[str, str | None]:
     if v == "const":
         return f"must be {val!r}", None
     if v == "pattern":
-        return "has an invalid format", None
+        return _format_problem(str(val), inst)
     if v == "minLength":
         return "must not be empty", None
     if v == "minItems":
@@ -339,6 +339,50 @@ def _expected(error: Any) -> tuple[str, str | None]:
         if best is not None:
             return _expected(best)
     return error.message, None
+
+
+# What each pattern accepts, in words: a format error always shows the accepted syntax.
+_FORMATS = {
+    DURATION: "a duration: a number of seconds, or a number with a unit: 500ms, 10s, 2m, 1h",
+    DOTTED: "a dotted path: 'package.module:function' or 'package.module.function'",
+    _IDENT: "a name: letters, digits and '_', not starting with a digit",
+    r"^\S+$": "a name without spaces",
+}
+_UNITS_SAID = {
+    "ms": ("ms", "msec", "msecs", "millisecond", "milliseconds"),
+    "s": ("s", "sec", "secs", "second", "seconds"),
+    "m": ("m", "min", "mins", "minute", "minutes"),
+    "h": ("h", "hr", "hrs", "hour", "hours"),
+}
+
+
+def _format_problem(pattern: str, value: Any) -> tuple[str, str | None]:
+    """The message for a value that does not match ``pattern``, and a fix for it if one is
+    plain to see (``10 seconds`` → ``10s``, ``pkg:`` → name the function)."""
+    accepted = _FORMATS.get(pattern, f"text matching {pattern}")
+    message = f"{value!r} is not {accepted}"
+    text = str(value).strip()
+    hint: str | None = None
+    if pattern == DURATION:
+        m = re.fullmatch(r"([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z]+)", text)
+        unit = next(
+            (u for u, words in _UNITS_SAID.items() if m and m.group(2).lower() in words), None
+        )
+        hint = f"write {m.group(1)}{unit}" if m and unit else None
+    elif pattern == DOTTED:
+        module, colon, attr = text.partition(":")
+        if colon and not attr:
+            hint = f"name what to import after the ':', e.g. '{module}:function'"
+        elif text.endswith(")"):
+            hint = f"name the callable without calling it: {text[: text.index('(')]!r}"
+        elif "/" in text or text.endswith(".py") or ".py:" in text:
+            dotted = text.replace(".py", "").replace("/", ".")
+            hint = f"use the module's dotted name, not a file path: {dotted!r}"
+        elif " " in text:
+            hint = "remove the spaces"
+    elif pattern == r"^\S+$":
+        hint = f"write {'_'.join(text.split())!r}"
+    return message, hint
 
 
 _REQUIRED_HINTS = {
@@ -459,8 +503,11 @@ def check(doc: Document, name: str) -> list[Problem]:
             extra = [k for k in error.instance if k not in allowed]
             if extra:
                 path, key = path + (extra[0],), True
+        if any(path[: len(u)] == u for u in doc.unresolved):
+            continue  # its ${env:...} is reported already; what is left of it is no value
         if path in doc.secret_paths and str(error.instance):
             message = message.replace(str(error.instance), "<from env>")
+            hint = hint.replace(str(error.instance), "<from env>") if hint else hint
         problems.append(doc.problem(path, message, hint, key=key))
     problems.sort(key=lambda p: (p.line, p.column, format_path(p.path)))
     return problems

@@ -136,10 +136,11 @@ class Catalog:
         try:
             return ds.load()
         except DatasetError as exc:
-            raise DatasetError(f"loading dataset {ds_name!r} failed: {exc}") from None
+            raise DatasetError(f"loading dataset {ds_name!r} failed: {exc}", ds_name) from None
         except Exception as exc:
             raise DatasetError(
-                f"loading dataset {ds_name!r} ({ds!r}) failed: {type(exc).__name__}: {exc}"
+                f"loading dataset {ds_name!r} ({ds!r}) failed: {type(exc).__name__}: {exc}",
+                ds_name,
             ) from exc
 
     def save(self, ds_name: str, data: Any) -> None:
@@ -147,10 +148,11 @@ class Catalog:
         try:
             ds.save(data)
         except DatasetError as exc:
-            raise DatasetError(f"saving dataset {ds_name!r} failed: {exc}") from None
+            raise DatasetError(f"saving dataset {ds_name!r} failed: {exc}", ds_name) from None
         except Exception as exc:
             raise DatasetError(
-                f"saving dataset {ds_name!r} ({ds!r}) failed: {type(exc).__name__}: {exc}"
+                f"saving dataset {ds_name!r} ({ds!r}) failed: {type(exc).__name__}: {exc}",
+                ds_name,
             ) from exc
 
     def exists(self, ds_name: str) -> bool:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from ..host.runner import HookRunner
     from ..services.sessions.session import Session
     from ..services.sessions.store import Store
+    from .failure import Failure
     from .runners import Job, Progress, Runner
     from .spec import PipelineSpec
 
@@ -193,6 +194,8 @@ class Invocation:
     trace: Any = None
     # The runner the run_hook chose (``run_params["runner"]`` renders it).
     runner: Runner | None = None
+    # The pipeline as the config hook loaded it (failures point into its file).
+    spec: PipelineSpec | None = None
 
     def run_params(self, context: RunContext, runner: Runner | None = None) -> dict[str, Any]:
         """Kedro's ``run_params`` (its 16 keys, types and formats, ``kedro_api.run_params``)
@@ -233,6 +236,14 @@ class RunResult:
     duration_s: float = 0.0
     # Of duration_s: starting the runner's workers (the local cluster of --runner dask).
     startup_s: float = 0.0
+    # What made it fail (its culprit, place and tracebacks), for the CLI and the session.
+    failure: Failure | None = None
+    # Hooks whose `when:` can never match in this pipeline (they are not errors).
+    warnings: list[Problem] = field(default_factory=list)
+    # What the user should know about the run (e.g. why --resume skipped nothing).
+    notes: list[str] = field(default_factory=list)
+    # The first failed hook calls (event, hook, error) of the session, for the summary.
+    failed_calls: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:

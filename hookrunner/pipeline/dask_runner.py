@@ -331,7 +331,12 @@ class DaskRunner(Runner):
                 for event, kw in report.trace:
                     plan = driver.get(event)
                     if plan is not None:
-                        plan.emit({**kw, "node": node, "catalog": job.catalog})
+                        # The worker sent the arguments but the node (and the catalog,
+                        # for the events that take one): the driver's own objects.
+                        local: dict[str, Any] = {"node": node}
+                        if "catalog" in plan.defaults:
+                            local["catalog"] = job.catalog
+                        plan.emit({**kw, **local})
             elif job.plans["on_node_error"].hooks:
                 # The node never reported: its worker-side hooks could not run, so every
                 # on_node_error hook hears of it here.
@@ -351,6 +356,8 @@ class DaskRunner(Runner):
         except Exception as exc:
             if job.progress is not None:
                 job.progress("failed", node, seconds)
+            if report is not None and exc is error:  # the worker knew who and where
+                raise NodeFailed(node, exc, report.culprit, report.tracebacks) from exc
             raise NodeFailed(node, exc) from exc
         node_done(job, node, seconds)
 

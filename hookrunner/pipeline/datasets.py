@@ -24,7 +24,12 @@ from ..services import storage
 
 
 class DatasetError(HookrunnerError):
-    """Loading or saving a dataset failed; the message names the dataset and its URI."""
+    """Loading or saving a dataset failed; the message names the dataset and its URI, and
+    ``dataset`` its catalog name where the catalog raised it."""
+
+    def __init__(self, message: str, dataset: str | None = None):
+        super().__init__(message)
+        self.dataset = dataset
 
 
 class Dataset:
@@ -115,7 +120,59 @@ class JSONDataset(FileDataset):
         return json.loads(raw)
 
     def encode(self, data: Any) -> bytes:
-        return (json.dumps(data, indent=self.indent, default=str) + "\n").encode()
+        # What JSON cannot hold is refused, as Kedro's JSONDataset does (json.dump raises):
+        # writing str(value) instead would not load back as what was saved.
+        try:
+            text = json.dumps(data, indent=self.indent, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise DatasetError(_not_json(data, "data") or f"not JSON: {exc}") from None
+        return (text + "\n").encode()
+
+
+# How to turn a value JSON cannot hold into one it can, by type name.
+_JSON_FIXES = {
+    "set": "list(...) or sorted(...)",
+    "frozenset": "list(...) or sorted(...)",
+    "datetime": "value.isoformat()",
+    "date": "value.isoformat()",
+    "time": "value.isoformat()",
+    "Decimal": "float(...) or str(...)",
+    "bytes": "value.decode() or base64",
+    "Path": "str(...)",
+}
+
+
+def _not_json(value: Any, at: str) -> str | None:
+    """Where in ``value`` the first thing JSON cannot hold sits, and how to fix it."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return None
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return f"{at} is {value!r}: JSON has no NaN or Infinity (use None, or a string)"
+        return None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, (str, int, float, bool)) and key is not None:
+                return (
+                    f"{at} has a key of type {type(key).__name__} ({key!r}): JSON keys are strings"
+                )
+            found = _not_json(item, f"{at}[{key!r}]")
+            if found:
+                return found
+        return None
+    if isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            found = _not_json(item, f"{at}[{i}]")
+            if found:
+                return found
+        return None
+    kind = type(value).__name__
+    fix = _JSON_FIXES.get(kind, "a mapping, list, string, number, boolean or None")
+    article = "an" if kind[:1].lower() in "aeiou" else "a"
+    return (
+        f"{at} is {article} {kind} ({value!r:.60}), which JSON cannot hold: convert it first "
+        f"({fix}), or save it to a pickle dataset"
+    )
 
 
 class YAMLDataset(FileDataset):

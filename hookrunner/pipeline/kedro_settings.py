@@ -204,10 +204,11 @@ def _is_none(node: ast.expr) -> bool:
 
 def render(ported: PortedSettings, schema: str) -> str:
     """The hooks.yaml text: the entries in settings.py's order, Kedro's call order kept by
-    descending priorities (the last one registered, which Kedro calls first, gets 500)."""
+    descending priorities (the last one registered, which Kedro calls first, gets 500);
+    ``schema`` is where its ``$schema`` comment points (the hooks schema file)."""
     n = len(ported.hooks)
     lines = [
-        f"# yaml-language-server: $schema={schema}/hooks.schema.json",
+        f"# yaml-language-server: $schema={schema}",
         f"# Ported from {ported.settings} by `hookrunner init --from-kedro`.",
         "# Kedro calls the hook registered last first; lower priorities run first here, so the",
         "# priorities below keep Kedro's order with the entries in settings.py's order.",

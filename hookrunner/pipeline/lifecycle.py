@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 from collections.abc import Mapping
 from pathlib import Path
 from time import perf_counter
@@ -27,6 +28,7 @@ from ..services.sessions.store import StoreError, open_store
 from ..services.telemetry import tracer_of
 from . import heap
 from . import invocation as _slot_defaults  # noqa: F401 - provides config/init/run_hook's
+from .applies import unmatched_when
 from .context import (
     FAILED,
     INTERRUPTED,
@@ -37,10 +39,11 @@ from .context import (
     RunResult,
     UsageError,
 )
+from .failure import describe
 from .params import apply_overrides, unknown_overrides
 from .runner_choice import RUNNERS
 from .runners import NodeFailed, Progress
-from .selection import select_nodes
+from .selection import select_nodes, why_not_skipped
 from .spec import PipelineSpec, build_hooks, load_document, manifest_paths
 
 
@@ -110,11 +113,18 @@ def run(
         return invalid(problems=exc.problems)
     # Opens on first use: a file that is no store fails inside the lifecycle (exit 2 below).
     store = open_store(options.store, doc.directory)
+    # The session records how it was started: the command line and the --params overrides.
+    recorded: dict[str, Any] = {
+        "pipeline": str(Path(doc.file).resolve()),
+        "command": shlex.join(["hookrunner", *command_args]),
+    }
+    if options.params:
+        recorded["params"] = dict(options.params)
     session = Session(
         hooks,
         store,
         session_id=options.session_id,
-        metadata={"pipeline": str(Path(doc.file).resolve()), **options.metadata},
+        metadata={**recorded, **options.metadata},
         kind="run",
         source=str(Path(doc.file).resolve()),
         resumed_from=options.resume,
@@ -150,11 +160,8 @@ def run(
             result.exit_code, result.status = FAILED, "failed"
             if isinstance(exc, NodeFailed):
                 result.nodes_failed.append(exc.node.name)
-                result.error = (
-                    f"node {exc.node.name!r} failed: {type(exc.error).__name__}: {exc.error}"
-                )
-            else:
-                result.error = f"{type(exc).__name__}: {exc}"
+            result.failure = describe(exc, command.spec)
+            result.error = result.failure.message
             if session.status == "running":
                 session.emit("post_error", error_info=_error_info(exc), error=exc)
         if command.job is not None:
@@ -172,6 +179,11 @@ def run(
                         "nodes_failed": result.nodes_failed,
                         "nodes_skipped": len(result.nodes_skipped),
                         "error": result.error,
+                        **(
+                            {"failure": result.failure.as_dict()}
+                            if result.failure is not None
+                            else {}
+                        ),
                     },
                     keep_recording=True,
                     metadata={
@@ -200,6 +212,8 @@ def run(
         if session.status not in ("new",):
             try:
                 result.hook_stats = session.hook_stats()
+                if result.hook_failures:
+                    result.failed_calls = store.hook_calls(session.id, failed_only=True, limit=3)
             except StoreError as exc:
                 result.error = result.error or str(exc)
         else:
@@ -294,6 +308,8 @@ def _lifecycle(command: Invocation, result: RunResult) -> None:
     problems = spec.check_params(configs["params"])
     if problems:
         raise ValidationError(problems)
+    command.spec = spec
+    result.warnings = unmatched_when(hooks.registry.manifest, spec)
     configs["selected"] = select_nodes(spec.pipeline, options)
     result.nodes_total = len(configs["selected"])
     # Loading is over: what it built lives as long as the run (see hookrunner.heap).
@@ -302,9 +318,17 @@ def _lifecycle(command: Invocation, result: RunResult) -> None:
         command.progress("plan", None, float(result.nodes_total))
     if options.resume:
         try:
-            previous = command.store.session(options.resume)
+            previous = (
+                command.store.latest(source=str(spec.path))
+                if options.resume == "last"
+                else command.store.session(options.resume)
+            )
         except StoreError as exc:
             raise UsageError(f"--resume: {exc}") from None
+        if previous is None:
+            raise UsageError(
+                f"--resume last: no earlier run of {spec.path.name} in {command.store.path}"
+            )
         resumed = previous["id"]
         if previous["source"] != str(spec.path):
             raise UsageError(
@@ -317,6 +341,9 @@ def _lifecycle(command: Invocation, result: RunResult) -> None:
     hooks.emit("pre_init_hook", **inv, configs=configs)
     context = hooks.emit("init_hook", **inv, configs=configs).value
     result.nodes_skipped = list(getattr(context, "skipped", []))
+    if options.resume and not result.nodes_skipped and context is not None:
+        reasons = why_not_skipped(context.pipeline, context.catalog, command.resumed_nodes)
+        result.notes.append(f"--resume {options.resume}: no node skipped: " + "; ".join(reasons))
     if command.progress is not None:
         for name in result.nodes_skipped:
             command.progress("skipped", context.pipeline[name], 0.0)

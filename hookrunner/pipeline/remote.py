@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ..kernel import schema, secrets
+from ..kernel.blame import Culprit
 from ..kernel.document import Document, interpolate_env, load_text
 from ..kernel.errors import HookrunnerError, ValidationError
 from ..kernel.manifest import Loader
@@ -156,6 +157,10 @@ class NodeReport:
     trace: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     # A traced run's spans made here for the node (plain data; None: not traced here).
     spans: list[dict[str, Any]] | None = None
+    # When the node failed: the hook that raised (if one did) and the short and full
+    # tracebacks, made here (a traceback does not travel between processes).
+    culprit: Culprit | None = None
+    tracebacks: tuple[str, str] | None = None
 
 
 class NotStarted(HookrunnerError):
@@ -407,6 +412,7 @@ def run_remote(payload: Any, node: Any, memory: dict[str, Any]) -> dict[str, Any
         error: BaseException = exc
         if isinstance(exc, NodeFailed):
             error = exc.error
+            report.culprit, report.tracebacks = exc.hook, exc.tracebacks()
         elif isinstance(exc, ValidationError):  # only context_for raises it
             error = RemoteError(
                 "the hooks could not be rebuilt on this worker (do the manifests or the "

@@ -16,6 +16,7 @@ from json.encoder import encode_basestring_ascii as encode_string
 from time import perf_counter, time
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from ..kernel.blame import Culprit, culprit
 from ..kernel.errors import HookrunnerError
 from ..kernel.events import CATALOGUE
 from .catalog import Catalog
@@ -35,12 +36,31 @@ NODE_EVENTS = tuple(e.name for e in CATALOGUE if e.group == "pipeline" and "node
 
 
 class NodeFailed(HookrunnerError):
-    """A node (or one of its dataset loads/saves or pipeline hooks) failed; ``error`` is why."""
+    """A node (or one of its dataset loads/saves or pipeline hooks) failed; ``error`` is why.
 
-    def __init__(self, node: Node, error: BaseException):
+    ``hook`` is the hook that raised it, when one did (read where the emit raised: the same
+    thread); ``tracebacks()`` the short (project frames) and the full traceback, made on a
+    worker when the node ran in another process."""
+
+    def __init__(
+        self,
+        node: Node,
+        error: BaseException,
+        hook: Culprit | None = None,
+        tracebacks: tuple[str, str] | None = None,
+    ):
         super().__init__(f"node {node.name!r} failed: {type(error).__name__}: {error}")
         self.node = node
         self.error = error
+        self.hook = hook if hook is not None else culprit(error)
+        self._tracebacks = tracebacks
+
+    def tracebacks(self) -> tuple[str, str]:
+        if self._tracebacks is not None:
+            return self._tracebacks
+        from ..kernel.frames import full_traceback, short_traceback  # only a failure needs it
+
+        return short_traceback(self.error), full_traceback(self.error)
 
 
 @dataclass

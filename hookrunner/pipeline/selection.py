@@ -56,3 +56,34 @@ def plan_resume(
         else:
             runs.add(node.name)
     return pipeline.only_nodes(*runs), skipped
+
+
+def why_not_skipped(
+    pipeline: Pipeline, catalog: Catalog, checkpointed: set[str], limit: int = 3
+) -> list[str]:
+    """Why ``--resume`` skips none of these nodes: a reason per node (the first ``limit``),
+    in the words of ``plan_resume``'s three conditions."""
+    if not checkpointed:
+        return ["the resumed session checkpointed no node"]
+    reasons: list[str] = []
+    runs: set[str] = set()
+    for node in pipeline.nodes:
+        if node.name not in checkpointed:
+            reasons.append(f"{node.name!r} was not checkpointed by that session")
+        else:
+            memory = [o for o in node.outputs if not catalog.persistent(o)]
+            missing = [o for o in node.outputs if catalog.persistent(o) and not catalog.exists(o)]
+            upstream = [u for u in pipeline.upstream[node.name] if u in runs]
+            if memory:
+                reasons.append(
+                    f"{node.name!r}: its output {memory[0]!r} lives in memory only "
+                    "(declare it in the catalog with a file type to resume after it)"
+                )
+            elif missing:
+                reasons.append(f"{node.name!r}: its output {missing[0]!r} does not exist any more")
+            elif upstream:
+                reasons.append(f"{node.name!r}: node {upstream[0]!r} upstream of it runs again")
+        runs.add(node.name)
+        if len(reasons) >= limit:
+            break
+    return reasons

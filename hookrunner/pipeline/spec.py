@@ -20,7 +20,7 @@ from typing import Any
 from ..host.runner import HookRunner
 from ..kernel import schema
 from ..kernel.document import Document, interpolate_env, load_file
-from ..kernel.errors import Problem, ResolveError, ValidationError, did_you_mean
+from ..kernel.errors import Problem, ResolveError, ValidationError, did_you_mean, merge_origins
 from ..kernel.manifest import Loader, Manifest
 from ..kernel.registry import build
 from ..kernel.resolve import check_allowed, import_callable, split_target
@@ -272,6 +272,10 @@ class _GraphChecker:
         self.imported: dict[str, Any] = {}
         self.fits: dict[tuple[Any, str, Any], str | None] = {}
         self.returns: dict[tuple[Any, Any], str | None] = {}
+        # Catalog entries with a problem of their own (reported there): an input naming one
+        # is not also "produced by no node" (one mistake, one problem).
+        self.broken_datasets: set[str] = set()
+        self.ghosts: list[Node] = []
 
     def _is_memory(self, cfg: dict[str, Any]) -> bool:
         type_name = str(cfg.get("type", "memory"))
@@ -309,6 +313,7 @@ class _GraphChecker:
         for name, cfg in raw.items():
             path = ("catalog", name)
             if not self._ok(path) or not isinstance(cfg, dict):
+                self.broken_datasets.add(str(name))
                 continue
             if is_param(str(name)):
                 self.add(path, f"{name!r} is reserved for parameters", "rename the dataset")
@@ -325,6 +330,7 @@ class _GraphChecker:
                     make_dataset(cfg, self.doc.directory, self.allowed, self.construct)
             except DatasetConfigError as exc:
                 self.add(path + ((exc.key,) if exc.key else ()), exc.message, exc.hint)
+                self.broken_datasets.add(str(name))
                 continue
             out[str(name)] = cfg
         return out
@@ -337,9 +343,16 @@ class _GraphChecker:
         nodes: list[Node] = []
         where: dict[str, tuple[str | int, ...]] = {}
         producer: dict[str, str] = {}
+        # Nodes with a problem of their own still take part in the graph checks with what
+        # they declare (their outputs, their inputs), so a cycle through one is still found
+        # and its outputs are not "produced by no node" downstream; they never run.
+        ghosts: list[Node] = []
         for i, entry in enumerate(raw if isinstance(raw, list) else []):
             path: tuple[str | int, ...] = ("nodes", i)
-            if not self._ok(path) or not isinstance(entry, dict):
+            if not isinstance(entry, dict):
+                continue
+            if not self._ok(path):
+                ghosts.extend(self._ghost(path, entry, i, where, producer))
                 continue
             try:
                 if self.imports:
@@ -349,7 +362,10 @@ class _GraphChecker:
                     check_allowed(module, self.allowed)
                     fn = _not_imported
             except ResolveError as exc:
-                self.add(path + ("func",), exc.message, exc.hint)
+                self.problems.append(
+                    exc.problem(self.doc.problem(path + ("func",), exc.message, exc.hint))
+                )
+                ghosts.extend(self._ghost(path, entry, i, where, producer))
                 continue
             default = getattr(fn, "__name__", None) if self.imports else attr.rpartition(".")[2]
             name = entry.get("name") or default or f"node_{i}"
@@ -385,18 +401,22 @@ class _GraphChecker:
                 self.add(path + ("outputs",), "the same dataset is listed twice in outputs")
                 ok = False
             where[name] = path
-            if not ok:
-                continue
             tags = entry.get("tags") or []
             node = make_node(name, fn, inputs, outputs, [tags] if isinstance(tags, str) else tags)
             for out in node.outputs:
-                producer[out] = name
+                producer.setdefault(out, name)
+            if not ok:
+                ghosts.append(node)
+                continue
             nodes.append(node)
+        self.ghosts = ghosts
         # Inputs need a producer, a persistent catalog entry or a parameter.
-        for node in nodes:
+        for node in nodes + ghosts:
             path = where[node.name]
+            if not self._ok(path + ("inputs",)):
+                continue
             for key, inp in _wiring(self.doc.get(path + ("inputs",))):
-                if inp in producer or is_param(inp):
+                if inp in producer or is_param(inp) or inp in self.broken_datasets:
                     continue
                 cfg = catalog.get(inp)
                 if cfg is not None and not self._is_memory(cfg):
@@ -422,6 +442,34 @@ class _GraphChecker:
         except TypeError:  # an unhashable callable: checked every time
             return _return_problem(fn, outputs)
         return self.returns[key]
+
+    def _ghost(
+        self,
+        path: tuple[str | int, ...],
+        entry: dict[str, Any],
+        i: int,
+        where: dict[str, tuple[str | int, ...]],
+        producer: dict[str, str],
+    ) -> list[Node]:
+        """A node entry with a problem, as the graph checks see it: its name, and the inputs
+        and outputs that passed the schema (never run: the pipeline is invalid anyway)."""
+        func = entry.get("func")
+        name = entry.get("name") if self._ok(path + ("name",)) else None
+        if not isinstance(name, str):
+            name = str(func).rpartition(":")[2].rpartition(".")[2] if func else f"node_{i}"
+        if name in where:
+            return []
+        inputs = entry.get("inputs") if self._ok(path + ("inputs",)) else None
+        outputs = entry.get("outputs") if self._ok(path + ("outputs",)) else None
+        try:
+            node = Node(name, _never, inputs, outputs)
+        except (TypeError, AttributeError):
+            return []
+        where[name] = path
+        for out in node.outputs:
+            if isinstance(out, str):
+                producer.setdefault(out, name)
+        return [node]
 
     def _signature(self, path: tuple[str | int, ...], fn: Any, target: str, inputs: Any) -> bool:
         """Whether ``inputs`` fit ``fn``'s parameters (the answer is kept per function and
@@ -483,7 +531,7 @@ def _check_graph(
     checker = _GraphChecker(doc, shape, allowed, imports, construct)
     catalog = checker.catalog()
     nodes, where = checker.nodes(catalog)
-    ordered, cycle = topological(nodes)
+    ordered, cycle = topological(nodes + checker.ghosts)
     if cycle:
         chain = " → ".join(cycle)
         checker.add(
@@ -494,6 +542,8 @@ def _check_graph(
     params = doc.get(("params",)) or {}
     if not isinstance(params, dict):
         params = {}
+    if not cycle:
+        ordered = [n for n in ordered if n.func is not _never]
     spec = PipelineSpec(
         path=Path(doc.file).resolve(),
         doc=doc,
@@ -509,6 +559,11 @@ def _check_graph(
     return spec, problems
 
 
+def _never(*args: Any, **kwargs: Any) -> Any:
+    """The function of a node that failed its checks (it never runs)."""
+    raise RuntimeError("this node failed validation")
+
+
 def _sorted(problems: list[Problem]) -> list[Problem]:
     seen: set[str] = set()
     out = []
@@ -516,7 +571,7 @@ def _sorted(problems: list[Problem]) -> list[Problem]:
         if str(p) not in seen:
             seen.add(str(p))
             out.append(p)
-    return out
+    return merge_origins(out)
 
 
 def load_pipeline(
@@ -556,11 +611,16 @@ def validate_pipeline(
         return 0, shape
     problems = list(shape)
     manifest = hook_manifest(doc, extra, shape)
+    registry = None
     try:
-        build(manifest, State(), imports=imports, construct=False)
+        registry = build(manifest, State(), imports=imports, construct=False)
     except ValidationError as exc:
         problems += [p for p in exc.problems if p not in problems]
     allowed = manifest.settings.allowed_modules
     spec, graph = _check_graph(doc, shape, allowed=allowed, imports=imports, construct=False)
     problems += graph
+    if not problems and registry is not None:  # warnings only about a pipeline that is whole
+        from .applies import unmatched_when
+
+        problems += unmatched_when(registry.manifest, spec)
     return len(spec.pipeline), _sorted(problems)

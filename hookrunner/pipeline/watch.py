@@ -47,7 +47,8 @@ class PipelineFiles:
         # The watcher's current set (it asks for the files after every reload).
         watched = self._watched if self._watched is not None else self.watched_files()
         forget(list(changed), project_modules({str(p.parent) for p in watched}))
-        _, problems = validate_pipeline(self.pipeline, list(self.hooks))
+        _, found = validate_pipeline(self.pipeline, list(self.hooks))
+        problems = [p for p in found if p.severity != "warning"]  # a run prints warnings
         if problems:
             raise ValidationError(problems)
         self._generation += 1

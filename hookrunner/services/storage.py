@@ -22,12 +22,29 @@ def resolve(uri: str, base: Path | None) -> str:
     return str((base / uri).resolve())
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# Read once: setting the umask to read it is not thread-safe, and it rarely changes.
+_NEW_FILE_MODE = 0o666 & ~_umask()
+
+
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temp file + rename in the same folder."""
+    """Write ``data`` to ``path`` via a temp file + rename in the same folder. The file gets
+    the permissions a plain ``open`` would give it (the temp file's are owner-only), or
+    keeps those of the file it replaces."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        mode = os.stat(target).st_mode & 0o7777
+    except OSError:
+        mode = _NEW_FILE_MODE
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
+        os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()

@@ -69,7 +69,14 @@ def test_validate_text_and_json(features, cli):
     result = cli("validate", "hooks.yaml", "--format", "json", cwd=project.root)
     assert result.returncode == 0
     assert json.loads(result.stdout) == [
-        {"file": "hooks.yaml", "kind": "hooks", "valid": True, "count": 4, "problems": []}
+        {
+            "file": "hooks.yaml",
+            "kind": "hooks",
+            "valid": True,
+            "count": 4,
+            "problems": [],
+            "warnings": [],
+        }
     ]
     result = cli("validate", "--format", "yaml", cwd=project.root)
     assert result.returncode == 2 and "--format must be 'text' or 'json'" in result.stderr
@@ -176,15 +183,19 @@ def test_emit_exit_codes(features, cli):
         assert bad.returncode == 2 and "Traceback" not in bad.stderr
     typo = cli("emit", "model_promoted", "--data", '{"model": "m"}', cwd=project.root)
     assert typo.returncode == 2
-    assert "model_promoted has no argument 'model' (did you mean 'model_name'?)" in typo.stderr
-    # Session events accept extra keyword data (hooks see it through **kwargs).
-    extra = cli("emit", "session_end", "--data", '{"anything": 1}', cwd=project.root)
-    assert extra.returncode == 0, extra.stderr
-    missing = cli("emit", "session_end", "--hooks", "nope.yaml", cwd=project.root)
     assert (
-        missing.returncode == 2
-        and "nope.yaml:0:0: file not found (check the path" in missing.stderr
+        "error: --data: model_promoted has no argument 'model' (did you mean 'model_name'?); "
+        "model_promoted needs arguments 'model_name', 'version'" in typo.stderr
     )
+    # Session events take their declared arguments only: a misspelt one is refused, not
+    # silently matched by no hook (the Python API says the same: EventArgumentError).
+    extra = cli("emit", "pre_tool_execution", "--data", '{"toolname": "rm"}', cwd=project.root)
+    assert extra.returncode == 2
+    assert "pre_tool_execution has no argument 'toolname' (did you mean 'tool_name'?)" in (
+        extra.stderr
+    )
+    missing = cli("emit", "session_end", "--hooks", "nope.yaml", cwd=project.root)
+    assert missing.returncode == 2 and "nope.yaml: file not found (" in missing.stderr
 
     # A failing hook: continue policy → exit 1; raise policy → exit 1 with the error.
     project.write(
@@ -199,10 +210,39 @@ def test_emit_exit_codes(features, cli):
     soft = cli("emit", "session_end", "--hooks", "failing.yaml", cwd=project.root)
     assert soft.returncode == 1
     assert "hook 'soft' failed: ValueError: bad hook" in soft.stderr
-    hard = cli("emit", "before_pipeline_run", "--hooks", "failing.yaml", cwd=project.root)
+    pipeline_args = '{"run_params": {}, "pipeline": null, "catalog": null}'
+    hard = cli(
+        "emit",
+        "before_pipeline_run",
+        "--hooks",
+        "failing.yaml",
+        "--data",
+        pipeline_args,
+        cwd=project.root,
+    )
     assert hard.returncode == 1
-    assert "a hook raised ValueError: bad hook" in hard.stderr
+    # The hook that raised, its event and its line, then the project's frames.
+    assert (
+        "error: hook 'hard' (before_pipeline_run, failing.yaml:4) raised ValueError: bad hook"
+        in hard.stderr
+    )
+    assert f"{mod}.py:" in hard.stderr and "in fails" in hard.stderr
     assert "Traceback" not in soft.stderr + hard.stderr
+    as_json = cli(
+        "emit",
+        "before_pipeline_run",
+        "--hooks",
+        "failing.yaml",
+        "--data",
+        pipeline_args,
+        "--format",
+        "json",
+        cwd=project.root,
+    )
+    assert as_json.returncode == 1
+    doc = json.loads(as_json.stdout)
+    assert doc["error"]["hook"] == "hard" and doc["error"]["source"] == "failing.yaml:4"
+    assert doc["results"][0]["error"] == "ValueError: bad hook"
 
 
 def test_several_hooks_files_override_in_order(features, cli):

@@ -87,14 +87,20 @@ def test_plain_validate_parsing():
     assert plain_validate(["--quiet", "a.yaml"]) is None
 
 
-def test_shell_completion_is_left_to_typer(files, monkeypatch):
+def test_a_tab_is_answered_without_typer_and_other_shells_go_to_it(files, monkeypatch, capsys):
     import hookrunner.commands.app
     import hookrunner.commands.launch
 
     called = []
     monkeypatch.setattr(hookrunner.commands.app, "run", lambda: called.append(True))
-    monkeypatch.setattr(sys, "argv", ["hookrunner", "validate", "hooks.yaml"])
+    monkeypatch.setattr(sys, "argv", ["hookrunner"])
     monkeypatch.setenv("_HOOKRUNNER_COMPLETE", "complete_bash")
+    monkeypatch.setenv("COMP_WORDS", "hookrunner sch")
+    monkeypatch.setenv("COMP_CWORD", "1")
+    with pytest.raises(SystemExit) as done:
+        hookrunner.commands.launch.run()
+    assert done.value.code == 0 and capsys.readouterr().out == "schema" and called == []
+    monkeypatch.setenv("_HOOKRUNNER_COMPLETE", "complete_powershell")
     hookrunner.commands.launch.run()
     assert called == [True]
 
@@ -105,6 +111,12 @@ def test_plain_run_parsing():
     from hookrunner.commands.launch import plain_run
 
     assert plain_run(["p.yaml"]) == {"pipeline": Path("p.yaml")}
+    # No PIPELINE: running.execute's default, ./pipeline.yaml.
+    assert plain_run([]) == {} and plain_run(["-q"]) == {"quiet": True}
+    assert plain_run(["--traceback", "p.yaml"]) == {
+        "pipeline": Path("p.yaml"),
+        "full_traceback": True,
+    }
     got = plain_run(
         ["--runner", "thread", "p.yaml", "--workers=3", "--tags", "a,b", "--tags", "c", "-q"]
         + ["--hooks", "h.yaml", "--params", "x.y=1", "--store", "s.db", "--params-new"]
@@ -121,7 +133,6 @@ def test_plain_run_parsing():
         "params_new": True,
     }
     for args in (
-        [],
         ["p.yaml", "--help"],
         ["p.yaml", "-h"],
         ["p.yaml", "--watch"],
@@ -175,5 +186,12 @@ def test_a_plain_run_matches_the_typer_command_without_importing_it(project):
         return [line for line in lines if " ms" not in line and "session" not in line]
 
     assert head(plain_out) == head(out) and "pipeline succeeded" in plain_out
+    # No PIPELINE: ./pipeline.yaml, in both; none there: the same error.
+    (plain_code, plain_out, _), (code, out, _) = _both(["run", "--quiet"], project.root)
+    assert plain_code == code == 0
+    empty = project.root / "empty"
+    empty.mkdir()
+    (plain_code, _, plain_err), (code, _, err) = _both(["run"], empty)
+    assert plain_code == code == 2 and plain_err == err and "no pipeline.yaml in" in err
     (code, modules), _ = _modules(["--help"], project.root)
     assert code == 0 and "rich" not in modules and "pydantic" not in modules

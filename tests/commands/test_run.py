@@ -53,7 +53,10 @@ def test_node_failure_exit_1_events_and_store(project, cli):
     (project.root / "hooks.yaml").write_text(hooks + f"    args: {{log: '{log}'}}\n")
     r = cli("run", "pipeline.yaml", "--quiet", cwd=project.root)
     assert r.returncode == 1, r.stderr
-    assert "error: node 'B' failed: RuntimeError: split exploded" in r.stderr
+    # The culprit with its place, the project's frames of the traceback, how to resume.
+    assert "error: node 'B' (pipeline.yaml:11) failed: RuntimeError: split exploded" in r.stderr
+    assert f"  {nodes}.py:10 in split\n    raise RuntimeError" in r.stderr
+    assert "--resume last" in r.stderr
     assert "Traceback" not in r.stderr
     events = [e[0] for e in read_log(log)]
     assert "on_node_error" in events and "on_pipeline_error" in events
@@ -74,7 +77,18 @@ def test_node_failure_exit_1_events_and_store(project, cli):
     shown = json.loads(r.stdout)
     assert [c["node"] for c in shown["checkpoints"]] == ["A"]
     assert shown["metadata"]["status"] == "failed" and shown["metadata"]["exit_code"] == 1
+    assert shown["metadata"]["command"] == "hookrunner run pipeline.yaml --quiet"
     assert any(c["event"] == "on_node_error" and c["ok"] for c in shown["calls"])
+    failure = shown["session"]["summary"]["failure"]
+    assert failure["kind"] == "node" and failure["node"] == "B"
+    assert failure["traceback"].startswith(f"  {nodes}.py:10 in split")
+    assert "Traceback (most recent call last)" in failure["traceback_full"]
+    # sessions show prints the short traceback, --traceback the full one.
+    text = cli("sessions", "show", "last", cwd=project.root)
+    assert "error: node 'B' (pipeline.yaml:11) failed" in text.stdout
+    assert f"{nodes}.py:10 in split" in text.stdout and "Traceback" not in text.stdout
+    full = cli("sessions", "show", session["id"][:6], "--traceback", cwd=project.root / "data")
+    assert "Traceback (most recent call last)" in full.stdout
 
 
 def test_ctrl_c_exits_130_and_still_ends_the_session(project, cli):
@@ -128,7 +142,7 @@ def test_run_usage_errors_exit_2(project, cli):
         assert r.returncode == 2, (args, r.stderr)
         assert message in r.stderr and "Traceback" not in r.stderr
     r = cli("run", "missing.yaml", cwd=project.root)
-    assert r.returncode == 2 and "missing.yaml:0:0: file not found" in r.stderr
+    assert r.returncode == 2 and "missing.yaml: file not found" in r.stderr
 
 
 def test_parser_hook_adds_options(project, cli):
@@ -198,6 +212,36 @@ def test_init_scaffolds_a_project_that_runs(tmp_path, cli):
     assert "[timing] keep_large" in r.stdout
     r = cli("init", str(target))
     assert r.returncode == 2 and "already exist" in r.stderr and "--force" in r.stderr
+    # What a run writes stays out of git; the files are readable like any the user writes.
+    ignored = (target / ".gitignore").read_text().splitlines()
+    assert ".hookrunner/" in ignored and "out/" in ignored
+    assert (target / "hooks.yaml").stat().st_mode & 0o044 == 0o044
+    # The $schema comments resolve, relative to the file, to the schema `hookrunner schema`
+    # prints.
+    for name in ("hooks", "pipeline"):
+        first = (target / f"{name}.yaml").read_text().splitlines()[0]
+        assert first.startswith("# yaml-language-server: $schema=")
+        where = first.partition("$schema=")[2]
+        assert not where.startswith(("http:", "https:", "/"))
+        shown = cli("schema", name)
+        assert (target / where).resolve().read_text() == shown.stdout
+
+
+def test_init_keeps_an_existing_gitignore_and_adds_what_it_lacks(tmp_path, cli):
+    (tmp_path / ".gitignore").write_text("*.pyc\nout/\n")
+    r = cli("init", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / ".gitignore").read_text() == "*.pyc\nout/\n.hookrunner/\n__pycache__/\n"
+
+
+def test_run_without_a_file_runs_pipeline_yaml_here(tmp_path, cli):
+    r = cli("run", cwd=tmp_path)
+    assert r.returncode == 2
+    assert "error: no pipeline.yaml in " in r.stderr and "hookrunner init" in r.stderr
+    assert cli("init", cwd=tmp_path).returncode == 0
+    r = cli("run", "--quiet", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "out" / "summary.json").is_file()
 
 
 def test_sessions_commands(project, cli):

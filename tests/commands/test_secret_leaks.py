@@ -53,6 +53,7 @@ def _session_views(cli, store: Path) -> list:
     out.append(cli("sessions", "list", "--store", str(store), "--format", "json"))
     for s in _sessions(cli, store):
         out.append(cli("sessions", "show", s["id"], "--store", str(store)))
+        out.append(cli("sessions", "show", s["id"], "--store", str(store), "--traceback"))
         out.append(cli("sessions", "show", s["id"], "--store", str(store), "--format", "json"))
     return out
 
@@ -198,13 +199,16 @@ def test_exception_texts_of_nodes_quoting_a_param_are_scrubbed_in_output_and_sto
     )
     run = cli("run", "pipeline.yaml", cwd=project.root)
     quiet = cli("run", "pipeline.yaml", "--quiet", cwd=project.root)
-    assert run.returncode == quiet.returncode == 1
+    full = cli("run", "pipeline.yaml", "--traceback", cwd=project.root)  # every frame
+    assert run.returncode == quiet.returncode == full.returncode == 1
+    # The failure names the node and its line; the traceback quotes the text, masked too.
     assert (
-        "node 'parse' failed: ValueError: invalid literal for int() with base 10: '<from env>'"
-        in (run.stderr)
+        "node 'parse' (pipeline.yaml:4) failed: ValueError: invalid literal for int() with "
+        "base 10: '<from env>'" in run.stderr
     )
+    assert run.stderr.count("'<from env>'") >= 2, run.stderr
     store = project.root / ".hookrunner" / "sessions.db"
-    marker.assert_absent(produced(project, marker, run, quiet, *_session_views(cli, store)))
+    marker.assert_absent(produced(project, marker, run, quiet, full, *_session_views(cli, store)))
 
 
 def test_partly_interpolated_strings_mask_only_the_environment_part(

@@ -106,8 +106,9 @@ def test_imports_that_exit_or_raise_are_located_and_the_rest_is_reported(project
     )
     result = cli("validate", "hooks.yaml", cwd=project.root)
     assert result.returncode == 2, result.stderr
-    lines = [line.partition("hooks.yaml:")[2] for line in result.stderr.splitlines()]
-    lines = [line for line in lines if line]
+    out = result.stderr.splitlines()
+    at = [line for line in out if "hooks.yaml:" in line and "imported for" not in line]
+    lines = [line.partition("hooks.yaml:")[2] for line in at]
     assert lines[0].endswith(
         f"hooks[0] 'a' → call: importing {exits!r} failed: the module exits when imported "
         "(SystemExit(7)) (a module must not exit at import; move that code under "
@@ -115,10 +116,16 @@ def test_imports_that_exit_or_raise_are_located_and_the_rest_is_reported(project
     )
     ended = f"call: importing {ends!r} ended the process (exit code 9)"
     assert lines[0].startswith("3:") and lines[1].startswith("4:") and ended in lines[1]
-    assert f"hooks[2] 'c' → call: importing {base!r} failed: Stop: stopped at import" in lines[2]
-    assert f"hooks[3] 'd' → call: importing {stdin!r} failed: EOFError" in lines[3]
-    assert lines[4].startswith("7:") and ended in lines[4]  # every line naming it
-    assert "hooks[5] 'f' → event: unknown event 'post_fle_edit'" in lines[5]
+    assert lines[2].startswith("7:") and ended in lines[2]  # every line naming it
+    assert "hooks[5] 'f' → event: unknown event 'post_fle_edit'" in lines[3]
+    # A module that raises at import is a problem where it raises, naming who imported it.
+    raised = {line.partition(".py:")[0]: line for line in out if ".py:" in line.split(" ")[0]}
+    assert raised[stdin].startswith(f"{stdin}.py:3:") and (
+        f"importing {stdin!r} failed: EOFError" in raised[stdin]
+    )
+    assert raised[stdin].endswith("(imported for hooks[3] 'd' → call at hooks.yaml:6)")
+    assert f"importing {base!r} failed: Stop: stopped at import" in raised[base]
+    assert raised[base].endswith("(imported for hooks[2] 'c' → call at hooks.yaml:5)")
     assert result.stderr.splitlines()[-1] == "6 problems in 1 file(s)"
     as_json = cli("validate", "--format", "json", "hooks.yaml", cwd=project.root)
     assert as_json.returncode == 2

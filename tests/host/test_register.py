@@ -22,6 +22,7 @@ from sources import source
 
 from hookrunner import HookRunner, HookTimeout, UnknownHook, ValidationError, Veto
 from hookrunner.host.reload import Reload
+from hookrunner.kernel.errors import shown_path
 from hookrunner.kernel.runtime import dispatch, fastpath
 
 WAIT = 10.0  # generous: CI machines are shared; a reload normally takes milliseconds
@@ -355,8 +356,27 @@ def test_validation_errors_point_at_the_caller(runner):
         p = _problem(info)
         assert (p.file, p.line, p.path) == (HERE, line, path), str(p)
         assert message in p.message and (hint is None or hint in str(p))
-        assert str(p).startswith(f"{HERE}:{line}:9: hook 'x' → {path[0]}: ")
+        # Shown as a user reads it: relative to the current directory.
+        assert str(p).startswith(f"{shown_path(HERE)}:{line}:9: hook 'x' → {path[0]}: ")
     assert runner.generation == generation and names(runner) == ["first", "second"]
+
+
+def test_a_registered_hook_that_raises_is_named_with_its_register_call(runner):
+    def boom(session_id):
+        raise KeyError("missing")
+
+    line = next_line()
+    runner.register("boom", "post_file_edit", boom, on_error="raise")
+    with pytest.raises(KeyError) as raised:
+        runner.emit("post_file_edit", session_id="s1", file_path="a.py")
+    where = f"python:{shown_path(HERE)}:{line}"
+    assert raised.value.__notes__ == [
+        f"raised by hook 'boom' (post_file_edit, {where}) [hookrunner]"
+    ]
+    # An argument the event does not take is refused at the emit's line, here.
+    line = next_line()
+    with pytest.raises(TypeError, match=rf"test_register.py:{line + 1}: .*'sesion_id'"):
+        runner.emit("post_file_edit", sesion_id="s1")
 
 
 def test_a_decorator_error_points_at_the_decorator(runner):
@@ -416,6 +436,7 @@ def test_all_five_call_styles_policies_timeouts_and_matchers(project):
             "session_metadata",
             lambda metadata, **kw: metadata,
             action="update",
+            session_id="s1",
             metadata={"a": "b"},
         )
         assert got.value == {"a": "B"}

@@ -113,6 +113,9 @@ def test_node_failure_fires_on_node_error_on_the_worker_and_stops(project, clust
     assert result.exit_code == 1
     assert result.nodes_failed == ["B"] and result.nodes_run == ["A"]
     assert "split exploded" in result.error
+    # The worker's traceback (project frames) comes back with the failure.
+    assert result.failure.kind == "node" and result.failure.node == "B"
+    assert " in split\n" in result.failure.traceback
     entries = _log(log)
     names = [e[0][0] for e in entries]
     driver = os.getpid()
@@ -539,9 +542,12 @@ def test_secrets_never_travel_with_the_tasks_and_never_come_back(project, cluste
         for name in ("HR_SECRET", "HR_SECRET_DIR"):
             client.run(_set_env, name, None)
     assert result.exit_code == 1 and result.nodes_failed == ["parse"]
+    # The failure names the node and its line in the pipeline file.
     assert result.error == (
-        "node 'parse' failed: ValueError: invalid literal for int() with base 10: 'x-<from env>'"
+        f"node 'parse' ({path.resolve()}:{result.failure.source.rpartition(':')[2]}) failed: "
+        "ValueError: invalid literal for int() with base 10: 'x-<from env>'"
     )
+    assert result.failure.kind == "node" and "x-<from env>" in result.failure.traceback
     # The worker read the values from its environment: the path, the argument, the param.
     saved = (project.root / "out" / folder / "kept.txt").read_text(encoding="utf-8")
     assert saved == f"{marker.value}|{marker.value}"

@@ -85,8 +85,9 @@ CASES = {
             func: BROKEN:one
             outputs: x
         """,
-        "pipeline.yaml:4:11: nodes[0] 'a' → func: importing 'BROKEN' failed: "
-        "ImportError: needs libfoo",
+        # Reported where the module fails (once for all its users), naming the entry.
+        "BROKEN.py:1:1: importing 'BROKEN' failed: ImportError: needs libfoo "
+        "(imported for nodes[0] 'a' → func at pipeline.yaml:4)",
     ),
     "too_many_inputs": (
         """

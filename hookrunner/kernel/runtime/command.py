@@ -6,10 +6,13 @@ import json
 import os
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import HookFailed, HookTimeout, ResolveError, Veto, did_you_mean
 from ..jsonsafe import json_safe
+
+if TYPE_CHECKING:
+    import subprocess
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -64,8 +67,7 @@ def compile_command(
         if done.returncode == 2 and veto:
             raise Veto(done.stderr.strip() or f"{args[0]} vetoed")
         if done.returncode != 0:
-            tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or [""]
-            raise HookFailed(f"command exited with {done.returncode}: {tail[0]}")
+            raise HookFailed(f"command exited with {done.returncode}{_output(done)}")
         out = done.stdout.strip()
         if out.startswith("{"):
             try:
@@ -75,6 +77,23 @@ def compile_command(
         return None
 
     return run
+
+
+# Lines of a failing command's output kept in its error (the end: where tools say why).
+OUTPUT_LINES = 40
+
+
+def _output(done: subprocess.CompletedProcess[str]) -> str:
+    """What a failing command said: its stderr (else its stdout), every line up to the last
+    ``OUTPUT_LINES``, indented under the error's first line."""
+    lines = (done.stderr or done.stdout or "").rstrip().splitlines()
+    if not lines:
+        return " (no output)"
+    if len(lines) == 1:
+        return f": {lines[0]}"
+    cut = lines[-OUTPUT_LINES:]
+    head = [f"  ... {len(lines) - len(cut)} earlier lines"] if len(cut) < len(lines) else []
+    return ":\n" + "\n".join(head + ["  " + line for line in cut])
 
 
 def _text(value: Any) -> str:

@@ -16,6 +16,7 @@ from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
 from .. import secrets
+from ..blame import blame
 from ..errors import HookFailed, HookTimeout, Veto
 from .hook import Wrapped
 from .invoke import run_coroutine
@@ -48,6 +49,7 @@ def _failed(
             _log().exception("error_handler of hook %r failed", hook.name)
     state = plan.state
     if hook.on_error == "raise":
+        blame(exc, hook.name, plan.spec.name, hook.source)
         if state.observer is not None:
             state.observer(EmitResult(plan.spec.name, results, generation=plan.generation))
         elif state.wraps:  # inside wrap-mode hooks: around() reports what ran

@@ -178,12 +178,10 @@ def _frame(
     spec = plan.spec
     live = [h for h in plan.hooks if not h.off]
     adaptive = not lean and not owner.exact and len(live) >= 2
-    hooks = [*plan.hooks, *([wrapper] if wrapper is not None else [])]
-    direct = all(h.positional is not None for h in hooks)
-    used = {n for h in hooks for n in (h.positional or ())}
-    # Reading an argument that is missing (KeyError) sends kw through fill() first; only a
-    # hook that receives the whole dict (**kwargs, keyword-only) needs all of them present.
-    names = [n for n in plan.defaults if n in used or not direct]
+    # Every argument is read into a local: an emit whose dict has as many keys as the event
+    # has arguments and all of them is exactly right; any other goes through fill() (a
+    # missing key raises KeyError on the way), which completes it or refuses it.
+    names = list(plan.defaults)
     local = {name: f"_a{j}" for j, name in enumerate(names)}
     ns: dict[str, Any] = {
         "fill": plan.fill,
@@ -205,11 +203,33 @@ def _frame(
             ns[f"m{i}"] = h.match
     hoist = "; ".join(f"{local[n]} = kw[{n!r}]" for n in names) or "pass"
     prologue = []
-    if spec.open_args or plan.stamp:  # extra keys are allowed, or a timestamp is due
+    if plan.stamp:  # a timestamp is due
         prologue.append("    kw = fill(kw)")
+    else:  # arguments left out, or others given: fill() completes or refuses them
+        prologue.append(f"    if len(kw) != {len(names)}: kw = fill(kw)")
     prologue += ["    try:", f"        {hoist}", "    except KeyError:", "        kw = fill(kw)"]
     prologue.append(f"        {hoist}")
     return lean, adaptive, ns, local, prologue
+
+
+def compile_empty(plan: Plan) -> Emit:
+    """The emit of an event without hooks: the arguments are checked as on any emit (an
+    emit that passes exactly the event's arguments pays two reads per argument), then the
+    constant empty result."""
+    names = list(plan.defaults)
+    reads = "; ".join(f"kw[{n!r}]" for n in names) or "pass"
+    lines = [
+        "def emit(kw, operation=None):",
+        f"    if len(kw) != {len(names)}: fill(kw)",
+        "    try:",
+        f"        {reads}",
+        "    except KeyError:",
+        "        fill(kw)",
+        "    return empty",
+    ]
+    empty = EmitResult(plan.spec.name, [], generation=plan.generation)
+    ns: dict[str, Any] = {"fill": plan.fill, "empty": empty, "plan": plan}
+    return _build(plan, lines, ns)
 
 
 def _build(plan: Plan, lines: list[str], ns: dict[str, Any]) -> Emit:

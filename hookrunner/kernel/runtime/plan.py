@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ..errors import EventArgumentError
 from ..events import EventSpec, hook_args
 from . import dispatch, fastpath, slots
 from .hook import Hook, State, Wrapped
@@ -28,6 +29,7 @@ class Plan:
         "defaults",
         "keys",
         "nargs",
+        "required",
         "stamp",
         "empty",
         "exact",
@@ -69,6 +71,7 @@ class Plan:
             self.defaults["hook_type"] = spec.name
         self.keys = self.defaults.keys()
         self.nargs = len(self.defaults)
+        self.required = spec.required
         self.stamp = "timestamp" in self.defaults and any(
             "timestamp" in h.takes or "**" in h.takes for h in hooks
         )
@@ -97,8 +100,7 @@ class Plan:
         elif style == "slot":
             self.emit = self._slot
         elif not self.hooks:
-            empty = self.empty
-            self.emit = lambda kw, operation=None: empty
+            self.emit = self._compile_empty_and_emit if self.state.compile else self._empty
         elif self.spec.parallel:
             self.emit = self._parallel
         elif self.state.compile and fastpath.eligible(self):
@@ -113,16 +115,42 @@ class Plan:
         self.emit = fastpath.compile_plan(self)
         return self.emit(kw, operation)
 
+    def _compile_empty_and_emit(self, kw: dict[str, Any], operation: Any = None) -> Any:
+        self.emit = fastpath.compile_empty(self)
+        return self.emit(kw, operation)
+
+    def _empty(self, kw: dict[str, Any], operation: Any = None) -> Any:
+        """No hooks, nothing compiled (``State(compile=False)``): the arguments are checked
+        all the same."""
+        self.fill(kw)
+        return self.empty
+
     def fill(self, kw: dict[str, Any]) -> dict[str, Any]:
-        """``kw`` with every argument present: defaults (None) for those left out, and the
-        current time as ``timestamp`` when a hook asks for it and the emitter gave none."""
-        if len(kw) < self.nargs or not self.keys <= kw.keys():
-            kw = {**self.defaults, **kw}
+        """``kw`` with every argument present: defaults (None) for the optional ones left
+        out, and the current time as ``timestamp`` when a hook asks for it and the emitter
+        gave none. An argument the event does not take, or a required one left out, raises
+        ``EventArgumentError``: this is where every emit whose arguments are not exactly
+        the event's comes through (the compiled paths send it here), so the check costs
+        nothing on the emits that pass them all."""
+        if len(kw) != self.nargs or not self.keys <= kw.keys():
+            full = {**self.defaults, **kw}
+            if len(full) != self.nargs or any(a not in kw for a in self.required):
+                raise self.argument_error(kw)
+            kw = full
         if self.stamp and kw.get("timestamp") is None:
             from datetime import UTC, datetime  # lazy: most processes never stamp one
 
             kw["timestamp"] = datetime.now(UTC)
         return kw
+
+    def argument_error(self, kw: dict[str, Any]) -> EventArgumentError:
+        """What is wrong with the arguments ``kw`` of an emit of this event."""
+        known = list(self.defaults)
+        unknown = [k for k in kw if k not in self.defaults]
+        missing = [a for a in self.required if a not in kw]
+        from ..frames import caller  # only a wrong emit needs it
+
+        return EventArgumentError(self.spec.name, unknown, missing, known, caller())
 
     def _wrap(self, kw: dict[str, Any], operation: Callable[..., Any] | None = None) -> Any:
         return dispatch.wrap(self, self.fill(kw), operation)
@@ -153,6 +181,7 @@ class Plan:
 
             return await asyncio.to_thread(self.emit, kw, operation)
         if not self.hooks:
+            self.fill(kw)  # the arguments are checked all the same
             return self.empty
         if self.spec.parallel:
             return await dispatch.aparallel(self, self.fill(kw))

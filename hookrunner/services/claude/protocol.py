@@ -13,6 +13,7 @@ with JSON, and its own problems never block the agent.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
@@ -129,10 +130,13 @@ class Decision:
 
 
 def arguments(ev: AgentEvent, payload: Mapping[str, Any]) -> dict[str, Any]:
-    """The event arguments of one hook input: every field under Claude Code's own name, plus
-    the catalogue's names for what it also has (``tool_output`` is ``tool_response``,
-    ``file_path`` the path a file tool works on)."""
-    kw = dict(payload)
+    """The event arguments of one hook input: every field the event takes, under Claude
+    Code's own name, plus the catalogue's names for what it also has (``tool_output`` is
+    ``tool_response``, ``file_path`` the path a file tool works on). A field the catalogue
+    does not name (one a later Claude Code adds) is left out: an emit refuses arguments its
+    event does not take."""
+    known = _known(ev.event)
+    kw = {k: v for k, v in payload.items() if k in known}
     if ev.tool:
         tool_input = payload.get("tool_input")
         if isinstance(tool_input, Mapping):
@@ -142,6 +146,13 @@ def arguments(ev: AgentEvent, payload: Mapping[str, Any]) -> dict[str, Any]:
         if "tool_response" in payload:
             kw.setdefault("tool_output", payload["tool_response"])
     return kw
+
+
+@functools.cache
+def _known(event: str) -> frozenset[str]:
+    from ...kernel.events import BUILTIN
+
+    return frozenset(BUILTIN[event].all_args)
 
 
 def subject(ev: AgentEvent, payload: Mapping[str, Any]) -> str | None:

@@ -179,12 +179,31 @@ def _insert(c: sqlite3.Connection, head: str, values: str, rows: list[tuple]) ->
         c.executemany(f"{head} VALUES {values}", rows[whole:])
 
 
-def new_session_id() -> str:
-    """Sortable by start time, unique across processes."""
-    import secrets  # lazy: it imports hashlib, which a process that names its session skips
-    from datetime import UTC, datetime
+_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
+_last_ms = 0
+_id_lock = threading.Lock()
 
-    return f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+
+def _base36(n: int, width: int) -> str:
+    out = ""
+    while n:
+        n, d = divmod(n, 36)
+        out = _DIGITS[d] + out
+    return out.rjust(width, "0")
+
+
+def new_session_id() -> str:
+    """Short, sortable by start time, unique across processes: 8 base-36 digits of the
+    milliseconds since 1970 (fixed width until 2059), strictly increasing within a process,
+    then 3 random base-36 digits against another process starting in the same millisecond.
+    Sessions an hour apart differ in their first 5 characters (an id prefix is enough)."""
+    import secrets  # lazy: it imports hashlib, which a process that names its session skips
+
+    global _last_ms
+    with _id_lock:
+        ms = max(time.time_ns() // 1_000_000, _last_ms + 1)
+        _last_ms = ms
+    return _base36(ms, 8) + _base36(secrets.randbelow(36**3), 3)
 
 
 def dumps(value: Any) -> str:
@@ -755,8 +774,29 @@ class Store:
         d["summary"] = loads(d.get("summary"))
         return d
 
+    def latest(self, source: str | None = None, before: str | None = None) -> dict[str, Any] | None:
+        """The newest session (of ``source``, when given; other than ``before``), or None."""
+        sql = "SELECT * FROM sessions"
+        where, args = [], []
+        if source is not None:
+            where.append("source = ?")
+            args.append(source)
+        if before is not None:
+            where.append("id != ?")
+            args.append(before)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        rows = self._rows(sql + " ORDER BY started DESC, id DESC LIMIT 1", tuple(args))
+        return self._session_dict(rows[0]) if rows else None
+
     def session(self, session_id: str) -> dict[str, Any]:
-        """One session by id or unique id prefix; StoreError (with suggestions) otherwise."""
+        """One session by id, unique id prefix or ``last`` (the newest); StoreError (with
+        suggestions) otherwise."""
+        if session_id == "last":
+            newest = self.latest()
+            if newest is None:
+                raise StoreError(f"no session recorded in {self.path} yet")
+            return newest
         rows = self._rows("SELECT * FROM sessions WHERE id = ?", (session_id,))
         if not rows:
             rows = self._rows(
@@ -812,3 +852,13 @@ def open_store(path: str | os.PathLike[str] | None, base: Path | None = None) ->
     if path is not None:
         return Store(path)
     return Store((base or Path.cwd()) / DEFAULT_STORE)
+
+
+def find_store(start: Path | None = None) -> Store:
+    """The store of the nearest ``.hookrunner/`` folder at ``start`` (the cwd) or above it,
+    as git finds its repository; ``start``'s own default store when there is none."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / DEFAULT_STORE.parent).is_dir():
+            return Store(folder / DEFAULT_STORE)
+    return open_store(None, here)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sources import source
 
-from hookrunner import HookRunner
+from hookrunner import EventArgumentError, HookRunner
 from hookrunner.kernel.runtime import fastpath
 
 HOOKS = 5
@@ -149,7 +151,7 @@ def test_lean_mode_keeps_only_values_and_failures(runners):
     assert quiet.results == [] and quiet.ok and not quiet.vetoed
 
 
-def test_missing_arguments_default_to_none(project):
+def test_arguments_are_checked_on_the_fast_path(project):
     mod = project.module(
         "SEEN = []\n"
         "def pos(a, b):\n    SEEN.append(('pos', a, b))\n"
@@ -172,14 +174,23 @@ def test_missing_arguments_default_to_none(project):
         with HookRunner.from_files(path, lean=lean) as runner:
             seen = importlib.import_module(mod).SEEN
             seen.clear()
-            runner.emit("ev", a=1)
             runner.emit("ev", b=2, a=1)
-            assert seen == [
-                ("pos", 1, None),
-                ("star", [("a", 1), ("b", None)]),
-                ("pos", 1, 2),
-                ("star", [("a", 1), ("b", 2)]),
-            ]
+            assert seen == [("pos", 1, 2), ("star", [("a", 1), ("b", 2)])]
+            # Every emit is checked, on the compiled path as on the general one: a missing
+            # required argument or one the event does not take is refused, naming the caller.
+            for bad, message in (
+                ({"a": 1}, "ev needs argument 'b'"),
+                (
+                    {"a": 1, "c": 3},
+                    "ev has no argument 'c'; ev needs argument 'b'; its arguments: a, b",
+                ),
+                ({"a": 1, "bb": 2}, "ev has no argument 'bb' (did you mean 'b'?)"),
+                ({"a": 1, "b": 2, "c": 3}, "ev has no argument 'c'"),
+            ):
+                with pytest.raises(EventArgumentError, match=re.escape(message)) as got:
+                    runner.emit("ev", **bad)
+                assert str(got.value).startswith("tests/kernel/runtime/test_fastpath.py:")
+            assert len(seen) == 2
 
 
 def test_matchers_skip_hooks_on_the_fast_path(project):

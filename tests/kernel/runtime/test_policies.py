@@ -73,9 +73,12 @@ def test_pipeline_events_default_to_raise_and_settings_do_not_change_that(projec
         '  - {name: soft, event: after_node_run, call: "{m}:node_boom", on_error: continue}\n',
     )
     assert runner.hooks("before_node_run")[0].on_error == "raise"
-    with pytest.raises(KeyError, match="node hook failed"):
-        runner.emit("before_node_run", node="n")
-    r = runner.emit("after_node_run", node="n")
+    node = {"node": "n", "catalog": None, "inputs": {}, "is_async": False, "run_id": "r"}
+    with pytest.raises(KeyError, match="node hook failed") as raised:
+        runner.emit("before_node_run", **node)
+    # The hook's own exception reaches the emitter, with a note naming the hook.
+    assert any("raised by hook 'node_boom' (before_node_run, " in n for n in raised.value.__notes__)
+    r = runner.emit("after_node_run", **node, outputs={})
     assert not r.results[0].ok
 
 
@@ -177,7 +180,7 @@ def test_async_timeout_under_raise_propagates(project):
         'hooks:\n  - {name: slow, event: after_pipeline_run, call: "{m}:slow_async", timeout: 0.1}\n',
     )
     with pytest.raises(HookTimeout, match="timed out after 0.1s"):
-        runner.emit("after_pipeline_run")
+        runner.emit("after_pipeline_run", run_params={}, run_result={}, pipeline=None, catalog=None)
 
 
 def test_command_timeout_kills_the_process(project):

@@ -10,7 +10,7 @@ import sys
 import pytest
 from sources import source
 
-from hookrunner import HookRunner
+from hookrunner import EventArgumentError, HookRunner
 
 HOOKS = source("styles_hooks")
 
@@ -84,9 +84,12 @@ def test_notify_merges_changes_and_later_hooks_see_them(styles):
     assert r.results[0].value == {"user": "ada"}
 
 
+_NODE = {"node": None, "catalog": None, "is_async": False, "run_id": "r"}
+
+
 def test_before_node_run_mapping_overrides_inputs(styles):
     runner, mod, _ = styles
-    r = runner.emit("before_node_run", node=None, inputs={"x": 2, "y": 1})
+    r = runner.emit("before_node_run", **_NODE, inputs={"x": 2, "y": 1})
     assert dict(r.changes) == {"x": 20}
     assert mod.calls == [("check_inputs", {"x": 20, "y": 1})]
 
@@ -99,7 +102,7 @@ def test_before_node_run_rejects_a_non_mapping(project):
     )
     runner = HookRunner.from_files(project.root / "hooks.yaml")
     with pytest.raises(Exception, match="must return a mapping or None, not int"):
-        runner.emit("before_node_run", node=None, inputs={})
+        runner.emit("before_node_run", **_NODE, inputs={})
 
 
 def test_pre_search_query_chains_the_query(styles):
@@ -444,9 +447,10 @@ def test_matchers_on_arguments_and_well_known_attributes(project):
         return x
 
     clean = node(f, "a", "b", name="clean_rows", tags=["etl"])
-    runner.emit("before_node_run", node=clean, inputs={})
-    runner.emit("before_node_run", node=node(f, "a", "c", name="clean_x", tags=["ml"]), inputs={})
-    runner.emit("before_node_run", node=node(f, "a", "d", name="train", tags=["etl"]), inputs={})
+    rest = {"catalog": None, "inputs": {}, "is_async": False, "run_id": "r"}
+    runner.emit("before_node_run", node=clean, **rest)
+    runner.emit("before_node_run", node=node(f, "a", "c", name="clean_x", tags=["ml"]), **rest)
+    runner.emit("before_node_run", node=node(f, "a", "d", name="train", tags=["etl"]), **rest)
     for name in ("raw_1", "raw_x", "raw_12"):
         runner.emit("before_dataset_loaded", dataset_name=name, node=None)
     for tool in ("git", "python", "bash"):
@@ -529,8 +533,10 @@ def test_concurrent_emits_do_not_mix(project):
     assert errors == []
 
 
-def test_missing_arguments_default_to_none_even_with_extra_ones(project):
-    """An emit that leaves out an argument (but passes as many others) still fills it."""
+def test_emit_refuses_arguments_the_event_does_not_take_and_requires_the_rest(project):
+    """The same check as ``hookrunner emit``: an unknown argument (with a suggestion) or a
+    required one left out is an EventArgumentError naming the caller; optional ones default
+    to None."""
     m = project.module("got = []\ndef h(node, run_id):\n    got.append((node, run_id))\n")
     project.write(
         "hooks.yaml",
@@ -538,7 +544,19 @@ def test_missing_arguments_default_to_none_even_with_extra_ones(project):
     )
     runner = HookRunner.from_files(project.root / "hooks.yaml")
     mod = importlib.import_module(m)
-    r = runner.emit("before_node_run", node="n", catalog=1, inputs={}, is_async=False, extra=5)
-    assert r.ok, r.results
-    runner.emit("before_node_run", node="n2")
-    assert mod.got == [("n", None), ("n2", None)]
+    full = {"node": "n", "catalog": 1, "inputs": {}, "is_async": False, "run_id": "r"}
+    assert runner.emit("before_node_run", **full).ok
+    with pytest.raises(EventArgumentError, match=r"before_node_run has no argument 'extra'"):
+        runner.emit("before_node_run", **full, extra=5)
+    with pytest.raises(EventArgumentError, match=r"needs arguments 'catalog', 'inputs'") as e:
+        runner.emit("before_node_run", node="n2", is_async=False, run_id="r")
+    assert e.value.missing == ["catalog", "inputs"] and e.value.event == "before_node_run"
+    assert isinstance(e.value, TypeError)  # what Python says of a wrong call, too
+    with pytest.raises(EventArgumentError, match=r"'toolname' \(did you mean 'tool_name'\?\)"):
+        runner.emit("pre_tool_execution", toolname="bash")
+    with pytest.raises(EventArgumentError, match="session_end has no argument 'anything'"):
+        runner.emit("session_end", anything=1)  # no hook on it: checked all the same
+    with pytest.raises(EventArgumentError, match="session_end has no argument"):
+        asyncio.run(runner.aemit("session_end", anything=1))
+    assert runner.emit("pre_tool_execution", tool_name="bash").ok  # optional ones may be left out
+    assert mod.got == [("n", "r")]

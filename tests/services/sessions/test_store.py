@@ -293,7 +293,10 @@ def test_a_run_ends_in_one_transaction_its_outcome_metadata_with_its_status(proj
     assert not result.ok and "closing refused" in result.error
     # Nothing of the failed end was written: no outcome half-recorded beside a running status.
     assert Store(db).session(result.session_id)["status"] == "running"
-    assert Store(db).metadata(result.session_id) == {"pipeline": str(pipeline.resolve())}
+    assert Store(db).metadata(result.session_id) == {
+        "pipeline": str(pipeline.resolve()),
+        "command": f"hookrunner run {pipeline}",
+    }
 
 
 def test_a_sessions_hook_stats_are_what_the_store_reads_back(project):
@@ -344,3 +347,32 @@ def test_rows_written_in_blocks_keep_their_order_and_count(tmp_path, n):
     row = store.session("b")
     assert (row["calls"], row["checkpoints"]) == (n, n)
     assert len(store.hook_calls("other")) == 10
+
+
+def test_session_ids_are_short_sortable_and_unique():
+    from hookrunner.services.sessions.store import new_session_id
+
+    ids = [new_session_id() for _ in range(5000)]
+    assert len(set(ids)) == len(ids)
+    assert all(len(i) == 11 and i.isalnum() and i == i.lower() for i in ids)
+    assert [i[:8] for i in ids] == sorted(i[:8] for i in ids)  # by start time
+    assert len({i[:8] for i in ids}) == len(ids)  # strictly increasing within a process
+
+
+def test_last_and_the_nearest_store_above(tmp_path, monkeypatch):
+    from hookrunner.services.sessions.store import StoreError, find_store
+
+    db = Store(tmp_path / ".hookrunner" / "sessions.db")
+    with pytest.raises(StoreError, match="no session recorded"):
+        db.session("last")
+    db.begin("aaa", "run", "/p/one.yaml", {})
+    db.begin("bbb", "run", "/p/two.yaml", {})
+    assert db.session("last")["id"] == "bbb"
+    assert db.latest(source="/p/one.yaml")["id"] == "aaa"
+    assert db.latest(source="/p/none.yaml") is None
+    db.close()
+    deep = tmp_path / "a" / "b"
+    deep.mkdir(parents=True)
+    monkeypatch.chdir(deep)
+    assert find_store().path == tmp_path / ".hookrunner" / "sessions.db"
+    assert find_store(tmp_path / "a").path.resolve() == db.path.resolve()
