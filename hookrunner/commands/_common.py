@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -92,7 +93,7 @@ def load_pipeline_runner(pipeline: Path, hooks: list[Path] | None) -> HookRunner
         cli_hooks.begin_invalid(paths, args)
         fail_invalid(exc)
     meta = project_metadata(paths)
-    meta["pipeline"] = str(Path(pipeline).resolve())
+    meta["pipeline"] = os.path.realpath(pipeline)
     start_command(runner, meta, args)
     return runner
 

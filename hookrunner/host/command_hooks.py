@@ -27,7 +27,7 @@ from .runner import HookRunner
 
 def project_metadata(paths: Iterable[str | os.PathLike[str]]) -> dict[str, Any]:
     """What ``project_metadata`` says for commands without a pipeline file."""
-    files = [str(Path(p).resolve()) for p in paths]
+    files = [os.path.realpath(p) for p in paths]
     base = Path(files[0]).parent if files else Path.cwd()
     return {
         "project_name": base.name,

@@ -116,7 +116,7 @@ class Watcher:
         self.debounce = debounce
         self.settle = settle
         self._callbacks: list[Callable[[Reload], None]] = [on_reload] if on_reload else []
-        self._extra = {Path(p).resolve() for p in extra_paths}
+        self._extra = {Path(os.path.realpath(p)) for p in extra_paths}
         self._files: frozenset[str] = frozenset()
         # Folders of watched files that do not exist yet: their nearest existing ancestor is
         # watched, and creating a folder on the way triggers a rescan.
@@ -140,7 +140,7 @@ class Watcher:
 
     def add_paths(self, paths: Iterable[str | os.PathLike[str]]) -> None:
         """Watch more files (e.g. a pipeline file); a change to them reloads like any other."""
-        self._extra.update(Path(p).resolve() for p in paths)
+        self._extra.update(Path(os.path.realpath(p)) for p in paths)
         if self._observer is not None:
             self.refresh()
 
@@ -317,12 +317,13 @@ class Watcher:
 def watch_list(roots: Iterable[str | os.PathLike[str]], documents: Iterable[Document]) -> set[Path]:
     """The files behind a loaded set: ``roots``, every document, every include (found or not:
     creating a missing include must reload) and the project's imported modules."""
-    out = {Path(p).resolve() for p in roots}
+    # realpath, not resolve(): a symlink loop is reported by the reload, it must not raise here
+    out = {Path(os.path.realpath(p)) for p in roots}
     for doc in documents:
-        out.add(Path(doc.file).resolve())
+        out.add(Path(os.path.realpath(doc.file)))
         includes = doc.data.get("include") if isinstance(doc.data, dict) else None
         for inc in includes if isinstance(includes, list) else ():
             if isinstance(inc, str):
-                out.add((doc.directory / inc).resolve())
+                out.add(Path(os.path.realpath(doc.directory / inc)))
     out.update(Path(f) for f in project_modules({str(p.parent) for p in out}).values())
     return out

@@ -209,7 +209,7 @@ class HookRunner:
             return diff_registries(old, registry, modules)
 
     def _project_dirs(self) -> set[str]:
-        dirs = {str(Path(p).resolve().parent) for p in self._paths}
+        dirs = {os.path.dirname(os.path.realpath(p)) for p in self._paths}
         dirs.update(str(d.directory) for d in self._registry.manifest.files)
         return dirs
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import os
 import re
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,12 +18,34 @@ from typing import Any
 
 import yaml
 
-from .errors import HookrunnerError, Path, Problem, ValidationError
+from .errors import HookrunnerError, Path, Problem, ValidationError, quoted, shorten
 
 try:  # libyaml when available: several times faster on large manifests.
-    _Loader: type = yaml.CSafeLoader
+    _Base: type = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - depends on the PyYAML build
-    _Loader = yaml.SafeLoader
+    _Base = yaml.SafeLoader
+
+
+class _BadValue(yaml.constructor.ConstructorError):
+    """A scalar its (explicit or implied) core tag cannot read: ``!!int x``, ``2024-13-45``."""
+
+
+class _Loader(_Base):
+    """The safe loader, with a located error for a core tag's bad value.
+
+    PyYAML's safe constructors raise ``ValueError``, ``KeyError``, ``TypeError``... for
+    ``!!int x``, ``!!bool x``, ``!!timestamp 2024-13-45`` (a plain ``2024-13-45`` too) or an
+    integer of 5,000 digits; here each becomes a YAML error at the node, like any other.
+    """
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)
+        except yaml.YAMLError:
+            raise
+        except (ValueError, TypeError, LookupError, AttributeError, ArithmeticError) as exc:
+            raise _BadValue(None, None, _bad_value(node, exc), node.start_mark) from None
+
 
 MAX_BYTES = int(os.environ.get("HOOKRUNNER_MAX_FILE_BYTES", 16 * 1024 * 1024))
 # An alias-heavy document can expand exponentially ("billion laughs"); count what we walk.
@@ -98,6 +121,14 @@ class Document:
         return node
 
 
+def _bad_value(node: yaml.Node, exc: BaseException) -> str:
+    kind = "!!" + str(node.tag).rpartition(":")[2]
+    value = node.value if isinstance(node, yaml.ScalarNode) else ""
+    reason = str(exc).split(";")[0] if isinstance(exc, ValueError) else ""
+    reason = shorten(reason, 120) if reason and str(value) not in reason else ""
+    return f"{quoted(value)} is not a valid {kind} value" + (f" ({reason})" if reason else "")
+
+
 def _mark(node: yaml.Node) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
@@ -110,7 +141,14 @@ def _yaml_problem(file: str, exc: yaml.YAMLError, text: str) -> Problem:
     message = f"invalid YAML: {what}" + (f" ({context})" if context else "")
     hint = None
     at = text[mark.index] if mark is not None and 0 <= mark.index < len(text) else ""
-    if at == "\t" or "'\\t'" in what:
+    if isinstance(exc, _BadValue):
+        message = f"invalid YAML: {what}"
+        hint = (
+            "fix the value or remove the tag"
+            if at == "!"
+            else "quote it to keep it as text, or fix the value"
+        )
+    elif at == "\t" or "'\\t'" in what:
         hint = "indent with spaces, not tabs"
     elif "end of stream" in what and "quot" in (context or "") + what:
         hint = "a quoted string is not closed"
@@ -283,39 +321,76 @@ def _load_text(text: str, file: str) -> Document:
     return doc
 
 
-def load_file(path: str | os.PathLike[str]) -> Document:
-    """Read and parse one YAML file, enforcing the size limit before reading it all."""
-    name = str(path)
+class Unreadable(ValidationError):
+    """A file that cannot be read at all (missing, not a regular file, no permission, too
+    big): ``reason`` and ``hint`` let an includer report it at its ``include:`` line."""
+
+    def __init__(self, file: str, reason: str, hint: str | None = None, line: int = 0):
+        self.reason = reason
+        self.hint = hint
+        super().__init__([Problem(file, line, 0 if line == 0 else 1, (), reason, hint)])
+
+
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _not_regular(mode: int) -> str | None:
+    """What a file of ``mode`` is when it is not a regular file."""
+    if stat.S_ISREG(mode):
+        return None
+    return next((what for test, what in _KINDS if test(mode)), "not a regular file")
+
+
+def read_text(path: str | os.PathLike[str]) -> str:
+    """A regular file's text, read with the size limit enforced while reading.
+
+    Only a regular file is opened (a FIFO would block, ``/dev/zero`` never ends, and both
+    report size 0), and it is opened non-blocking and checked again through the open file,
+    so a file swapped for a pipe in between cannot hang the reader. Raises ``Unreadable``.
+    """
+    name = os.fspath(path)
     try:
-        size = os.path.getsize(name)
-        if size > MAX_BYTES:
-            raise ValidationError(
-                [
-                    Problem(
-                        name,
-                        1,
-                        1,
-                        (),
-                        f"the file is {size} bytes, over the {MAX_BYTES}-byte limit",
-                        "split it with `include:` or raise HOOKRUNNER_MAX_FILE_BYTES",
-                    )
-                ]
-            )
-        with open(name, encoding="utf-8") as fh:
-            text = fh.read()
+        mode = os.stat(name).st_mode
+        kind = _not_regular(mode)
+        if kind is not None:
+            raise Unreadable(name, f"is {kind}, not a regular file", "name a YAML file")
+        fd = os.open(name, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        with open(fd, "rb", closefd=True) as fh:
+            info = os.fstat(fd)
+            kind = _not_regular(info.st_mode)
+            if kind is not None:
+                raise Unreadable(name, f"is {kind}, not a regular file", "name a YAML file")
+            size = info.st_size
+            data = b"" if size > MAX_BYTES else fh.read(MAX_BYTES + 1)
     except FileNotFoundError:
         hint = "check the path (relative to the current directory) or run `hookrunner init`"
-        raise ValidationError([Problem(name, 0, 0, (), "file not found", hint)]) from None
-    except UnicodeDecodeError as exc:
-        raise ValidationError([Problem(name, 1, 1, (), f"not UTF-8 text ({exc.reason})")]) from None
-    except IsADirectoryError:
-        raise ValidationError([Problem(name, 0, 0, (), "is a directory, not a file")]) from None
-    except (OSError, ValueError) as exc:  # permissions, a name too long, a NUL in the name
+        raise Unreadable(name, "file not found", hint) from None
+    except (OSError, ValueError) as exc:  # permissions, a symlink loop, a NUL in the name
         reason = getattr(exc, "strerror", None) or str(exc)
-        raise ValidationError(
-            [Problem(name, 0, 0, (), f"cannot read the file: {reason}")]
-        ) from None
-    return load_text(text, name)
+        raise Unreadable(name, f"cannot read the file: {reason}") from None
+    if size > MAX_BYTES or len(data) > MAX_BYTES:
+        what = f"is {size} bytes" if size > MAX_BYTES else "grew while it was read"
+        raise Unreadable(
+            name,
+            f"the file {what}, over the {MAX_BYTES}-byte limit",
+            "split it with `include:` or raise HOOKRUNNER_MAX_FILE_BYTES",
+            line=1,
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise Unreadable(name, f"not UTF-8 text ({exc.reason})", line=1) from None
+
+
+def load_file(path: str | os.PathLike[str]) -> Document:
+    """Read and parse one YAML file (``read_text``: regular files only, size-limited)."""
+    return load_text(read_text(path), str(path))
 
 
 def interpolate_env(doc: Document, environ: dict[str, str] | None = None) -> list[Problem]:

@@ -70,7 +70,7 @@ def run(
         runner = command_hooks.partial_runner(paths)
         if runner is not None:
             meta = command_hooks.project_metadata(paths)
-            meta["pipeline"] = str(Path(options.pipeline).resolve())
+            meta["pipeline"] = os.path.realpath(options.pipeline)
             command_hooks.after(runner, meta, command_args, INVALID)
             runner.close()
         return RunResult(INVALID, "invalid", error=error, problems=list(problems or []))

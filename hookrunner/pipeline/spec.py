@@ -108,21 +108,19 @@ def load_document(path: PathLike) -> tuple[Document | None, list[Problem]]:
 def manifest_paths(doc: Document, extra: Sequence[PathLike] | None = None) -> list[Path]:
     """Global manifests for a pipeline: ``extra`` (``--hooks``), then ``manifests:`` or the
     ``hooks.yaml`` beside the pipeline file; each file once."""
-    out: list[Path] = [Path(p).resolve() for p in extra or []]
+    out: list[Path] = [_real(p) for p in extra or []]
     declared = doc.get(("manifests",))
     if isinstance(declared, list):
         # Non-strings are reported by the schema; they name no file.
-        out += [(doc.directory / p).resolve() for p in declared if isinstance(p, str)]
+        out += [_real(doc.directory / p) for p in declared if isinstance(p, str)]
     elif (doc.directory / "hooks.yaml").is_file():
         out.append((doc.directory / "hooks.yaml").resolve())
     return list(dict.fromkeys(out))
 
 
-def _is_file(loader: Loader, path: Path) -> bool:
-    try:
-        return loader._is_file(path)
-    except OSError:  # a name too long for the file system, a NUL byte...
-        return False
+def _real(path: PathLike) -> Path:
+    """``path`` resolved; a symlink loop stays as written (reading it reports the loop)."""
+    return Path(os.path.realpath(path))
 
 
 def hook_manifest(
@@ -136,21 +134,19 @@ def hook_manifest(
     loader = loader if loader is not None else Loader()
     declared = doc.get(("manifests",))
     for p in manifest_paths(doc, extra):
-        if not _is_file(loader, p) and isinstance(declared, list):
+        i = None
+        if isinstance(declared, list):
             i = next(
                 (
                     i
                     for i, d in enumerate(declared)
-                    if isinstance(d, str) and (doc.directory / d).resolve() == p
+                    if isinstance(d, str) and _real(doc.directory / d) == p
                 ),
                 None,
             )
-            if i is not None:
-                loader.m.problems.append(
-                    doc.problem(("manifests", i), f"manifest {declared[i]!r} not found ({p})")
-                )
-                continue
-        loader.add_file(p)
+        # A manifest the pipeline names that cannot be read is reported at its entry.
+        origin = (doc, ("manifests", i), declared[i]) if i is not None else None
+        loader.add_file(p, origin=origin)
     loader.add_plugins()
     bad = [p.path for p in shape or []]
     loader.m.files.append(doc)
