@@ -111,6 +111,14 @@ class Problem:
         }
 
 
+def raised(error: BaseException) -> str:
+    """``ValueError: bad`` / ``sys.exit(3)`` / ``GeneratorExit``: what was raised, shortened."""
+    if isinstance(error, SystemExit):
+        return f"sys.exit({shorten(repr(error.code), 60)})"
+    text = str(error)
+    return type(error).__name__ + (f": {shorten(text, 300)}" if text else "")
+
+
 class HookrunnerError(Exception):
     """The root of every exception hookrunner raises: ``except HookrunnerError`` catches them
     all (errors of hooks and nodes themselves pass through as they were raised)."""
@@ -156,12 +164,7 @@ class HookExited(HookFailed):
     its ``on_error``; only ``KeyboardInterrupt`` interrupts. ``original`` is what it raised."""
 
     def __init__(self, hook: str, original: BaseException):
-        what = type(original).__name__
-        if isinstance(original, SystemExit):
-            what = f"sys.exit({shorten(repr(original.code), 60)})"
-        elif str(original):
-            what += f": {shorten(original, 200)}"
-        super().__init__(f"hook {shorten(hook)!r} raised {what}")
+        super().__init__(f"hook {shorten(hook)!r} raised {raised(original)}")
         self.original = original
         self.__cause__ = original
 

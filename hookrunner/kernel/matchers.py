@@ -1,25 +1,69 @@
-"""``when:`` matchers, compiled once into a predicate over the emit's arguments."""
+"""``when:`` matchers, compiled once into a predicate over the emit's arguments.
+
+``{regex: ...}`` is compiled by RE2 (google-re2), an engine whose matching time is linear in
+the text whatever the pattern: ``(a+)+$`` cannot stall an emit, and a pattern too big for
+its memory budget is a load-time error. RE2 has no backreferences or lookaround. Globs use
+``fnmatch``'s translation, which has no nested repetition to backtrack into.
+"""
 
 from __future__ import annotations
 
 import fnmatch
 import re
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
-from .errors import ResolveError, did_you_mean
+from .errors import ResolveError, did_you_mean, shorten
 from .events import MATCH_ALIASES
 
 Predicate = Callable[[dict[str, Any]], bool]
 
 
-def _pattern(spec: Any, key: str) -> re.Pattern[str]:
+class _Pattern(Protocol):
+    def match(self, text: str) -> Any: ...
+
+
+def _pattern(spec: Any, key: str) -> _Pattern:
     if isinstance(spec, dict):
-        try:
-            return re.compile(spec["regex"])
-        except re.error as exc:
-            raise ResolveError(f"when.{key}: invalid regex: {exc}") from None
+        return _regex(str(spec["regex"]), key)
     return re.compile(fnmatch.translate(str(spec)))
+
+
+class _Linear:
+    """One RE2 pattern, matched from the start of the text as ``re.match`` does."""
+
+    __slots__ = ("_match",)
+
+    def __init__(self, pattern: str):
+        import re2  # lazily: only manifests with a regex matcher pay for it
+
+        options = re2.Options()
+        options.log_errors = False  # the error is reported by the loader, located
+        re2.compile(pattern, options)  # raises re2.error with the reason
+        # A one-pattern RE2::Set answers yes/no without building a match object: the
+        # cheapest call into RE2 from Python (about 0.5 µs, a fifth of compile().match).
+        one = re2.Set.MatchSet(options)
+        one.Add(pattern)
+        one.Compile()
+        self._match = one.Match
+
+    def match(self, text: str) -> bool:
+        return bool(self._match(text.encode("utf-8", "surrogatepass")))
+
+
+def _regex(pattern: str, key: str) -> _Pattern:
+    import re2
+
+    try:
+        return _Linear(pattern)
+    except re2.error as exc:
+        reason = exc.args[0] if exc.args else exc
+        if isinstance(reason, bytes):
+            reason = reason.decode("utf-8", "replace")
+        raise ResolveError(
+            f"when.{key}: invalid regex: {shorten(reason, 200)}",
+            "RE2 syntax: no backreferences or lookaround, repetitions at most {1000}",
+        ) from None
 
 
 def _values(value: Any) -> Iterable[str]:
@@ -35,7 +79,7 @@ def compile_matcher(when: Mapping[str, Any] | None, event_args: Iterable[str]) -
     if not when:
         return None
     args = set(event_args)
-    tests: list[tuple[str, str | None, tuple[re.Pattern[str], ...]]] = []
+    tests: list[tuple[str, str | None, tuple[_Pattern, ...]]] = []
     for key, spec in when.items():
         if key in MATCH_ALIASES and MATCH_ALIASES[key][0] in args:
             arg, attr = MATCH_ALIASES[key]

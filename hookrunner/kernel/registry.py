@@ -14,7 +14,14 @@ from typing import Any
 
 from .decl import HookDecl
 from .document import bulk
-from .errors import Problem, ResolveError, UnknownEvent, ValidationError, did_you_mean
+from .errors import (
+    Problem,
+    ResolveError,
+    UnknownEvent,
+    ValidationError,
+    did_you_mean,
+    raised,
+)
 from .events import EventSpec, hook_args
 from .manifest import Manifest
 from .matchers import compile_matcher
@@ -201,11 +208,13 @@ class _Builder:
         try:
             # An entry-point plugin may name a ready hooks object (Kedro's plugin style).
             instance = cls(**decl.args) if inspect.isclass(cls) else cls
-        except Exception as exc:
+        except BaseException as exc:  # even sys.exit(): a hooks class must not end the load
+            if isinstance(exc, KeyboardInterrupt):
+                raise
             self.problems.append(
                 decl.problem(
                     "args" if decl.args else "class",
-                    f"constructing {cls.__name__} failed: {type(exc).__name__}: {exc}",
+                    f"constructing {cls.__name__} failed: {raised(exc)}",
                     "check `args:` against the constructor's parameters"
                     if isinstance(exc, TypeError)
                     else None,

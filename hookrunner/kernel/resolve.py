@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .errors import ResolveError, did_you_mean
+from .errors import ResolveError, did_you_mean, raised
 
 
 def split_target(target: str) -> tuple[str, str]:
@@ -73,8 +73,10 @@ def import_module(module: str, allowed: Iterable[str] | None = None) -> Any:
     except SyntaxError as exc:
         where = f" ({exc.filename}:{exc.lineno})" if exc.filename else ""
         raise ResolveError(f"importing {module!r} failed: SyntaxError: {exc.msg}{where}") from None
-    except Exception as exc:
-        raise ResolveError(f"importing {module!r} failed: {type(exc).__name__}: {exc}") from None
+    except BaseException as exc:  # sys.exit() at import time must not end a validate
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        raise ResolveError(f"importing {module!r} failed: {raised(exc)}") from None
 
 
 def import_target(target: str, allowed: Iterable[str] | None = None) -> Any:
