@@ -157,7 +157,7 @@ def _communicate(
             if deadline is not None and now >= deadline:
                 raise subprocess.TimeoutExpired(proc.args, 0)
             left = None if deadline is None else deadline - now
-            if not reading:  # both pipes closed: only the exit is left to wait for
+            if not reading and exits is None:  # pipes closed: only the exit is left
                 proc.wait(left)
                 continue
             if draining:
