@@ -10,6 +10,7 @@ from typing import Any
 import typer
 from typer.core import TyperCommand, TyperOption
 
+from ..kernel.errors import shorten
 from ._common import INVALID, print_problems
 
 _SELECT_HELP = "Repeatable, or comma-separated."
@@ -131,7 +132,7 @@ def _summary(result: Any, quiet: bool) -> None:
             )
         console.print(table)
     if result.error and result.exit_code != 0:
-        typer.echo(f"error: {result.error}", err=True)
+        typer.echo(f"error: {shorten(result.error, 2000)}", err=True)
     if result.session_id and not quiet:
         console.print(
             f"details: hookrunner sessions show {result.session_id} --store {result.store}",
@@ -270,6 +271,10 @@ def command(
         finally:
             if display is not None:
                 display.close()
+        for sid in result.crashed:  # found dead when this run began
+            typer.echo(
+                f"note: session {sid} crashed (its process ended without closing it)", err=True
+            )
         if result.problems:
             print_problems(result.problems)
             n = len(result.problems)

@@ -138,6 +138,8 @@ class RunResult:
     problems: list[Problem] = field(default_factory=list)
     hook_stats: list[dict[str, Any]] = field(default_factory=list)
     duration_s: float = 0.0
+    # Sessions of this host found dead when this run began (now marked "crashed").
+    crashed: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:

@@ -26,7 +26,7 @@ from typing import Any
 from ...kernel.errors import HookrunnerError, did_you_mean
 from ...kernel.jsonsafe import json_safe
 from ...kernel.runtime.results import CallRow
-from . import pool
+from . import owner, pool
 
 DEFAULT_STORE = Path(".hookrunner") / "sessions.db"
 
@@ -53,8 +53,11 @@ CREATE TABLE IF NOT EXISTS sessions (
     last_call INTEGER,
     checkpoints INTEGER NOT NULL DEFAULT 0,
     first_checkpoint INTEGER,
-    last_checkpoint INTEGER
+    last_checkpoint INTEGER,
+    host TEXT,
+    proc_start TEXT
 );
+CREATE INDEX IF NOT EXISTS sessions_running ON sessions (host) WHERE status = 'running';
 CREATE TABLE IF NOT EXISTS names (
     id INTEGER PRIMARY KEY,
     name TEXT NOT NULL UNIQUE
@@ -98,8 +101,15 @@ CREATE TABLE IF NOT EXISTS hook_call_workers (
 )
 """
 # Tables and indexes of the layout: a store that has them all needs no write to be opened
-# (version 2 gained hook_call_workers after it was first written).
+# (version 2 gained hook_call_workers after it was first written, and the sessions' host
+# and process start time, with the index of running sessions, later still).
 _OBJECTS = re.findall(r"CREATE (?:TABLE|INDEX) IF NOT EXISTS (\w+)", _SCHEMA)
+# Columns added to a table of an existing store (``ALTER TABLE``): older writers leave them
+# NULL, which reads as "cannot be told".
+_ADDED = (("sessions", "host", "TEXT"), ("sessions", "proc_start", "TEXT"))
+_COUNT_ADDED = "SELECT COUNT(*) FROM pragma_table_info('sessions') WHERE name IN ({})".format(
+    ", ".join(f"'{column}'" for _, column, _ in _ADDED)
+)
 # The per-flush update of a session's row: counters and the rowid ranges of its rows.
 _COUNTERS = (
     "calls = calls + ?, failures = failures + ?,"
@@ -215,9 +225,11 @@ class Store:
             conn.execute("PRAGMA busy_timeout = 30000")
             _use_wal(conn)
             conn.execute("PRAGMA synchronous = NORMAL")
-            if conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION and conn.execute(
-                _COUNT_OBJECTS
-            ).fetchone()[0] == len(_OBJECTS):
+            if (
+                conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+                and conn.execute(_COUNT_OBJECTS).fetchone()[0] == len(_OBJECTS)
+                and conn.execute(_COUNT_ADDED).fetchone()[0] == len(_ADDED)
+            ):
                 return conn  # the usual case: all there, no write transaction just to open
             conn.execute("BEGIN IMMEDIATE")
             version = conn.execute("PRAGMA user_version").fetchone()[0]
@@ -233,6 +245,7 @@ class Store:
                     f"session store {self.path} has layout version {version}, this hookrunner "
                     f"writes version {SCHEMA_VERSION}; move the old file away"
                 )
+            _add_columns(conn)  # before the schema: its index names a new column
             for stmt in _SCHEMA.split(";"):
                 if stmt.strip():
                     conn.execute(stmt)
@@ -275,19 +288,47 @@ class Store:
         source: str | None,
         metadata: dict[str, Any],
         resumed_from: str | None = None,
-    ) -> None:
+    ) -> list[str]:
+        """Record a new running session of this process; return the ids of the sessions
+        found dead on the way (now ``crashed``, see ``owner``)."""
         now = time.time()
+        me = owner.current()
         with self.transaction() as c:
+            crashed = self._sweep(c, me.host)
             cur = c.execute(
-                "INSERT INTO sessions (id, kind, source, status, started, resumed_from, pid) "
-                "VALUES (?, ?, ?, 'running', ?, ?, ?)",
-                (session_id, kind, source, now, resumed_from, os.getpid()),
+                "INSERT INTO sessions (id, kind, source, status, started, resumed_from, pid,"
+                " host, proc_start) VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?)",
+                (session_id, kind, source, now, resumed_from, me.pid, me.host, me.started),
             )
             self._sessions[session_id] = int(cur.lastrowid or 0)
             c.executemany(
                 "INSERT OR REPLACE INTO metadata VALUES (?, ?, ?, ?)",
                 [(session_id, str(k), dumps(v), now) for k, v in metadata.items()],
             )
+        return crashed
+
+    @staticmethod
+    def _sweep(c: sqlite3.Connection, host: str) -> list[str]:
+        """Mark this host's running sessions whose process is gone ``crashed``."""
+        rows = c.execute(
+            "SELECT id, pid, host, proc_start FROM sessions WHERE status = 'running' AND host = ?",
+            (host,),
+        ).fetchall()
+        dead = [(sid, pid, host) for sid, pid, host, start in rows if not _alive(pid, host, start)]
+        c.executemany(
+            "UPDATE sessions SET status = 'crashed', summary = COALESCE(summary, ?)"
+            " WHERE id = ? AND status = 'running'",
+            [(dumps({"error": _crash_note(pid, host)}), sid) for sid, pid, host in dead],
+        )
+        return [sid for sid, _, _ in dead]
+
+    def sweep(self) -> list[str]:
+        """Mark the running sessions of this host whose process died ``crashed`` (``begin``
+        does it too); return their ids."""
+        if self._db is None and not self.path.exists():
+            return []
+        with self.transaction() as c:
+            return self._sweep(c, owner.current().host)
 
     def finish(self, session_id: str, status: str, summary: dict[str, Any] | None) -> None:
         self.flush(session_id, [], [], end=(status, summary))
@@ -522,12 +563,24 @@ class Store:
         sql = "SELECT * FROM sessions ORDER BY started DESC, id DESC"
         if limit:
             sql += f" LIMIT {int(limit)}"
-        return [self._session_dict(r) for r in self._rows(sql)]
+        return self._crashed([self._session_dict(r) for r in self._rows(sql)])
 
     def _session_dict(self, r: sqlite3.Row) -> dict[str, Any]:
         d = dict(r)
         d["summary"] = loads(d.get("summary"))
+        if d["status"] == "running" and not _alive(d["pid"], d.get("host"), d.get("proc_start")):
+            d["status"] = "crashed"  # written back by the readers (``sessions``, ``session``)
+            d["summary"] = d["summary"] or {"error": _crash_note(d["pid"], d.get("host"))}
         return d
+
+    def _crashed(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Write back what reading found (sessions whose process is gone): best effort."""
+        if any(r["status"] == "crashed" for r in rows):
+            try:
+                self.sweep()
+            except StoreError:  # a read-only store still reads
+                pass
+        return rows
 
     def session(self, session_id: str) -> dict[str, Any]:
         """One session by id or unique id prefix; StoreError (with suggestions) otherwise."""
@@ -548,7 +601,7 @@ class Store:
             raise StoreError(
                 f"no session {session_id!r} in {self.path}" + (f" ({hint})" if hint else "")
             )
-        return self._session_dict(rows[0])
+        return self._crashed([self._session_dict(rows[0])])[0]
 
     def hook_stats(self, session_id: str) -> list[dict[str, Any]]:
         span = self._range(session_id, "call")
@@ -565,6 +618,24 @@ class Store:
 
     def checkpointed_nodes(self, session_id: str) -> set[str]:
         return {c["node"] for c in self.checkpoints(session_id) if c["node"] is not None}
+
+
+def _alive(pid: int | None, host: str | None, start: str | None) -> bool:
+    """False only when the session's process is known to be gone."""
+    return owner.alive(pid, host, start) is not False
+
+
+def _crash_note(pid: int | None, host: str | None) -> str:
+    return f"crashed: its process (pid {pid} on {host}) ended without closing the session"
+
+
+def _add_columns(conn: sqlite3.Connection) -> None:
+    """Add the columns of ``_ADDED`` an existing store lacks (inside the caller's
+    transaction, so two processes opening an old store do it once)."""
+    for table, column, kind in _ADDED:
+        have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        if have and column not in have:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
 
 def open_store(path: str | os.PathLike[str] | None, base: Path | None = None) -> Store:
