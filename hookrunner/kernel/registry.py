@@ -20,6 +20,7 @@ from .errors import (
     UnknownEvent,
     ValidationError,
     did_you_mean,
+    quoted,
     raised,
 )
 from .events import EventSpec, hook_args
@@ -148,7 +149,7 @@ class _Builder:
             self.problems.append(
                 decl.problem(
                     "event",
-                    f"unknown event {event!r}",
+                    f"unknown event {quoted(event)}",
                     did_you_mean(str(event), list(self.m.events))
                     or "declare it under `events:` or see `hookrunner list --events`",
                 )
@@ -203,7 +204,7 @@ class _Builder:
             self._fail(decl, "class", exc)
             return
         if not inspect.isclass(cls) and not decl.plugin:
-            self.problems.append(decl.problem("class", f"{target!r} is not a class"))
+            self.problems.append(decl.problem("class", f"{quoted(target)} is not a class"))
             return
         try:
             # An entry-point plugin may name a ready hooks object (Kedro's plugin style).
@@ -276,7 +277,7 @@ class _Builder:
             self.problems.append(
                 decl.problem(
                     "with",
-                    f"`with:` key {unused[0]!r} is not a parameter of any of its hook methods",
+                    f"`with:` key {quoted(unused[0])} is not a parameter of any of its hook methods",
                     did_you_mean(unused[0], sorted(names)),
                 )
             )

@@ -20,7 +20,7 @@ from typing import Any
 from ..host.runner import HookRunner
 from ..kernel import schema
 from ..kernel.document import Document, interpolate_env, load_file
-from ..kernel.errors import Problem, ResolveError, ValidationError, did_you_mean
+from ..kernel.errors import Problem, ResolveError, ValidationError, did_you_mean, elide
 from ..kernel.manifest import Loader, Manifest
 from ..kernel.registry import build
 from ..kernel.resolve import import_callable
@@ -352,7 +352,7 @@ def _check_graph(
     nodes, where = checker.nodes(catalog)
     ordered, cycle = topological(nodes)
     if cycle:
-        chain = " → ".join(cycle)
+        chain = elide(cycle, 10, " → ")
         checker.add(
             where[cycle[0]],
             f"the nodes form a cycle: {chain}",
