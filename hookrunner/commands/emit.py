@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from ..kernel.errors import UnknownEvent
+from ..kernel.errors import UnknownEvent, quoted, raised, shorten
 from ._common import (
     FAILED,
     FORMAT_OPTION,
@@ -49,7 +49,7 @@ def _check_arguments(runner, event: str, kwargs: dict) -> None:
         if key in RESERVED_ARGS or (key not in known and not spec.open_args):
             hint = did_you_mean(key, known)
             fail_usage(
-                f"{event} has no argument {key!r}"
+                f"{event} has no argument {quoted(key)}"
                 + (f" ({hint})" if hint else f"; its arguments: {', '.join(known) or 'none'}")
             )
 
@@ -75,13 +75,13 @@ def command(
     except UnknownEvent as exc:
         fail_usage(str(exc))
     except Exception as exc:  # a hook with on_error: raise
-        typer.echo(f"error: {event}: a hook raised {type(exc).__name__}: {exc}", err=True)
+        typer.echo(f"error: {event}: a hook raised {raised(exc)}", err=True)
         raise typer.Exit(FAILED) from None
     if fmt == "json":
         dump_json(result.as_dict())
     else:
         for r in result.results:
-            state = "ok" if r.ok else f"FAILED ({type(r.error).__name__}: {r.error})"
+            state = "ok" if r.ok else f"FAILED ({raised(r.error)})"
             typer.echo(f"{r.name}: {state} in {r.duration_ms:.2f} ms")
         if result.value is not None:
             typer.echo(f"value: {json.dumps(result.as_dict()['value'])}")
@@ -90,8 +90,8 @@ def command(
         if not result.results:
             typer.echo(f"{event}: no hooks ran")
     if result.vetoed:
-        typer.echo(f"vetoed: {result.reason}", err=True)
+        typer.echo(f"vetoed: {shorten(result.reason, 2000)}", err=True)
         raise typer.Exit(INVALID)
     for r in result.failures:
-        typer.echo(f"hook {r.name!r} failed: {type(r.error).__name__}: {r.error}", err=True)
+        typer.echo(f"hook {r.name!r} failed: {raised(r.error)}", err=True)
     raise typer.Exit(FAILED if result.failures else OK)

@@ -111,8 +111,10 @@ class Problem:
         }
 
 
-def raised(error: BaseException) -> str:
+def raised(error: BaseException | None) -> str:
     """``ValueError: bad`` / ``sys.exit(3)`` / ``GeneratorExit``: what was raised, shortened."""
+    if error is None:
+        return "no error"
     if isinstance(error, SystemExit):
         return f"sys.exit({shorten(repr(error.code), 60)})"
     text = str(error)
