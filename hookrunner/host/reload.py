@@ -387,7 +387,7 @@ def watch_list(roots: Iterable[str | os.PathLike[str]], documents: Iterable[Docu
         out.add(Path(os.path.realpath(doc.file)))
         includes = doc.data.get("include") if isinstance(doc.data, dict) else None
         for inc in includes if isinstance(includes, list) else ():
-            if isinstance(inc, str):
+            if isinstance(inc, str) and "\0" not in inc:
                 out.add(Path(os.path.realpath(doc.directory / inc)))
     out.update(Path(f) for f in project_modules({str(p.parent) for p in out}).values())
     return out

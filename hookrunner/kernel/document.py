@@ -30,8 +30,9 @@ class _BadValue(yaml.constructor.ConstructorError):
     """A scalar its (explicit or implied) core tag cannot read: ``!!int x``, ``2024-13-45``."""
 
 
-class _Loader(_Base):
-    """The safe loader, with a located error for a core tag's bad value.
+class SafeLoader(_Base):
+    """The safe loader, with a located error for a core tag's bad value (every YAML
+    hookrunner reads goes through it or a subclass).
 
     PyYAML's safe constructors raise ``ValueError``, ``KeyError``, ``TypeError``... for
     ``!!int x``, ``!!bool x``, ``!!timestamp 2024-13-45`` (a plain ``2024-13-45`` too) or an
@@ -251,7 +252,7 @@ def load_text(text: str, file: str) -> Document:
 def _load_text(text: str, file: str) -> Document:
     doc = Document(file=file, data=None)
     try:
-        loader = _Loader(text)
+        loader = SafeLoader(text)
         try:
             node = loader.get_single_node()
             if node is None:

@@ -9,12 +9,13 @@ from typing import Any
 
 import yaml
 
+from ..kernel.document import SafeLoader
 from ..kernel.errors import did_you_mean
 from .catalog import missing_param
 from .context import UsageError
 
 
-class _ValueLoader(yaml.SafeLoader):
+class _ValueLoader(SafeLoader):
     """YAML scalars the way a command line means them: ``true``/``false`` only (``no`` stays
     a string), decimal numbers (``1e-3`` is a float, ``007`` a string), no dates."""
 

@@ -129,7 +129,13 @@ def read_bytes(uri: str) -> bytes:
         from .aws.s3 import s3_read
 
         return s3_read(uri)
-    with open(uri, "rb") as fh:
+    # Only a regular file: a FIFO would block the run, /dev/zero never ends.
+    fd = os.open(uri, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    with open(fd, "rb") as fh:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
+            raise OSError(f"{uri} is {kind}")
         return fh.read()
 
 
