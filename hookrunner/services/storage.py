@@ -131,11 +131,12 @@ def read_bytes(uri: str) -> bytes:
         return s3_read(uri)
     # Only a regular file: a FIFO would block the run, /dev/zero never ends.
     fd = os.open(uri, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
+        raise OSError(f"{uri} is {kind}")
     with open(fd, "rb") as fh:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
-            raise OSError(f"{uri} is {kind}")
         return fh.read()
 
 
