@@ -152,7 +152,7 @@ def run(
                 session.emit("post_error", error_info=_error_info(exc), error=exc)
         if command.job is not None:
             result.nodes_run = list(command.job.done)
-        result.crashed = list(session.crashed)
+        result.crashed = list(store.crashed)
         if session.status == "running":
             try:
                 # The outcome goes through the session_metadata wrap hooks like any update.

@@ -75,8 +75,6 @@ class Session:
         # record writes, so that ending costs one transaction.
         self._staged: dict[str, str] | None = None
         self._stop_listening: Callable[[], None] | None = None
-        # Sessions of this host whose process died, marked "crashed" when this one began.
-        self.crashed: list[str] = []
 
     # ------------------------------------------------------------------ recording
     def record(self, result: EmitResult) -> None:
@@ -148,9 +146,7 @@ class Session:
     def start(self) -> Session:
         """Store the session row and fire ``session_start`` (returned mappings → metadata)."""
         self.start_recording()
-        self.crashed = self.store.begin(
-            self.id, self.kind, self.source, self.metadata, self.resumed_from
-        )
+        self.store.begin(self.id, self.kind, self.source, self.metadata, self.resumed_from)
         self.status = "running"
         self._stop_listening = delivery.add_listener(self._delivery_failed)
         self.emit("session_start")

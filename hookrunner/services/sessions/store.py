@@ -197,6 +197,8 @@ class Store:
         self._file: tuple[int, int] = (0, 0)  # (st_dev, st_ino) of the file connected to
         self._names: dict[str, int] = {}
         self._sessions: dict[str, int] = {}
+        # Sessions this store found dead and marked "crashed" (reading or beginning one).
+        self.crashed: list[str] = []
 
     def connect(self) -> Store:
         """Open the database now (it opens on first use otherwise), so that a file that is
@@ -307,8 +309,7 @@ class Store:
             )
         return crashed
 
-    @staticmethod
-    def _sweep(c: sqlite3.Connection, host: str) -> list[str]:
+    def _sweep(self, c: sqlite3.Connection, host: str) -> list[str]:
         """Mark this host's running sessions whose process is gone ``crashed``."""
         rows = c.execute(
             "SELECT id, pid, host, proc_start FROM sessions WHERE status = 'running' AND host = ?",
@@ -320,7 +321,9 @@ class Store:
             " WHERE id = ? AND status = 'running'",
             [(dumps({"error": _crash_note(pid, host)}), sid) for sid, pid, host in dead],
         )
-        return [sid for sid, _, _ in dead]
+        found = [sid for sid, _, _ in dead]
+        self.crashed += [sid for sid in found if sid not in self.crashed]
+        return found
 
     def sweep(self) -> list[str]:
         """Mark the running sessions of this host whose process died ``crashed`` (``begin``
