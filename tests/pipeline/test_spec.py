@@ -268,10 +268,11 @@ def test_manifests_that_are_not_paths_are_schema_errors_only(project, cli):
 
 
 def test_a_cycle_through_10000_nodes_is_named_in_a_short_message(project, cli):
+    m = project.module("def f(x):\n    return x\n")
     lines = ["version: 1", "nodes:"]
     n = 10_000
     for i in range(n):
-        lines.append(f"  - {{name: n{i}, func: m:f, inputs: [d{(i + 1) % n}], outputs: d{i}}}")
+        lines.append(f"  - {{name: n{i}, func: {m}:f, inputs: [d{(i + 1) % n}], outputs: d{i}}}")
     project.write("pipeline.yaml", "\n".join(lines) + "\n")
     result = cli("validate", "pipeline.yaml", cwd=project.root)
     assert result.returncode == 2 and "Traceback" not in result.stderr
