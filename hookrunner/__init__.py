@@ -9,6 +9,7 @@ out in layers that import one way: ``kernel`` ← ``host`` ← ``services`` ← 
 from typing import TYPE_CHECKING, Any
 
 from .kernel.errors import (
+    HookExited,
     HookFailed,
     HookrunnerError,
     HookTimeout,
@@ -48,6 +49,7 @@ __all__ = [
     "CATALOGUE",
     "EmitResult",
     "EventSpec",
+    "HookExited",
     "HookFailed",
     "HookResult",
     "HookRunner",
