@@ -123,7 +123,8 @@ def raised(error: BaseException | None) -> str:
 
 class HookrunnerError(Exception):
     """The root of every exception hookrunner raises: ``except HookrunnerError`` catches them
-    all (errors of hooks and nodes themselves pass through as they were raised)."""
+    all (errors of hooks and nodes themselves pass through as they were raised, except what
+    would end the process: see ``HookExited``)."""
 
 
 class ResolveError(HookrunnerError):
