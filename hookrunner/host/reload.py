@@ -287,7 +287,9 @@ class Watcher:
                 self._pending.clear()
             try:
                 self._reload([Path(p) for p in changed])
-            except Exception:  # the watcher must survive anything a reload throws
+            except (
+                BaseException
+            ):  # the watcher must survive anything a reload throws (sys.exit too)
                 log.exception("hot reload failed unexpectedly")
 
     def _wait_until_complete(self) -> bool:
@@ -352,7 +354,7 @@ class Watcher:
         for callback in list(self._callbacks):
             try:
                 callback(report)
-            except Exception:
+            except BaseException:  # a callback that calls sys.exit() must not stop the watcher
                 log.exception("on_reload callback failed")
 
 
