@@ -57,7 +57,7 @@ CREATE TABLE IF NOT EXISTS sessions (
     host TEXT,
     proc_start TEXT
 );
-CREATE INDEX IF NOT EXISTS sessions_running ON sessions (host) WHERE status = 'running';
+CREATE INDEX IF NOT EXISTS sessions_running ON sessions (status) WHERE status = 'running';
 CREATE TABLE IF NOT EXISTS names (
     id INTEGER PRIMARY KEY,
     name TEXT NOT NULL UNIQUE
@@ -104,11 +104,12 @@ CREATE TABLE IF NOT EXISTS hook_call_workers (
 # (version 2 gained hook_call_workers after it was first written, and the sessions' host
 # and process start time, with the index of running sessions, later still).
 _OBJECTS = re.findall(r"CREATE (?:TABLE|INDEX) IF NOT EXISTS (\w+)", _SCHEMA)
-# Columns added to a table of an existing store (``ALTER TABLE``): older writers leave them
-# NULL, which reads as "cannot be told".
-_ADDED = (("sessions", "host", "TEXT"), ("sessions", "proc_start", "TEXT"))
+# Columns added to tables that older stores already have (``ALTER TABLE`` when such a store
+# is opened): the sessions' host and process start time. Older writers leave them NULL, which
+# reads as "cannot be told".
+_ADDED_COLUMNS = {"sessions": (("host", "TEXT"), ("proc_start", "TEXT"))}
 _COUNT_ADDED = "SELECT COUNT(*) FROM pragma_table_info('sessions') WHERE name IN ({})".format(
-    ", ".join(f"'{column}'" for _, column, _ in _ADDED)
+    ", ".join(f"'{name}'" for name, _ in _ADDED_COLUMNS["sessions"])
 )
 # The per-flush update of a session's row: counters and the rowid ranges of its rows.
 _COUNTERS = (
@@ -230,7 +231,7 @@ class Store:
             if (
                 conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
                 and conn.execute(_COUNT_OBJECTS).fetchone()[0] == len(_OBJECTS)
-                and conn.execute(_COUNT_ADDED).fetchone()[0] == len(_ADDED)
+                and conn.execute(_COUNT_ADDED).fetchone()[0] == len(_ADDED_COLUMNS["sessions"])
             ):
                 return conn  # the usual case: all there, no write transaction just to open
             conn.execute("BEGIN IMMEDIATE")
@@ -247,10 +248,14 @@ class Store:
                     f"session store {self.path} has layout version {version}, this hookrunner "
                     f"writes version {SCHEMA_VERSION}; move the old file away"
                 )
-            _add_columns(conn)  # before the schema: its index names a new column
             for stmt in _SCHEMA.split(";"):
                 if stmt.strip():
                     conn.execute(stmt)
+            for table, columns in _ADDED_COLUMNS.items():
+                have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+                for name, decl in columns:
+                    if name not in have:
+                        conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {decl}")
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             conn.execute("COMMIT")
         except (OSError, sqlite3.Error) as exc:
@@ -630,15 +635,6 @@ def _alive(pid: int | None, host: str | None, start: str | None) -> bool:
 
 def _crash_note(pid: int | None, host: str | None) -> str:
     return f"crashed: its process (pid {pid} on {host}) ended without closing the session"
-
-
-def _add_columns(conn: sqlite3.Connection) -> None:
-    """Add the columns of ``_ADDED`` an existing store lacks (inside the caller's
-    transaction, so two processes opening an old store do it once)."""
-    for table, column, kind in _ADDED:
-        have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
-        if have and column not in have:
-            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
 
 def open_store(path: str | os.PathLike[str] | None, base: Path | None = None) -> Store:
