@@ -111,13 +111,25 @@ class Problem:
         }
 
 
+def text_of(error: BaseException) -> str:
+    """``str(error)``, even for an exception whose ``__str__`` itself raises."""
+    try:
+        return str(error)
+    except Exception:
+        return f"<{type(error).__name__} whose message cannot be read>"
+
+
 def raised(error: BaseException | None) -> str:
     """``ValueError: bad`` / ``sys.exit(3)`` / ``GeneratorExit``: what was raised, shortened."""
     if error is None:
         return "no error"
     if isinstance(error, SystemExit):
-        return f"sys.exit({shorten(repr(error.code), 60)})"
-    text = str(error)
+        try:
+            code = repr(error.code)
+        except Exception:
+            code = "..."
+        return f"sys.exit({shorten(code, 60)})"
+    text = text_of(error)
     return type(error).__name__ + (f": {shorten(text, 300)}" if text else "")
 
 

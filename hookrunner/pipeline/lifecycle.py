@@ -20,7 +20,14 @@ from typing import Any
 
 from ..host import command_hooks
 from ..host.runner import HookRunner
-from ..kernel.errors import Problem, ValidationError, did_you_mean
+from ..kernel.errors import (
+    MESSAGE_MAX,
+    Problem,
+    ValidationError,
+    did_you_mean,
+    shorten,
+    text_of,
+)
 from ..kernel.version import __version__
 from ..services.sessions.session import Session
 from ..services.sessions.store import StoreError, open_store
@@ -44,10 +51,16 @@ from .spec import PipelineSpec, build_hooks, load_document, manifest_paths
 
 
 def _error_info(exc: BaseException) -> dict[str, Any]:
-    info: dict[str, Any] = {"type": type(exc).__name__, "message": str(exc)}
+    info: dict[str, Any] = {"type": type(exc).__name__, "message": _text(exc)}
     if isinstance(exc, NodeFailed):
-        info.update(node=exc.node.name, type=type(exc.error).__name__, message=str(exc.error))
+        info.update(node=exc.node.name, type=type(exc.error).__name__, message=_text(exc.error))
     return info
+
+
+def _text(exc: BaseException) -> str:
+    """An error's message for the run's result and ``post_error`` (shortened, and readable
+    even when its ``__str__`` raises)."""
+    return shorten(text_of(exc), MESSAGE_MAX)
 
 
 # --------------------------------------------------------------------------- the run
@@ -144,10 +157,10 @@ def run(
             if isinstance(exc, NodeFailed):
                 result.nodes_failed.append(exc.node.name)
                 result.error = (
-                    f"node {exc.node.name!r} failed: {type(exc.error).__name__}: {exc.error}"
+                    f"node {exc.node.name!r} failed: {type(exc.error).__name__}: {_text(exc.error)}"
                 )
             else:
-                result.error = f"{type(exc).__name__}: {exc}"
+                result.error = f"{type(exc).__name__}: {_text(exc)}"
             if session.status == "running":
                 session.emit("post_error", error_info=_error_info(exc), error=exc)
         if command.job is not None:

@@ -18,7 +18,7 @@ from json.encoder import encode_basestring_ascii as encode_string
 from time import perf_counter
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from ..kernel.errors import HookrunnerError
+from ..kernel.errors import HookrunnerError, raised
 from ..kernel.events import CATALOGUE
 from .catalog import Catalog
 from .graph import Node, Pipeline
@@ -39,7 +39,7 @@ class NodeFailed(HookrunnerError):
     """A node (or one of its dataset loads/saves or pipeline hooks) failed; ``error`` is why."""
 
     def __init__(self, node: Node, error: BaseException):
-        super().__init__(f"node {node.name!r} failed: {type(error).__name__}: {error}")
+        super().__init__(f"node {node.name!r} failed: {raised(error)}")
         self.node = node
         self.error = error
 

@@ -71,3 +71,16 @@ class ExitsOnConstruction:
 
     def session_start(self, session_id):
         pass
+
+
+class Unprintable(Exception):
+    def __str__(self):
+        raise RuntimeError("no message for you")
+
+
+def unprintable(session_id):
+    raise Unprintable
+
+
+def huge_message(session_id):
+    raise ValueError("m" * 15_000_000)

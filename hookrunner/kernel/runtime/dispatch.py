@@ -16,7 +16,16 @@ from collections.abc import Callable, Generator, Mapping, Sequence
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
-from ..errors import HookExited, HookFailed, HookTimeout, Veto
+from ..errors import (
+    MESSAGE_MAX,
+    HookExited,
+    HookFailed,
+    HookTimeout,
+    Veto,
+    raised,
+    shorten,
+    text_of,
+)
 from .hook import Wrapped
 from .invoke import run_coroutine
 from .results import EMPTY, EmitResult, HookResult, span, timed_results
@@ -62,7 +71,7 @@ def _failed(
             "hook": hook.name,
             "event": plan.spec.name,
             "type": type(exc).__name__,
-            "message": str(exc),
+            "message": shorten(text_of(exc), MESSAGE_MAX),
         }
         try:
             report(
@@ -411,7 +420,7 @@ def wrap(plan: Plan, kw: dict[str, Any], operation: Callable[..., Any] | None) -
                 raise
             results.append(HookResult(h.name, False, exc, ms, None))
             _failed(plan, h, exc, args, results)  # re-raises under on_error: raise
-            raise Veto(f"refused by {h.name}: {type(exc).__name__}: {exc}") from exc
+            raise Veto(f"refused by {h.name}: {raised(exc)}") from exc
         results.append(HookResult(h.name, True, None, (perf_counter() - t0) * 1e3, v))
         return v
 

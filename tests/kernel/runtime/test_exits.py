@@ -188,3 +188,25 @@ def test_exit_while_loading_is_a_located_problem(project):
     )
     assert "hooks.yaml:4:" in text and f"importing '{importer}' failed" in text
     assert "exit(9)" in text or "SystemExit(9)" in text
+
+
+def test_an_unprintable_or_huge_error_is_recorded_readably(project, tmp_path):
+    """An exception whose __str__ raises, and one with a 15 MB message: both are recorded,
+    reported to post_error and stored, readable and short."""
+    from hookrunner.services.sessions.store import Store
+
+    body = (
+        "hooks:\n"
+        '  - {name: a, event: session_start, call: "{m}:unprintable"}\n'
+        '  - {name: b, event: session_start, call: "{m}:huge_message"}\n'
+        '  - {name: after, event: session_start, call: "{m}:after"}\n'
+    )
+    runner, mod = _runner(project, body)
+    with runner, runner.session(store=tmp_path / "sessions.db") as s:
+        pass
+    store = Store(tmp_path / "sessions.db")
+    [call_a, call_b, _] = store.hook_calls(s.id)
+    assert call_a["error"] == "Unprintable: <Unprintable whose message cannot be read>"
+    assert call_b["error"].startswith("ValueError: mmm") and len(call_b["error"]) < 2100
+    assert mod.ran[-1] == "after"
+    store.close()
