@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from .kernel.errors import (
     EventArgumentError,
+    HookExited,
     HookFailed,
     HookrunnerError,
     HookTimeout,
@@ -51,6 +52,7 @@ __all__ = [
     "EmitResult",
     "EventArgumentError",
     "EventSpec",
+    "HookExited",
     "HookFailed",
     "HookResult",
     "HookRunner",

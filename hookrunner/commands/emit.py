@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 
-from ..kernel.errors import EventArgumentError, UnknownEvent
+from ..kernel.errors import (
+    MESSAGE_MAX,
+    EventArgumentError,
+    UnknownEvent,
+    raised,
+    shorten,
+    text_of,
+)
 from ._common import (
     FAILED,
     FORMAT_OPTION,
@@ -95,10 +102,10 @@ def command(
         if not result.results:
             typer.echo(f"{event}: no hooks ran")
     if result.vetoed:
-        typer.echo(f"vetoed: {result.reason}", err=True)
+        typer.echo(f"vetoed: {shorten(result.reason, 2000)}", err=True)
         raise typer.Exit(INVALID)
     for r in result.failures:
-        typer.echo(f"hook {r.name!r} failed: {type(r.error).__name__}: {r.error}", err=True)
+        typer.echo(f"hook {r.name!r} failed: {raised(r.error)}", err=True)
     raise typer.Exit(FAILED if result.failures else OK)
 
 
@@ -109,7 +116,7 @@ def _raised(exc: Exception, event: str, seen: list[EmitResult], fmt: str, full: 
     from ..kernel.frames import full_traceback, short_traceback
 
     who = culprit(exc)
-    text = f"{type(exc).__name__}: {exc}"
+    text = raised(exc)
     head = f"error: {who} raised {text}" if who else f"error: {event}: a hook raised {text}"
     trace = full_traceback(exc) if full else short_traceback(exc)
     typer.echo(head, err=True)
@@ -120,7 +127,7 @@ def _raised(exc: Exception, event: str, seen: list[EmitResult], fmt: str, full: 
         last["error"] = {
             **(who.as_dict() if who else {"event": event}),
             "type": type(exc).__name__,
-            "message": str(exc),
+            "message": shorten(text_of(exc), MESSAGE_MAX),
             "traceback": short_traceback(exc),
             "traceback_full": full_traceback(exc),
         }

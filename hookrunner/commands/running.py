@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from ..kernel.errors import MESSAGE_MAX, shorten
 from ..kernel.secrets import scrub
 
 INVALID = 2
@@ -104,7 +105,7 @@ def _failure(result: Any, full: bool, pipeline: Path) -> None:
     """The culprit, its place and a traceback (project frames; ``full``: all of them), then
     how to resume once it is fixed."""
     failure = result.failure
-    _err(f"error: {result.error}")
+    _err(f"error: {shorten(result.error, MESSAGE_MAX)}")
     if failure is None:
         return
     trace = failure.traceback_full if full else failure.traceback
@@ -251,6 +252,8 @@ def execute(
         finally:
             if display is not None:
                 display.close()
+        for sid in result.crashed:  # found dead when this run began
+            _err(f"note: session {sid} crashed (its process ended without closing it)")
         for w in result.warnings:  # a `when:` that can never match in this pipeline
             _err(str(w))
         if result.problems:
@@ -259,7 +262,7 @@ def execute(
             n = len(result.problems)
             _err(f"{n} problem{'s' if n != 1 else ''} found")
         elif result.exit_code == INVALID:
-            _err(f"error: {result.error}")
+            _err(f"error: {shorten(result.error or '', MESSAGE_MAX)}")
         else:
             _summary(result, quiet, full_traceback, pipeline)
         return result.exit_code

@@ -96,7 +96,9 @@ def list_sessions(
     ):
         table.add_column(col)
     for s in rows:
-        color = {"ok": "green", "failed": "red", "interrupted": "yellow"}.get(s["status"], "")
+        color = {"ok": "green", "failed": "red", "interrupted": "yellow", "crashed": "red"}.get(
+            s["status"], ""
+        )
         table.add_row(
             s["id"],
             s["kind"],

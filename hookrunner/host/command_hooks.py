@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from ..kernel.errors import ValidationError
+from ..kernel.errors import ValidationError, raised
 from ..kernel.manifest import load_manifests
 from ..kernel.registry import build
 from . import project_metadata as _metadata
@@ -28,10 +28,11 @@ from .runner import HookRunner
 def project_metadata(paths: Iterable[str | os.PathLike[str]], pipeline: str | None = None) -> Any:
     """``project_metadata`` (Kedro's ``ProjectMetadata`` fields, see ``project_metadata``):
     the project is the pipeline file's folder, else the first manifest's, else the working
-    folder."""
-    files = [str(Path(p).resolve()) for p in paths]
+    folder. ``os.path.realpath``, not ``Path.resolve()``: a symlink loop is the loader's
+    located problem, never a traceback here."""
+    files = [os.path.realpath(p) for p in paths]
     if pipeline is not None:
-        pipeline = str(Path(pipeline).resolve())
+        pipeline = os.path.realpath(pipeline)
         return _metadata.make(Path(pipeline).parent, manifests=files, pipeline=pipeline)
     base = Path(files[0]).parent if files else Path.cwd()
     return _metadata.make(base, manifests=files)
@@ -59,7 +60,7 @@ def report_failures(result: Any, event: str) -> None:
     but a plugin that breaks there must not go unnoticed)."""
     for r in getattr(result, "results", ()):
         if not r.ok:
-            error = f"{type(r.error).__name__}: {r.error}" if r.error is not None else "failed"
+            error = raised(r.error) if r.error is not None else "failed"
             print(f"warning: {event} hook {r.name!r} failed: {error}", file=sys.stderr)
 
 
@@ -76,6 +77,6 @@ def after(runner: HookRunner, metadata: Any, args: list[str], exit_code: int) ->
             "after_command_run", project_metadata=metadata, command_args=args, exit_code=exit_code
         )
     except Exception as exc:  # noqa: BLE001 - the command is over; say what failed
-        print(f"error: after_command_run: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"error: after_command_run: {raised(exc)}", file=sys.stderr)
         return
     report_failures(result, "after_command_run")

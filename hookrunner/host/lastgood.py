@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import time
 import zlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from ..kernel.document import MAX_BYTES, Document, load_text
+from ..kernel.document import Document, load_text, read_text
 from ..kernel.errors import Problem, ValidationError
 from ..kernel.manifest import Loader, Manifest
 from ..kernel.registry import Registry, build
@@ -52,7 +53,7 @@ class _File(NamedTuple):
 
 def record_path(paths: Sequence[PathLike], folder: Path) -> Path:
     """Where the record of this manifest set lives (one per set of top-level files)."""
-    key = "\0".join(str(Path(p).resolve()) for p in paths)
+    key = "\0".join(os.path.realpath(p) for p in paths)
     return folder / f"manifests-{zlib.crc32(key.encode()):08x}.json"  # the record names them
 
 
@@ -88,7 +89,7 @@ def _fallback(
 ) -> Loaded:
     """The recorded set, whatever the disk says now (None when there is none, or when it no
     longer compiles either: a hook module it imports changed)."""
-    if saved is None or saved["paths"] != [str(Path(p).resolve()) for p in paths]:
+    if saved is None or saved["paths"] != [os.path.realpath(p) for p in paths]:
         return Loaded(None, tuple(problems))
     loader = _Loader(environ, {f["real"]: f for f in saved["files"]}, pinned=True)
     manifest = _collect(loader, paths)
@@ -121,8 +122,13 @@ class _Loader(Loader):
         self.pinned = pinned
         self.read: list[_File] = []
 
-    def add_file(self, path: PathLike, stack: tuple[str, ...] = ()) -> None:
-        real = str(Path(path).resolve())
+    def add_file(
+        self,
+        path: PathLike,
+        stack: tuple[str, ...] = (),
+        origin: tuple[Document, tuple[str | int, ...], str] | None = None,
+    ) -> None:
+        real = os.path.realpath(path)  # never raises, symlink loops included
         name = str(path)
         rec = self.known.get(real)
         if self.pinned and rec is not None:
@@ -131,20 +137,21 @@ class _Loader(Loader):
         try:
             st = os.stat(real)
         except OSError:
-            super().add_file(path, stack)  # the loader says what is wrong
+            super().add_file(path, stack, origin)  # the loader says what is wrong
             return
         stamp = (st.st_mtime_ns, st.st_size)
-        if rec is not None and tuple(rec["stamp"]) == stamp and rec["name"] == name:
+        if (
+            rec is not None
+            and tuple(rec["stamp"]) == stamp
+            and rec["name"] == name
+            and stat.S_ISREG(st.st_mode)
+        ):
             self._add(_File(real, name, stamp, rec["text"], rec["parsed"], True), stack)
             return
-        if st.st_size > MAX_BYTES:
-            super().add_file(path, stack)
-            return
         try:
-            with open(real, encoding="utf-8") as fh:
-                text = fh.read()
-        except (OSError, UnicodeDecodeError, ValueError):
-            super().add_file(path, stack)  # read it again to report it as the loader does
+            text = read_text(real)  # regular files only, the size cap enforced while reading
+        except ValidationError:
+            super().add_file(path, stack, origin)  # read it again to report it as the loader does
             return
         self._add(_File(real, name, stamp, text, _parsed(text, name)), stack)
 
@@ -184,7 +191,7 @@ def _save(record: Path, paths: Sequence[PathLike], files: list[_File]) -> None:
     data = {
         "format": FORMAT,
         "saved": time.time(),
-        "paths": [str(Path(p).resolve()) for p in paths],
+        "paths": [os.path.realpath(p) for p in paths],
         "files": [
             {
                 "real": f.real,

@@ -10,9 +10,14 @@ Editors save in three ways, and each looks different to inotify/watchdog:
 
 So directories are watched (a rename replaces the inode a file watch would follow) and events
 are filtered by path. A file whose last event says its content is complete (``closed``, moved
-into place) reloads after a very short settle; any other last event (a write still open, a
-deletion that may be followed by a create) waits for the debounce to pass quietly. Reading
-happens on a worker thread, never on watchdog's. A file in a folder that does not exist yet
+into place) reloads after a very short settle. A file written in place (``modified``) is read
+only once its writer closed it, where the observer reports closes (inotify, on Linux): a
+writer that pauses halfway is waited for, however long it pauses (if no close comes within
+``WRITE_WAIT``, which only a lost event explains, it is read once it is stable). Where no
+close is reported, a modified file is read once it has stopped changing: no event for the
+debounce, then the same size and modification time over another ``STABLE`` interval. Any other
+last event (a deletion that may be followed by a create, a new file, a ``touch``) waits for
+the debounce to pass quietly. Reading happens on a worker thread, never on watchdog's. A file in a folder that does not exist yet
 (a new include) is watched through its nearest existing ancestor until the folder appears.
 """
 
@@ -37,7 +42,14 @@ log = secrets.logger("hookrunner.reload")
 # Seconds of quiet before reading, after an event that completes a file / after any other one.
 SETTLE = 0.001
 DEBOUNCE = 0.05
+# Without close events: how long a modified file must keep its size and time to be read.
+STABLE = 0.2
+# With close events: how long a file written in place may stay open (no event at all)
+# before it is read anyway, if it is stable (a close can only be missing if events were lost).
+WRITE_WAIT = 10.0
 
+# What the last event of a file says about its content.
+COMPLETE, WRITING, QUIET = "complete", "writing", "quiet"
 _COMPLETE = frozenset({"closed"})
 _WATCHED_TYPES = frozenset({"modified", "attrib", "created", "deleted", "moved", "closed"})
 
@@ -119,14 +131,15 @@ class Watcher:
         self.debounce = debounce
         self.settle = settle
         self._callbacks: list[Callable[[Reload], None]] = [on_reload] if on_reload else []
-        self._extra = {Path(p).resolve() for p in extra_paths}
+        self._extra = {Path(os.path.realpath(p)) for p in extra_paths}
         self._files: frozenset[str] = frozenset()
         # Folders of watched files that do not exist yet: their nearest existing ancestor is
         # watched, and creating a folder on the way triggers a rescan.
         self._missing_dirs: frozenset[str] = frozenset()
         self._rescan = False
         self._cond = threading.Condition()
-        self._pending: dict[str, bool] = {}  # path → its content is complete
+        self._pending: dict[str, str] = {}  # path → COMPLETE, WRITING or QUIET
+        self._closes = False  # the observer reports closes (inotify): wait for them
         self._last_event = 0.0
         self._stopping = False
         self._observer: Any = None
@@ -143,7 +156,7 @@ class Watcher:
 
     def add_paths(self, paths: Iterable[str | os.PathLike[str]]) -> None:
         """Watch more files (e.g. a pipeline file); a change to them reloads like any other."""
-        self._extra.update(Path(p).resolve() for p in paths)
+        self._extra.update(Path(os.path.realpath(p)) for p in paths)
         if self._observer is not None:
             self.refresh()
 
@@ -154,6 +167,7 @@ class Watcher:
         if self._observer is not None:
             return
         self._observer = Observer(timeout=0.1)
+        self._closes = _reports_closes(self._observer)
         self.refresh()
         self._observer.start()
         self._worker = threading.Thread(target=self._work, name="hookrunner-reload", daemon=True)
@@ -195,20 +209,26 @@ class Watcher:
         if kind not in _WATCHED_TYPES:
             return
         files = self._files
-        hits: list[tuple[str, bool]] = []
+        hits: list[tuple[str, str]] = []
         src = os.fsdecode(event.src_path)
         if src in files:
             # A file moved away is gone until something replaces it.
-            hits.append((src, kind in _COMPLETE))
+            if kind in _COMPLETE:
+                state = COMPLETE
+            elif kind == "modified" and self._closes:
+                state = WRITING  # written through an open file: its close will follow
+            else:
+                state = QUIET
+            hits.append((src, state))
         if kind == "moved":
             dest = os.fsdecode(event.dest_path)
             if dest in files:
-                hits.append((dest, True))  # renamed into place: written and closed already
+                hits.append((dest, COMPLETE))  # renamed into place: written and closed
         if not hits:
             return
         with self._cond:
-            for path, complete in hits:
-                self._pending[path] = complete
+            for path, state in hits:
+                self._pending[path] = state
             self._last_event = time.monotonic()
             self._cond.notify()
 
@@ -264,20 +284,44 @@ class Watcher:
             with self._cond:
                 if not self._pending:
                     continue
-                while not self._stopping:
-                    quiet = self.settle if all(self._pending.values()) else self.debounce
-                    remaining = self._last_event + quiet - time.monotonic()
-                    if remaining <= 0:
-                        break
-                    self._cond.wait(remaining)
-                if self._stopping:
+                if not self._wait_until_complete():
                     return
                 changed = sorted(self._pending)
                 self._pending.clear()
             try:
                 self._reload([Path(p) for p in changed])
-            except Exception:  # the watcher must survive anything a reload throws
+            except (
+                BaseException
+            ):  # the watcher must survive anything a reload throws (sys.exit too)
                 log.exception("hot reload failed unexpectedly")
+
+    def _wait_until_complete(self) -> bool:
+        """Wait (holding the condition) until every pending file may be read: closed by its
+        writer, or quiet, or stable (see the module docstring); False when stopping."""
+        while not self._stopping:
+            states = set(self._pending.values())
+            now = time.monotonic()
+            if WRITING in states:
+                remaining = self._last_event + WRITE_WAIT - now
+                if remaining > 0:  # a writer still has the file open: wait for its close
+                    self._cond.wait(remaining)
+                    continue
+            quiet = self.settle if states == {COMPLETE} else self.debounce
+            remaining = self._last_event + quiet - now
+            if remaining > 0:
+                self._cond.wait(remaining)
+                continue
+            if states == {COMPLETE} or (self._closes and WRITING not in states):
+                return True
+            # No close to go by (or it never came): read once the files stopped changing.
+            last = self._last_event
+            before = _snapshot(self._pending)
+            self._cond.wait(STABLE)
+            if self._stopping:
+                break
+            if self._last_event == last and _snapshot(self._pending) == before:
+                return True
+        return False
 
     def _found_folders(self) -> None:
         """A missing folder appeared: watch it, and count files already in it as changed."""
@@ -287,7 +331,7 @@ class Watcher:
         if arrived:
             with self._cond:
                 for f in arrived:
-                    self._pending.setdefault(f, False)  # maybe still being written: debounce
+                    self._pending.setdefault(f, QUIET)  # maybe still being written: debounce
                 self._last_event = time.monotonic()
 
     def _reload(self, changed: list[Path]) -> None:
@@ -316,19 +360,42 @@ class Watcher:
         for callback in list(self._callbacks):
             try:
                 callback(report)
-            except Exception:
+            except BaseException:  # a callback that calls sys.exit() must not stop the watcher
                 log.exception("on_reload callback failed")
+
+
+def _reports_closes(observer: Any) -> bool:
+    """Whether ``observer`` reports a writer closing a file (watchdog's inotify observer)."""
+    try:
+        from watchdog.observers.inotify import InotifyObserver
+    except ImportError:  # not Linux
+        return False
+    return isinstance(observer, InotifyObserver)
+
+
+def _snapshot(paths: Iterable[str]) -> dict[str, tuple[int, int, int] | None]:
+    """Size, modification time and inode of each file (None: gone), to see it is stable."""
+    out: dict[str, tuple[int, int, int] | None] = {}
+    for path in paths:
+        try:
+            st = os.stat(path)
+        except OSError:
+            out[path] = None
+        else:
+            out[path] = (st.st_size, st.st_mtime_ns, st.st_ino)
+    return out
 
 
 def watch_list(roots: Iterable[str | os.PathLike[str]], documents: Iterable[Document]) -> set[Path]:
     """The files behind a loaded set: ``roots``, every document, every include (found or not:
     creating a missing include must reload) and the project's imported modules."""
-    out = {Path(p).resolve() for p in roots}
+    # realpath, not resolve(): a symlink loop is reported by the reload, it must not raise here
+    out = {Path(os.path.realpath(p)) for p in roots}
     for doc in documents:
-        out.add(Path(doc.file).resolve())
+        out.add(Path(os.path.realpath(doc.file)))
         includes = doc.data.get("include") if isinstance(doc.data, dict) else None
         for inc in includes if isinstance(includes, list) else ():
-            if isinstance(inc, str):
-                out.add((doc.directory / inc).resolve())
+            if isinstance(inc, str) and "\0" not in inc:
+                out.add(Path(os.path.realpath(doc.directory / inc)))
     out.update(Path(f) for f in project_modules({str(p.parent) for p in out}).values())
     return out

@@ -418,7 +418,7 @@ class HookRunner:
         return UnknownHook(name, f"no hook {what}is named {name!r}", did_you_mean(name, known))
 
     def _project_dirs(self) -> set[str]:
-        dirs = {str(Path(p).resolve().parent) for p in self._paths}
+        dirs = {os.path.dirname(os.path.realpath(p)) for p in self._paths}
         dirs.update(str(d.directory) for d in self._registry.manifest.files)
         return dirs
 

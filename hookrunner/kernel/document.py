@@ -17,6 +17,7 @@ from __future__ import annotations
 import gc
 import os
 import re
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from pathlib import Path as FsPath
 from typing import TYPE_CHECKING, Any
 
 from . import secrets
-from .errors import HookrunnerError, Path, Problem, ValidationError
+from .errors import HookrunnerError, Path, Problem, ValidationError, quoted, shorten
 
 if TYPE_CHECKING:
     import yaml
@@ -36,6 +37,7 @@ else:
 _RESOLVED: dict[tuple[Any, Any, Any], str] = {}
 _RESOLVED_MAX = 50_000
 _LOADER: type | None = None
+_SAFE: type | None = None
 
 MAX_BYTES = int(os.environ.get("HOOKRUNNER_MAX_FILE_BYTES", 16 * 1024 * 1024))
 # An alias-heavy document can expand exponentially ("billion laughs"); count what we walk.
@@ -133,10 +135,20 @@ class Document:
         return node
 
 
+def safe_loader() -> type:
+    """PyYAML's safe loader (libyaml's when available) with a located error for a core tag's
+    bad value; every YAML hookrunner reads goes through it or a subclass. A subclass that
+    changes the resolvers (``--params`` values) derives from this one, not from ``_loader()``,
+    whose kept answers assume the default resolvers."""
+    _loader()
+    assert _SAFE is not None
+    return _SAFE
+
+
 def _loader() -> type:
     """libyaml's safe loader when available (several times faster on large manifests), with
     the resolver's answers kept (they depend on the value only); made on the first parse."""
-    global yaml, _LOADER
+    global yaml, _LOADER, _SAFE
     if _LOADER is not None:
         return _LOADER
     import yaml as module
@@ -144,7 +156,26 @@ def _loader() -> type:
     yaml = module
     base: type = getattr(module, "CSafeLoader", module.SafeLoader)
 
-    class Loader(base):
+    class BadValue(module.constructor.ConstructorError):
+        """A scalar its (explicit or implied) core tag cannot read: ``!!int x``,
+        ``2024-13-45``."""
+
+        bad_value = True
+
+    class SafeLoader(base):
+        """PyYAML's safe constructors raise ``ValueError``, ``KeyError``, ``TypeError``...
+        for ``!!int x``, ``!!bool x``, ``!!timestamp 2024-13-45`` (a plain ``2024-13-45``
+        too) or an integer of 5,000 digits; here each becomes a YAML error at the node."""
+
+        def construct_object(self, node: Any, deep: bool = False) -> Any:
+            try:
+                return super().construct_object(node, deep)
+            except module.YAMLError:
+                raise
+            except (ValueError, TypeError, LookupError, AttributeError, ArithmeticError) as exc:
+                raise BadValue(None, None, _bad_value(node, exc), node.start_mark) from None
+
+    class Loader(SafeLoader):
         def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
             key = (kind, value, implicit)
             tag = _RESOLVED.get(key)
@@ -156,8 +187,17 @@ def _loader() -> type:
                     _RESOLVED[key] = tag
             return str(tag)
 
+    _SAFE = SafeLoader
     _LOADER = Loader
     return Loader
+
+
+def _bad_value(node: yaml.Node, exc: BaseException) -> str:
+    kind = "!!" + str(node.tag).rpartition(":")[2]
+    value = node.value if isinstance(node, yaml.ScalarNode) else ""
+    reason = str(exc).split(";")[0] if isinstance(exc, ValueError) else ""
+    reason = shorten(reason, 120) if reason and str(value) not in reason else ""
+    return f"{quoted(value)} is not a valid {kind} value" + (f" ({reason})" if reason else "")
 
 
 def _mark(node: yaml.Node) -> tuple[int, int]:
@@ -165,6 +205,16 @@ def _mark(node: yaml.Node) -> tuple[int, int]:
 
 
 def _yaml_problem(file: str, exc: yaml.YAMLError, text: str) -> Problem:
+    if getattr(exc, "bad_value", False):  # a core tag's bad value (``safe_loader``)
+        mark = exc.problem_mark  # type: ignore[attr-defined]
+        at = text[mark.index] if 0 <= mark.index < len(text) else ""
+        hint = (
+            "fix the value or remove the tag"
+            if at == "!"
+            else "quote it to keep it as text, or fix the value"
+        )
+        what = exc.problem  # type: ignore[attr-defined]
+        return Problem(file, mark.line + 1, mark.column + 1, (), f"invalid YAML: {what}", hint)
     from .yamlerrors import explain  # only when a file is broken
 
     return explain(file, exc, text)
@@ -449,45 +499,87 @@ def _top_level(doc: Document) -> Document:
     return doc
 
 
-def load_file(path: str | os.PathLike[str]) -> Document:
-    """Read and parse one YAML file, enforcing the size limit before reading it all."""
-    name = str(path)
+class Unreadable(ValidationError):
+    """A file that cannot be read at all (missing, not a regular file, no permission, too
+    big): ``reason`` and ``hint`` let an includer report it at its ``include:`` line."""
+
+    def __init__(
+        self, file: str, reason: str, hint: str | None = None, line: int = 0, column: int = 1
+    ):
+        self.reason = reason
+        self.hint = hint
+        super().__init__([Problem(file, line, 0 if line == 0 else column, (), reason, hint)])
+
+
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _not_regular(mode: int) -> str | None:
+    """What a file of ``mode`` is when it is not a regular file."""
+    if stat.S_ISREG(mode):
+        return None
+    return next((what for test, what in _KINDS if test(mode)), "not a regular file")
+
+
+def _name_a_file(kind: str) -> str:
+    return "name the YAML file in it" if kind == "a directory" else "name a YAML file"
+
+
+def read_text(path: str | os.PathLike[str]) -> str:
+    """A regular file's text, read with the size limit enforced while reading.
+
+    Only a regular file is opened (a FIFO would block, ``/dev/zero`` never ends, and both
+    report size 0), and it is opened non-blocking and checked again through the open file,
+    so a file swapped for a pipe in between cannot hang the reader. Raises ``Unreadable``.
+    """
+    name = os.fspath(path)
     try:
-        size = os.path.getsize(name)
-        if size > MAX_BYTES:
-            raise ValidationError(
-                [
-                    Problem(
-                        name,
-                        1,
-                        1,
-                        (),
-                        f"the file is {size} bytes, over the {MAX_BYTES}-byte limit",
-                        "split it with `include:` or raise HOOKRUNNER_MAX_FILE_BYTES",
-                    )
-                ]
-            )
-        with open(name, "rb") as fh:
-            raw = fh.read()
-        text = raw.decode("utf-8")
+        mode = os.stat(name).st_mode
+        kind = _not_regular(mode)
+        if kind is not None:
+            raise Unreadable(name, f"is {kind}, not a regular file", _name_a_file(kind))
+        fd = os.open(name, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        with open(fd, "rb", closefd=True) as fh:
+            info = os.fstat(fd)
+            kind = _not_regular(info.st_mode)
+            if kind is not None:
+                raise Unreadable(name, f"is {kind}, not a regular file", _name_a_file(kind))
+            size = info.st_size
+            data = b"" if size > MAX_BYTES else fh.read(MAX_BYTES + 1)
     except FileNotFoundError:
         hint = "paths are relative to the current directory; `hookrunner init` creates a project"
-        raise ValidationError([Problem(name, 0, 0, (), "file not found", hint)]) from None
-    except UnicodeDecodeError as exc:
-        raise ValidationError([_not_utf8(name, raw, exc)]) from None
-    except IsADirectoryError:
-        raise ValidationError(
-            [Problem(name, 0, 0, (), "is a directory, not a file", "name the YAML file in it")]
-        ) from None
-    except (OSError, ValueError) as exc:  # permissions, a name too long, a NUL in the name
+        raise Unreadable(name, "file not found", hint) from None
+    except (OSError, ValueError) as exc:  # permissions, a symlink loop, a NUL in the name
         reason = getattr(exc, "strerror", None) or str(exc)
-        raise ValidationError(
-            [Problem(name, 0, 0, (), f"cannot read the file: {reason}")]
-        ) from None
+        raise Unreadable(name, f"cannot read the file: {reason}") from None
+    if size > MAX_BYTES or len(data) > MAX_BYTES:
+        what = f"is {size} bytes" if size > MAX_BYTES else "grew while it was read"
+        raise Unreadable(
+            name,
+            f"the file {what}, over the {MAX_BYTES}-byte limit",
+            "split it with `include:` or raise HOOKRUNNER_MAX_FILE_BYTES",
+            line=1,
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        bad = _not_utf8(name, data, exc)
+        raise Unreadable(name, bad.message, bad.hint, bad.line, bad.column) from None
     # Universal newlines, as text mode would read it (positions count "\r\n" as one break).
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return load_text(text, name)
+    return text
+
+
+def load_file(path: str | os.PathLike[str]) -> Document:
+    """Read and parse one YAML file (``read_text``: regular files only, size-limited)."""
+    return load_text(read_text(path), str(path))
 
 
 def _not_utf8(name: str, raw: bytes, exc: UnicodeDecodeError) -> Problem:

@@ -13,7 +13,7 @@ import sysconfig
 import traceback
 from types import TracebackType
 
-from .errors import shown_path
+from .errors import MESSAGE_MAX, shorten, shown_path, text_of
 
 # Frames kept in a short traceback (the innermost ones: where it went wrong).
 SHORT = 5
@@ -59,13 +59,17 @@ def short_traceback(error: BaseException, limit: int = SHORT) -> str:
         lines.append(f"  {shown_path(f.filename)}:{f.lineno} in {f.name}")
         if f.line:
             lines.append(f"    {f.line.strip()}")
-    lines.append(f"{type(error).__name__}: {error}")
+    lines.append(f"{type(error).__name__}: {shorten(text_of(error), MESSAGE_MAX)}")
     return "\n".join(lines)
 
 
 def full_traceback(error: BaseException) -> str:
-    """Python's own traceback of ``error``, every frame included."""
-    return "".join(traceback.format_exception(error)).rstrip("\n")
+    """Python's own traceback of ``error``, every frame included (each part shortened: a
+    15 MB message is not kept whole)."""
+    parts = traceback.format_exception(error)
+    return "".join(
+        p if len(p) <= MESSAGE_MAX else shorten(p.rstrip("\n"), MESSAGE_MAX) + "\n" for p in parts
+    ).rstrip("\n")
 
 
 def origin(error: BaseException) -> tuple[str, int, int] | None:

@@ -15,10 +15,13 @@ from typing import Any
 
 from . import schema
 from .decl import HookDecl
-from .document import Document, bulk, interpolate_env, load_file
-from .errors import Path, Problem, ValidationError, did_you_mean
+from .document import Document, Unreadable, bulk, interpolate_env, load_file
+from .errors import Path, Problem, ValidationError, did_you_mean, elide, quoted
 from .events import BUILTIN, RESERVED_ARGS, EventSpec
 from .schema import parse_duration
+
+# Includes nest at most this deep (a longer chain is a mistake, and would exhaust the stack).
+MAX_INCLUDE_DEPTH = 64
 
 
 @dataclass
@@ -84,10 +87,23 @@ class Loader:
         return loader
 
     # ------------------------------------------------------------------ files
-    def add_file(self, path: str | os.PathLike[str], stack: tuple[str, ...] = ()) -> None:
-        real = str(FsPath(path).resolve())
+    def add_file(
+        self,
+        path: str | os.PathLike[str],
+        stack: tuple[str, ...] = (),
+        origin: tuple[Document, Path, str] | None = None,
+    ) -> None:
+        """Load ``path`` and what it includes. ``origin`` (the document, path and text that
+        named it: an ``include:`` entry) is where a file that cannot be read is reported."""
+        real = os.path.realpath(path)  # never raises, symlink loops included
         try:
             doc = load_file(path)
+        except Unreadable as exc:
+            if origin is None or exc.problems[0].line:
+                self.m.problems.extend(exc.problems)
+            else:
+                self.m.problems.append(_unreadable(origin, exc, real))
+            return
         except ValidationError as exc:
             self.m.problems.extend(exc.problems)
             return
@@ -105,28 +121,35 @@ class Loader:
         for i, inc in enumerate(includes if isinstance(includes, list) else []):
             if not isinstance(inc, str) or _under(("include", i), bad):
                 continue
+            at = ("include", i)
             try:
-                target = (doc.directory / inc).resolve()
-                exists = self._is_file(target)
-            except (OSError, ValueError) as exc:  # a name too long, a NUL byte...
+                target = FsPath(os.path.realpath(doc.directory / inc))
+            except (OSError, ValueError) as exc:  # a NUL byte...
                 reason = getattr(exc, "strerror", None) or str(exc)
-                m.problems.append(doc.problem(("include", i), f"bad include path: {reason}"))
+                m.problems.append(doc.problem(at, f"bad include path: {reason}"))
                 continue
             if str(target) in stack:
-                chain = " → ".join(FsPath(s).name for s in stack[stack.index(str(target)) :])
+                chain = elide(
+                    (FsPath(s).name for s in stack[stack.index(str(target)) :]), 10, " → "
+                )
                 m.problems.append(
                     doc.problem(
-                        ("include", i),
+                        at,
                         f"include cycle: {chain} → {target.name}",
                         "remove one of the includes",
                     )
                 )
-            elif not exists:
+            elif len(stack) >= MAX_INCLUDE_DEPTH:
+                chain = elide((FsPath(s).name for s in stack), 6, " → ")
                 m.problems.append(
-                    doc.problem(("include", i), f"included file {inc!r} not found ({target})")
+                    doc.problem(
+                        at,
+                        f"includes nest more than {MAX_INCLUDE_DEPTH} files deep ({chain})",
+                        "include the files side by side from one file instead of in a chain",
+                    )
                 )
             else:
-                self.add_file(target, stack)
+                self.add_file(target, stack, origin=(doc, at, inc))
         if not _under(("settings",), bad):
             self._settings(doc)
         self._events(doc, bad)
@@ -140,10 +163,6 @@ class Loader:
         if not _under(("forget",), bad):
             self.forget(doc, ("forget",))
         self.add_hooks(doc, ("hooks",), bad)
-
-    def _is_file(self, path: FsPath) -> bool:
-        """Whether an include exists (a loader reading shipped texts knows more than the disk)."""
-        return path.is_file()
 
     # ------------------------------------------------------------------ sections
     def _settings(self, doc: Document) -> None:
@@ -355,6 +374,16 @@ class Loader:
 
     def result(self) -> Manifest:
         return self.m
+
+
+def _unreadable(origin: tuple[Document, Path, str], exc: Unreadable, real: str) -> Problem:
+    """A named file that cannot be opened, reported where it is named."""
+    doc, at, named = origin
+    what = "included file" if at[:1] == ("include",) else "manifest"
+    if exc.reason == "file not found":
+        return doc.problem(at, f"{what} {quoted(named)} not found ({real})")
+    join = " " if exc.reason.startswith("is ") else ": "
+    return doc.problem(at, f"{what} {quoted(named)}{join}{exc.reason}", exc.hint)
 
 
 def _under(prefix: Path, paths: list[Path]) -> bool:

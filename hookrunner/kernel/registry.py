@@ -26,6 +26,8 @@ from .errors import (
     ValidationError,
     did_you_mean,
     merge_origins,
+    quoted,
+    raised,
 )
 from .events import EventSpec, hook_args
 from .manifest import Manifest
@@ -238,7 +240,7 @@ class _Builder:
             self.problems.append(
                 decl.problem(
                     "event",
-                    f"unknown event {event!r}",
+                    f"unknown event {quoted(event)}",
                     did_you_mean(str(event), list(self.m.events))
                     or "declare it under `events:` or see `hookrunner list --events`",
                 )
@@ -374,7 +376,7 @@ class _Builder:
                 self.problems.append(
                     decl.problem(
                         "class",
-                        f"{target!r} is not a class"
+                        f"{quoted(target)} is not a class"
                         + (" (an object takes no `args:`)" if decl.args else ""),
                         "name a hooks class, or a hooks object (an instance of one)",
                     )
@@ -392,11 +394,13 @@ class _Builder:
                 instance = cls
             else:
                 instance = cls(**decl.args) if inspect.isclass(cls) else cls
-        except Exception as exc:
+        except BaseException as exc:  # even sys.exit(): a hooks class must not end the load
+            if isinstance(exc, KeyboardInterrupt):
+                raise
             self.problems.append(
                 decl.problem(
                     "args" if decl.args else "class",
-                    f"constructing {cls.__name__} failed: {type(exc).__name__}: {exc}",
+                    f"constructing {cls.__name__} failed: {raised(exc)}",
                     "register an instance instead: a class is made without arguments"
                     if decl.caller is not None
                     else "check `args:` against the constructor's parameters"
@@ -468,7 +472,7 @@ class _Builder:
             self.problems.append(
                 decl.problem(
                     "with",
-                    f"`with:` key {unused[0]!r} is not a parameter of any of its hook methods",
+                    f"`with:` key {quoted(unused[0])} is not a parameter of any of its hook methods",
                     did_you_mean(unused[0], sorted(names)),
                 )
             )

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 from . import secrets
-from .errors import ResolveError, did_you_mean
+from .errors import ResolveError, did_you_mean, raised
 
 
 class ImportWatch(Protocol):
@@ -64,6 +64,14 @@ def check_allowed(module: str, allowed: Iterable[str] | None) -> None:
 
 def _module_suggestion(module: str, wanted: str) -> str | None:
     """Suggest a close sibling of the missing ``module``, spelled as the full ``wanted`` path."""
+    match = _close_module(module)
+    return None if match is None else f"did you mean {match + wanted[len(module) :]!r}?"
+
+
+@functools.lru_cache(maxsize=256)
+def _close_module(module: str) -> str | None:
+    """The importable module closest to ``module`` (cached: listing the modules on sys.path
+    is slow, and a file of 10,000 nodes may name the same missing module 10,000 times)."""
     import difflib  # here: only a module that does not import needs suggestions
     import pkgutil
 
@@ -78,9 +86,7 @@ def _module_suggestion(module: str, wanted: str) -> str | None:
     except Exception:
         return None
     match = difflib.get_close_matches(module, names, n=1, cutoff=0.6)
-    if not match:
-        return None
-    return f"did you mean {match[0] + wanted[len(module) :]!r}?"
+    return match[0] if match else None
 
 
 def import_module(module: str, allowed: Iterable[str] | None = None) -> Any:
@@ -119,7 +125,7 @@ def import_module(module: str, allowed: Iterable[str] | None = None) -> Any:
         from .frames import origin
 
         raise ResolveError(
-            f"importing {module!r} failed: {type(exc).__name__}: {exc}", origin=origin(exc)
+            f"importing {module!r} failed: {raised(exc)}", origin=origin(exc)
         ) from None
     finally:
         if watch is not None:

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import re
+from collections.abc import Iterator
 from pathlib import Path as FsPath
 from typing import Any
 
 from .document import Document
-from .errors import Problem, did_you_mean, format_path
+from .errors import Path, Problem, did_you_mean, format_path, quoted, shorten
 from .events import CATALOGUE, POLICIES, STYLES
 
 _IDENT = r"^[A-Za-z_][A-Za-z0-9_]*$"
@@ -30,15 +32,68 @@ _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
 
 
 def parse_duration(value: Any) -> float | None:
-    """``10s`` / ``500ms`` / ``2m`` / a number of seconds → seconds."""
+    """``10s`` / ``500ms`` / ``2m`` / a number of seconds → seconds (more than 0, at most
+    ``MAX_SECONDS``); ValueError otherwise (``duration_problem`` says why)."""
     if value is None:
         return None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
+    why = duration_problem(value)
+    if why is not None:
+        raise ValueError(f"invalid duration {value!r}: {why}")
+    if isinstance(value, (int, float)):
         return float(value)
     m = _DURATION.match(str(value).strip())
-    if not m:
-        raise ValueError(f"invalid duration {value!r}")
+    assert m is not None
     return float(m.group(1)) * _UNITS[m.group(2)]
+
+
+def duration_problem(value: Any) -> str | None:
+    """Why ``value`` is not a usable duration, or None. The schema checks the form; this
+    also catches what JSON Schema cannot: ``.nan`` (no comparison fails on it) and a
+    string such as ``999999h`` over the limit."""
+    if isinstance(value, bool):
+        return "expected a number of seconds or a string such as 10s"
+    if isinstance(value, (int, float)):
+        seconds = float(value)
+    else:
+        m = _DURATION.match(str(value).strip())
+        if not m:
+            return "expected a number of seconds or a string such as 500ms, 10s, 2m, 1h"
+        seconds = float(m.group(1)) * _UNITS[m.group(2)]
+    if math.isnan(seconds):
+        return "must be a number of seconds, not .nan"
+    if not 0 < seconds <= MAX_SECONDS:
+        return f"must be more than 0 and at most a day ({MAX_SECONDS}s), got {value}"
+    return None
+
+
+# Where manifests and pipeline files hold durations ("*": every item of a list).
+DURATION_PATHS = (("settings", "timeout"), ("hooks", "*", "timeout"))
+
+
+def _duration_problems(doc: Document, skip: set[Path]) -> list[Problem]:
+    out = []
+    for pattern in DURATION_PATHS:
+        for path, value in _matching(doc.data, pattern, ()):
+            if path in skip or any(path[: len(u)] == u for u in doc.unresolved):
+                continue
+            why = duration_problem(value)
+            if why is not None:
+                if path in doc.secret_paths:
+                    why = why.replace(str(value), "<from env>")
+                out.append(doc.problem(path, why, "write e.g. 500ms, 10s, 2m or 1h"))
+    return out
+
+
+def _matching(node: Any, pattern: tuple[str, ...], at: Path) -> Iterator[tuple[Path, Any]]:
+    if not pattern:
+        yield at, node
+        return
+    head, rest = pattern[0], pattern[1:]
+    if head == "*":
+        for i, item in enumerate(node if isinstance(node, list) else ()):
+            yield from _matching(item, rest, at + (i,))
+    elif isinstance(node, dict) and head in node:
+        yield from _matching(node[head], rest, at + (head,))
 
 
 def _duration() -> dict[str, Any]:
@@ -297,7 +352,7 @@ def _expected(error: Any) -> tuple[str, str | None]:
         allowed = list(error.schema.get("properties", {}))
         extra = [k for k in inst if k not in allowed] if isinstance(inst, dict) else []
         key = extra[0] if extra else "?"
-        return f"unknown key {key!r}", did_you_mean(key, allowed) or (
+        return f"unknown key {quoted(key)}", did_you_mean(key, allowed) or (
             f"allowed keys: {', '.join(allowed)}" if allowed else None
         )
     if v == "required":
@@ -312,14 +367,15 @@ def _expected(error: Any) -> tuple[str, str | None]:
         rng = error.schema
         lo, hi = rng.get("minimum"), rng.get("maximum")
         if lo is not None and hi is not None:
-            return f"must be between {lo} and {hi}, got {inst}", None
-        return f"must be {'at least' if v != 'maximum' else 'at most'} {val}, got {inst}", None
+            return f"must be between {lo} and {hi}, got {shorten(inst)}", None
+        what = "at least" if v != "maximum" else "at most"
+        return f"must be {what} {val}, got {shorten(inst)}", None
     if v == "enum":
         hint = did_you_mean(str(inst), [str(x) for x in val])
         if len(val) > 8:  # a long list (the event names) helps nobody inline
             path = list(error.absolute_path)
             what = "event" if path and path[-1] == "event" else "value"
-            return f"unknown {what} {inst!r}", hint or "see `hookrunner list --events`"
+            return f"unknown {what} {quoted(inst)}", hint or "see `hookrunner list --events`"
         return f"must be one of: {', '.join(map(str, val))}", hint
     if v == "const":
         return f"must be {val!r}", None
@@ -509,6 +565,7 @@ def check(doc: Document, name: str) -> list[Problem]:
             message = message.replace(str(error.instance), "<from env>")
             hint = hint.replace(str(error.instance), "<from env>") if hint else hint
         problems.append(doc.problem(path, message, hint, key=key))
+    problems += _duration_problems(doc, {p.path for p in problems})
     problems.sort(key=lambda p: (p.line, p.column, format_path(p.path)))
     return problems
 

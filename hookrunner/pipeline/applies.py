@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from ..kernel.errors import Problem, did_you_mean
+from ..kernel.errors import Problem, did_you_mean, quoted
 from ..kernel.events import BUILTIN
 from ..kernel.matchers import patterns
 
@@ -57,7 +57,7 @@ def unmatched_when(manifest: Manifest, spec: PipelineSpec) -> list[Problem]:
             if any(p.match(v) for p in compiled for v in names):
                 continue
             shown = ", ".join(
-                repr(str(s.get("regex")) if isinstance(s, dict) else str(s)) for s in specs
+                quoted(str(s.get("regex")) if isinstance(s, dict) else str(s)) for s in specs
             )
             what = _WHAT[key]
             close = did_you_mean(str(specs[0]), names) if not isinstance(specs[0], dict) else None

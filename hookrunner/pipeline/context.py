@@ -244,6 +244,8 @@ class RunResult:
     notes: list[str] = field(default_factory=list)
     # The first failed hook calls (event, hook, error) of the session, for the summary.
     failed_calls: list[dict[str, Any]] = field(default_factory=list)
+    # Sessions of this host found dead when this run began (now marked "crashed").
+    crashed: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:

@@ -27,6 +27,7 @@ from contextlib import nullcontext
 from time import perf_counter
 from typing import Any, ClassVar
 
+from ..kernel.errors import raised
 from ..kernel.secrets import scrub
 from ..services.telemetry import remote as telemetry_remote
 from .datasets import MemoryDataset
@@ -310,7 +311,7 @@ class DaskRunner(Runner):
                 self._driver_side(job, node, report, error, driver, seconds)
         except NodeFailed as exc:
             if session is not None:
-                failed = f"{type(exc.error).__name__}: {exc.error}"
+                failed = raised(exc.error)
                 session.record_node(node.name, started, ended, worker, failed)
             raise
         if session is not None:

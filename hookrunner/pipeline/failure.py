@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import TYPE_CHECKING, Any
 
 from ..kernel.blame import Culprit, culprit
-from ..kernel.errors import shown_path
+from ..kernel.errors import MESSAGE_MAX, shorten, shown_path, text_of
 from ..kernel.secrets import scrub
 from .datasets import DatasetError
 from .runners import NodeFailed
@@ -81,7 +81,9 @@ def _describe(exc: BaseException, spec: PipelineSpec | None) -> Failure:
     else:
         error, node, who = exc, None, culprit(exc)
         short, full = short_traceback(exc), full_traceback(exc)
-    text = f"{type(error).__name__}: {error}"
+    # Shortened, and readable even when the error's __str__ raises (a hook's 15 MB message).
+    said = shorten(text_of(error), MESSAGE_MAX)
+    text = f"{type(error).__name__}: {said}"
     on = f" on node {node!r}" if node else ""
     if who is not None:
         return _hook(who, text, node, short, full, on)
@@ -91,7 +93,7 @@ def _describe(exc: BaseException, spec: PipelineSpec | None) -> Failure:
         place = f" ({_shown(source)})" if declared and source else ""
         return Failure(
             "dataset",
-            f"dataset {error.dataset!r}{place} failed{on}: {error}",
+            f"dataset {error.dataset!r}{place} failed{on}: {said}",
             text,
             node=node,
             dataset=error.dataset,

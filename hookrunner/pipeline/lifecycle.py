@@ -21,7 +21,14 @@ from typing import Any
 
 from ..host import command_hooks
 from ..host.runner import HookRunner
-from ..kernel.errors import Problem, ValidationError, did_you_mean
+from ..kernel.errors import (
+    MESSAGE_MAX,
+    Problem,
+    ValidationError,
+    did_you_mean,
+    shorten,
+    text_of,
+)
 from ..kernel.secrets import scrub
 from ..services.sessions.session import Session
 from ..services.sessions.store import StoreError, open_store
@@ -50,15 +57,21 @@ from .spec import PipelineSpec, build_hooks, load_document, manifest_paths
 def pipeline_name(path: Path) -> str:
     """The pipeline's name in traces (``cicd.pipeline.name``): the file's name without its
     suffix, or its folder's name for a file called ``pipeline.yaml``."""
-    path = Path(path).resolve()
+    path = Path(os.path.realpath(path))  # never a traceback, even for a symlink loop
     return path.parent.name if path.stem == "pipeline" and path.parent.name else path.stem
 
 
 def _error_info(exc: BaseException) -> dict[str, Any]:
-    info: dict[str, Any] = {"type": type(exc).__name__, "message": str(exc)}
+    info: dict[str, Any] = {"type": type(exc).__name__, "message": _text(exc)}
     if isinstance(exc, NodeFailed):
-        info.update(node=exc.node.name, type=type(exc.error).__name__, message=str(exc.error))
+        info.update(node=exc.node.name, type=type(exc.error).__name__, message=_text(exc.error))
     return info
+
+
+def _text(exc: BaseException) -> str:
+    """An error's message for the run's result and ``post_error`` (shortened, and readable
+    even when its ``__str__`` raises)."""
+    return shorten(text_of(exc), MESSAGE_MAX)
 
 
 # --------------------------------------------------------------------------- the run
@@ -167,6 +180,7 @@ def run(
         if command.job is not None:
             result.nodes_run = list(command.job.done)
             result.startup_s = command.job.startup_s
+        result.crashed = list(store.crashed)
         if session.status == "running":
             try:
                 # The outcome goes through the session_metadata wrap hooks like any update.

@@ -3,37 +3,43 @@ dotted keys to the parameters."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from typing import Any
 
-import yaml
-
+from ..kernel.document import safe_loader
 from ..kernel.errors import did_you_mean
 from .catalog import missing_param
 from .context import UsageError
 
 
-class _ValueLoader(yaml.SafeLoader):
+@functools.cache
+def _value_loader() -> type:
     """YAML scalars the way a command line means them: ``true``/``false`` only (``no`` stays
-    a string), decimal numbers (``1e-3`` is a float, ``007`` a string), no dates."""
+    a string), decimal numbers (``1e-3`` is a float, ``007`` a string), no dates. Made on
+    first use, on the guarded safe loader (a bad core tag is a YAML error, and the value
+    stays text)."""
 
+    class ValueLoader(safe_loader()):  # type: ignore[misc]
+        pass
 
-_ValueLoader.yaml_implicit_resolvers = {}
-for _tag, _pattern, _first in (
-    ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
-    ("null", r"^(?:~|null|Null|NULL)$", "~nN"),
-    ("int", r"^[-+]?(?:0|[1-9][0-9_]*)$", "-+0123456789"),
-    (
-        "float",
-        r"^(?:[-+]?(?:[0-9][0-9_]*)?\.[0-9_]*(?:[eE][-+]?[0-9]+)?"
-        r"|[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
-        "-+0123456789.",
-    ),
-):
-    _ValueLoader.add_implicit_resolver(
-        f"tag:yaml.org,2002:{_tag}", re.compile(_pattern), list(_first)
-    )
+    ValueLoader.yaml_implicit_resolvers = {}
+    for tag, pattern, first in (
+        ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+        ("null", r"^(?:~|null|Null|NULL)$", "~nN"),
+        ("int", r"^[-+]?(?:0|[1-9][0-9_]*)$", "-+0123456789"),
+        (
+            "float",
+            r"^(?:[-+]?(?:[0-9][0-9_]*)?\.[0-9_]*(?:[eE][-+]?[0-9]+)?"
+            r"|[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+            "-+0123456789.",
+        ),
+    ):
+        ValueLoader.add_implicit_resolver(
+            f"tag:yaml.org,2002:{tag}", re.compile(pattern), list(first)
+        )
+    return ValueLoader
 
 
 def parse_value(raw: str) -> Any:
@@ -41,8 +47,11 @@ def parse_value(raw: str) -> Any:
     ``null`` None, ``[1, 2]`` a list, ``{a: 1}`` a mapping, anything else the text as is."""
     if not raw.strip():
         return ""
+    loader = _value_loader()
+    import yaml  # loaded already by safe_loader()
+
     try:
-        value = yaml.load(raw, Loader=_ValueLoader)  # noqa: S506 - a SafeLoader subclass
+        value = yaml.load(raw, Loader=loader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError:
         return raw
     if isinstance(value, (dict, list)) and raw.strip()[0] not in "[{":

@@ -248,11 +248,16 @@ class _ShippedLoader(Loader):
         super().__init__()
         self.texts = texts
 
-    def add_file(self, path: str | os.PathLike[str], stack: tuple[str, ...] = ()) -> None:
-        real = str(Path(path).resolve())
+    def add_file(
+        self,
+        path: str | os.PathLike[str],
+        stack: tuple[str, ...] = (),
+        origin: tuple[Document, tuple[str | int, ...], str] | None = None,
+    ) -> None:
+        real = os.path.realpath(path)
         text = self.texts.get(real)
         if text is None:
-            super().add_file(path, stack)
+            super().add_file(path, stack, origin)
             return
         try:
             doc = load_text(text, real)
@@ -260,9 +265,6 @@ class _ShippedLoader(Loader):
             self.m.problems.extend(exc.problems)
             return
         self.add_document(doc, stack + (real,))
-
-    def _is_file(self, path: Path) -> bool:
-        return str(path) in self.texts or path.is_file()
 
 
 def _observe(result: Any) -> None:

@@ -8,16 +8,17 @@ their hooks → checkpoint). A distributed runner is one more ``Runner`` subclas
 
 from __future__ import annotations
 
+import queue
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring_ascii as encode_string
-from time import perf_counter, time
+from time import monotonic, perf_counter, time
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..kernel.blame import Culprit, culprit
-from ..kernel.errors import HookrunnerError
+from ..kernel.errors import HookrunnerError, raised
 from ..kernel.events import CATALOGUE
 from .catalog import Catalog
 from .graph import Node, Pipeline
@@ -49,7 +50,7 @@ class NodeFailed(HookrunnerError):
         hook: Culprit | None = None,
         tracebacks: tuple[str, str] | None = None,
     ):
-        super().__init__(f"node {node.name!r} failed: {type(error).__name__}: {error}")
+        super().__init__(f"node {node.name!r} failed: {raised(error)}")
         self.node = node
         self.error = error
         self.hook = hook if hook is not None else culprit(error)
@@ -61,6 +62,10 @@ class NodeFailed(HookrunnerError):
         from ..kernel.frames import full_traceback, short_traceback  # only a failure needs it
 
         return short_traceback(self.error), full_traceback(self.error)
+
+
+class NodeStopped(HookrunnerError):
+    """The run is stopping (Ctrl-C): this node goes no further (raised in its thread)."""
 
 
 @dataclass
@@ -82,6 +87,11 @@ class Job:
     trace: NodeTrace | None = None
     # Seconds the runner spent starting its workers before the nodes (a local Dask cluster).
     startup_s: float = 0.0
+    # Set when the run stops (Ctrl-C under a threaded runner): a node checks it between its
+    # steps, so nothing of it runs once the run's session is closed.
+    stopping: bool = False
+    # The nodes whose own function is running now (the rest are in a hook or dataset step).
+    in_function: set[str] = field(default_factory=set)
 
 
 def _checkpoint_json(node: Node) -> str:
@@ -124,6 +134,8 @@ def _run_node(
         after_load = plans["after_dataset_loaded"]
         inputs: dict[str, Any] = {}
         for name in node.inputs:
+            if job.stopping:
+                raise NodeStopped
             if before_load.hooks:
                 before_load.emit({"dataset_name": name, "node": node})
             data = load(name)
@@ -143,9 +155,17 @@ def _run_node(
             )
             if result.changes:
                 inputs.update(result.changes)
+        if job.stopping:
+            raise NodeStopped
+        job.in_function.add(node.name)
         try:
             outputs = node.run(inputs)
-        except Exception as exc:
+        except BaseException as exc:  # sys.exit() in a node fails the node, Ctrl-C stops
+            job.in_function.discard(node.name)
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            if job.stopping:
+                raise NodeStopped from None
             on_error = plans["on_node_error"]
             if on_error.hooks:
                 on_error.emit(
@@ -158,7 +178,12 @@ def _run_node(
                         "run_id": job.run_id,
                     }
                 )
+            if not isinstance(exc, Exception):
+                raise NodeFailed(node, exc) from exc
             raise
+        job.in_function.discard(node.name)
+        if job.stopping:
+            raise NodeStopped
         after = plans["after_node_run"]
         if after.hooks:
             after.emit(
@@ -174,19 +199,26 @@ def _run_node(
         before_save = plans["before_dataset_saved"]
         after_save = plans["after_dataset_saved"]
         for name, data in outputs.items():
+            if job.stopping:
+                raise NodeStopped
             if before_save.hooks:
                 before_save.emit({"dataset_name": name, "data": data, "node": node})
             save(name, data)
             if after_save.hooks:
                 after_save.emit({"dataset_name": name, "data": data, "node": node})
+        if job.stopping:
+            raise NodeStopped
         checkpoint(job, node)
+    except NodeStopped:
+        raise
     except Exception as exc:
         if job.session is not None:
-            job.session.record_node(
-                node.name, started, time(), job.session.lane(), f"{type(exc).__name__}: {exc}"
-            )
+            cause = exc.error if isinstance(exc, NodeFailed) and exc.node is node else exc
+            job.session.record_node(node.name, started, time(), job.session.lane(), raised(cause))
         if progress is not None:
             progress("failed", node, perf_counter() - t0)
+        if isinstance(exc, NodeFailed) and exc.node is node:
+            raise
         raise NodeFailed(node, exc) from exc
     if job.session is not None:
         job.session.record_node(node.name, started, time(), job.session.lane())
@@ -243,13 +275,18 @@ class SequentialRunner(Runner):
 
 
 class ThreadRunner(Runner):
-    """Independent nodes in parallel on a thread pool; each node's own events stay in order.
+    """Independent nodes in parallel on worker threads; each node's own events stay in order.
 
     After a failure no new node starts; nodes already running finish, then the first failure
-    is raised. Ctrl-C cancels everything not yet started.
+    is raised. On Ctrl-C nothing new starts, not even the next step of a running node; hooks
+    and dataset steps in progress get up to ``STOP_GRACE`` seconds to finish (so that the
+    session records them), and a node function still running is abandoned: its thread is a
+    daemon, and when the function returns nothing after it runs (no ``after_node_run``, no
+    save). The interrupt then goes on up, and the process does not wait for those threads.
     """
 
     name = "thread"
+    STOP_GRACE = 2.0
 
     def run(self, job: Job) -> None:
         pipeline = job.pipeline
@@ -258,38 +295,79 @@ class ThreadRunner(Runner):
             n.name: {u for u in pipeline.upstream[n.name] if u in selected} for n in pipeline.nodes
         }
         ready = [n for n in pipeline.nodes if not waiting[n.name]]
-        running: dict[Future[None], Node] = {}
+        running: set[str] = set()
         failure: NodeFailed | None = None
-        pool = ThreadPoolExecutor(
-            max_workers=self.workers or min(8, len(selected) or 1),
-            thread_name_prefix="hookrunner-node",
-        )
+        size = self.workers or min(8, len(selected) or 1)
+        todo: queue.SimpleQueue[Node | None] = queue.SimpleQueue()
+        finished: queue.SimpleQueue[tuple[Node, BaseException | None]] = queue.SimpleQueue()
+        threads: list[threading.Thread] = []
+
+        def work() -> None:
+            while True:
+                node = todo.get()
+                if node is None:
+                    return
+                try:
+                    run_node(job, node)
+                except BaseException as exc:  # noqa: BLE001 - handed to the scheduler
+                    finished.put((node, exc))
+                else:
+                    finished.put((node, None))
+
         try:
             while ready or running:
                 while ready and failure is None:
                     node = ready.pop(0)
-                    running[pool.submit(run_node, job, node)] = node
+                    running.add(node.name)
+                    if len(threads) < min(size, len(running)):
+                        threads.append(
+                            threading.Thread(
+                                target=work, name=f"hookrunner-node-{len(threads)}", daemon=True
+                            )
+                        )
+                        threads[-1].start()
+                    todo.put(node)
                 if not running:
                     break
-                finished, _ = wait(running, return_when=FIRST_COMPLETED)
-                for fut in finished:
-                    node = running.pop(fut)
-                    exc = fut.exception()
-                    if exc is not None:
-                        if failure is None:
-                            failure = exc if isinstance(exc, NodeFailed) else NodeFailed(node, exc)
-                        continue
-                    for child in pipeline.downstream[node.name]:
-                        if child in waiting:
-                            waiting[child].discard(node.name)
-                            if not waiting[child]:
-                                ready.append(pipeline[child])
+                node, exc = finished.get()
+                running.discard(node.name)
+                if exc is not None:
+                    if failure is None:
+                        failure = exc if isinstance(exc, NodeFailed) else NodeFailed(node, exc)
+                    continue
+                for child in pipeline.downstream[node.name]:
+                    if child in waiting:
+                        waiting[child].discard(node.name)
+                        if not waiting[child]:
+                            ready.append(pipeline[child])
         except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
+            job.stopping = True
+            self._let_steps_finish(job, running, finished)
             raise
-        pool.shutdown(wait=True)
+        finally:
+            for _ in threads:
+                todo.put(None)
         if failure is not None:
             raise failure
+
+    def _let_steps_finish(
+        self,
+        job: Job,
+        running: set[str],
+        finished: queue.SimpleQueue[tuple[Node, BaseException | None]],
+    ) -> None:
+        """Wait (at most ``STOP_GRACE``) for the running nodes that are inside a hook or a
+        dataset step; those inside their own function are not waited for."""
+        deadline = monotonic() + self.STOP_GRACE
+        while running - job.in_function:
+            left = deadline - monotonic()
+            if left <= 0:
+                return
+            try:
+                node, _ = finished.get(timeout=min(left, 0.01))
+            except queue.Empty:
+                continue
+            running.discard(node.name)
 
 
 def job_plans(registry: Registry) -> dict[str, Plan]:

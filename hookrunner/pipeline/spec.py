@@ -20,7 +20,14 @@ from typing import Any
 from ..host.runner import HookRunner
 from ..kernel import schema
 from ..kernel.document import Document, interpolate_env, load_file
-from ..kernel.errors import Problem, ResolveError, ValidationError, did_you_mean, merge_origins
+from ..kernel.errors import (
+    Problem,
+    ResolveError,
+    ValidationError,
+    did_you_mean,
+    elide,
+    merge_origins,
+)
 from ..kernel.manifest import Loader, Manifest
 from ..kernel.registry import build
 from ..kernel.resolve import check_allowed, import_callable, split_target
@@ -126,21 +133,19 @@ def load_document(path: PathLike) -> tuple[Document | None, list[Problem]]:
 def manifest_paths(doc: Document, extra: Sequence[PathLike] | None = None) -> list[Path]:
     """Global manifests for a pipeline: ``extra`` (``--hooks``), then ``manifests:`` or the
     ``hooks.yaml`` beside the pipeline file; each file once."""
-    out: list[Path] = [Path(p).resolve() for p in extra or []]
+    out: list[Path] = [_real(p) for p in extra or []]
     declared = doc.get(("manifests",))
     if isinstance(declared, list):
         # Non-strings are reported by the schema; they name no file.
-        out += [(doc.directory / p).resolve() for p in declared if isinstance(p, str)]
+        out += [_real(doc.directory / p) for p in declared if isinstance(p, str)]
     elif (doc.directory / "hooks.yaml").is_file():
         out.append((doc.directory / "hooks.yaml").resolve())
     return list(dict.fromkeys(out))
 
 
-def _is_file(loader: Loader, path: Path) -> bool:
-    try:
-        return loader._is_file(path)
-    except OSError:  # a name too long for the file system, a NUL byte...
-        return False
+def _real(path: PathLike) -> Path:
+    """``path`` resolved; a symlink loop stays as written (reading it reports the loop)."""
+    return Path(os.path.realpath(path))
 
 
 def own_allowed(doc: Document, shape: list[Problem] | None = None) -> list[str] | None:
@@ -163,21 +168,19 @@ def hook_manifest(
     loader = loader if loader is not None else Loader()
     declared = doc.get(("manifests",))
     for p in manifest_paths(doc, extra):
-        if not _is_file(loader, p) and isinstance(declared, list):
+        i = None
+        if isinstance(declared, list):
             i = next(
                 (
                     i
                     for i, d in enumerate(declared)
-                    if isinstance(d, str) and (doc.directory / d).resolve() == p
+                    if isinstance(d, str) and _real(doc.directory / d) == p
                 ),
                 None,
             )
-            if i is not None:
-                loader.m.problems.append(
-                    doc.problem(("manifests", i), f"manifest {declared[i]!r} not found ({p})")
-                )
-                continue
-        loader.add_file(p)
+        # A manifest the pipeline names that cannot be read is reported at its entry.
+        origin = (doc, ("manifests", i), declared[i]) if i is not None else None
+        loader.add_file(p, origin=origin)
     own = own_allowed(doc, shape)
     if own is not None:  # one rule for the whole run: the union of the allow-lists
         loader.m.settings.allow(own)
@@ -533,7 +536,7 @@ def _check_graph(
     nodes, where = checker.nodes(catalog)
     ordered, cycle = topological(nodes + checker.ghosts)
     if cycle:
-        chain = " → ".join(cycle)
+        chain = elide(cycle, 10, " → ")
         checker.add(
             where[cycle[0]],
             f"the nodes form a cycle: {chain}",

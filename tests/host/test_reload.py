@@ -134,6 +134,84 @@ def test_partial_in_place_write_is_not_read_before_it_closes(project, mod):
             reports.get(timeout=0.2)
 
 
+@pytest.mark.parametrize("closes", [True, False], ids=["close events", "no close events"])
+def test_slow_writers_never_get_a_half_written_manifest_served(
+    project, live, mod, monkeypatch, closes
+):
+    """A writer that pauses mid-file (30-150 ms, longer than the debounce) while emits run
+    all the time: every emit sees a whole generation, never the first half of a file (which
+    is a valid manifest of its own). Without close events the file must stay unchanged
+    for STABLE, and the pauses stay under it."""
+    from hookrunner.host import reload
+
+    if not closes:
+        monkeypatch.setattr(reload, "_reports_closes", lambda observer: False)
+    pauses = [0.03, 0.08, 0.15] if closes else [0.03, 0.08, 0.12]
+
+    def full(i: int) -> str:
+        return manifest(mod, f"g{i}_1", f"g{i}_2")
+
+    path = project.write("hooks.yaml", full(0))
+    w = live(path)
+    wholes = {(f"g{i}_1", f"g{i}_2") for i in range(len(pauses) * 3 + 1)}
+    seen: list[tuple[str, ...]] = []
+    stop = threading.Event()
+
+    def emit_all_the_time() -> None:
+        while not stop.is_set():
+            seen.append(
+                tuple(r.name for r in w.runner.emit("session_start", session_id="s").results)
+            )
+
+    emitter = threading.Thread(target=emit_all_the_time, daemon=True)
+    emitter.start()
+    try:
+        for i, pause in enumerate(pauses * 3, start=1):
+            text = full(i)
+            half = text.index(f"  - name: g{i}_2")  # the first hook alone: a valid manifest
+            with open(path, "w") as fh:
+                fh.write(text[:half])
+                fh.flush()
+                time.sleep(pause)  # the slow writer itself, not a wait for something
+                fh.write(text[half:])
+            wait_for(lambda i=i: w.names() == [f"g{i}_1", f"g{i}_2"])
+    finally:
+        stop.set()
+        emitter.join(WAIT)
+    halves = [names for names in seen if names not in wholes]
+    assert not halves, f"{len(halves)} of {len(seen)} emits ran on a half-written file"
+    reports = []
+    while not w.reports.empty():
+        reports.append(w.reports.get())
+    assert all(r.ok for r in reports), [r.lines() for r in reports if not r.ok]
+
+
+def test_a_bad_core_tag_under_hot_reload_is_a_reported_problem(project, live, mod):
+    path = project.write("hooks.yaml", manifest(mod, "a"))
+    w = live(path)
+    path.write_text(manifest(mod, "a", "b") + "    priority: !!int x\n")
+    report = w.next_report()
+    assert not report.ok and report.generation == 1
+    assert f"{path}:9:15: hooks[1] → priority: invalid YAML: 'x' is not a valid !!int value" in (
+        "\n".join(report.lines())
+    )
+    assert w.names() == ["a"]
+    with pytest.raises(ValidationError):
+        w.runner.reload()
+    path.write_text(manifest(mod, "a", "b"))
+    assert w.next_report().ok and w.names() == ["a", "b"]
+
+
+def test_a_manifest_replaced_by_a_fifo_is_reported_not_read(project, live, mod):
+    path = project.write("hooks.yaml", manifest(mod, "a"))
+    w = live(path)
+    os.mkfifo(project.root / "pipe")
+    os.replace(project.root / "pipe", path)  # a rename: seen at once
+    report = w.next_report()
+    assert not report.ok and "is a named pipe (FIFO), not a regular file" in report.lines()[1]
+    assert w.names() == ["a"]
+
+
 def test_temp_file_renamed_over_the_manifest(project, live, mod):
     path = project.write("hooks.yaml", manifest(mod, "a"))
     w = live(path)

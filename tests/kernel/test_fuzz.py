@@ -7,9 +7,12 @@ and prints; never any other exception, never a hang.
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import tempfile
 import textwrap
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import yaml
@@ -136,8 +139,18 @@ documents = st.one_of(
 )
 
 
-def _check(text: str, extra: dict[str, str] | None = None) -> bool:
-    """True when valid, False for a clean ValidationError; anything else fails the test."""
+def _check(
+    text: str,
+    extra: dict[str, str] | None = None,
+    setup: Callable[[Path], None] | None = None,
+    emits: list[tuple[str, dict]] = (),  # type: ignore[assignment]
+    probe: Callable[[HookRunner], None] | None = None,
+) -> bool:
+    """True when valid, False for a clean ValidationError; anything else fails the test.
+
+    ``setup(folder)`` makes more files (FIFOs, links...); a valid registry must then serve
+    ``emits`` (event, arguments) without raising (a hook may fail: that is a result), and
+    pass ``probe(runner)``."""
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
         module = f"fuzzhooks_{os.getpid()}_{next(_unique)}"
@@ -146,6 +159,8 @@ def _check(text: str, extra: dict[str, str] | None = None) -> bool:
         (base / "hooks.yaml").write_text(text, encoding="utf-8", errors="surrogatepass")
         for name, body in (extra or {}).items():
             (base / name).write_text(body)
+        if setup is not None:
+            setup(base)
         try:
             runner = HookRunner.from_files(base / "hooks.yaml")
         except ValidationError as exc:
@@ -153,10 +168,15 @@ def _check(text: str, extra: dict[str, str] | None = None) -> bool:
             for p in exc.problems:
                 assert p.file and isinstance(p.line, int) and isinstance(p.column, int)
                 assert str(p).startswith(f"{p.file}:{p.line}:{p.column}: ")
+                assert len(p.message) <= 2100, "messages shorten what they quote"
             return False
         # Valid: the registry must also be usable.
         for hook in runner.hooks():
             hook.describe()
+        for event, kwargs in emits:
+            runner.emit(event, **kwargs)
+        if probe is not None:
+            probe(runner)
         runner.close()
         return True
 
@@ -260,3 +280,115 @@ def test_random_includes(root, included):
     if isinstance(root, dict):
         root["include"] = ["other.yaml", "hooks.yaml"]
     _check(_dump(root), {"other.yaml": _dump(included) + "\ninclude: [hooks.yaml]\n"})
+
+
+# --------------------------------------------------------------------------- hostile values
+
+CORE_TAGS = ["int", "float", "bool", "str", "null", "timestamp", "binary", "set", "omap", "map"]
+tag_values = st.one_of(
+    st.text(max_size=12),
+    st.sampled_from(["", "x", "0b102", "0o9", "0x", "1e", "1_0", "2024-13-45", "2024-02-30",
+                     "2024-01-01 25:00", "9" * 5000, ".nan", "-.inf", "@@", "[1]", "{a: 1}"]),
+)  # fmt: skip
+FIELDS = ["priority", "timeout", "name", "event", "enabled", "tryfirst", "call", "with"]
+
+
+@FUZZ
+@given(st.sampled_from(CORE_TAGS), tag_values, st.sampled_from(FIELDS), st.booleans())
+def test_core_tags_with_random_values(tag, value, field, quoted):
+    """``!!int x``, ``!!timestamp 2024-13-45``...: valid, or a located problem."""
+    shown = json.dumps(value) if quoted else value
+    text = VALID.replace("    priority: 10\n", f"    {field}: !!{tag} {shown}\n")
+    _check(text)
+    _check(f"version: 1\nsettings: {{timeout: !!{tag} {shown}}}\n")
+
+
+REGEX_PIECES = list("ab.*+?|()[]{}^$\\-,0123456789") + ["(a+)+", "(a|a)*", "\\1", "(?=", "(?i)",
+                "{1000}", "{99999999999}", "[^", "\\d", "\\p{L}", "(?P<n>", "\\Z", "\\"]  # fmt: skip
+
+
+@FUZZ
+@given(
+    st.lists(st.sampled_from(REGEX_PIECES), min_size=1, max_size=12).map("".join),
+    st.lists(st.text(alphabet="ab!é", max_size=60), min_size=1, max_size=3),
+)
+def test_random_regex_matchers(pattern, subjects):
+    """Any pattern is valid or a located problem; a valid one matches anything promptly."""
+    text = (
+        "version: 1\nhooks:\n  - name: greet\n    event: session_start\n"
+        f"    call: MODULE:notify\n    when: {{session_id: {{regex: {json.dumps(pattern)}}}}}\n"
+    )
+    emits = [("session_start", {"session_id": s, "metadata": {}}) for s in subjects]
+    done: list[bool] = []
+    # A backtracking engine would stall on (a+)+ and friends: fail instead of hanging.
+    worker = threading.Thread(target=lambda: done.append(_check(text, emits=emits)), daemon=True)
+    worker.start()
+    worker.join(60)
+    assert done, f"matching {pattern!r} did not finish"
+
+
+ODD_TARGETS = ["missing.yaml", "fifo.yaml", "dir.yaml", "loop.yaml", "/dev/zero", "/dev/null",
+               "ok.yaml", "hooks.yaml", "ok.yaml/x.yaml", "chain0.yaml", "x" * 300, "a\x00b",
+               "bad_tag.yaml", "../" * 40 + "etc/hostname"]  # fmt: skip
+
+
+def _odd_files(base: Path) -> None:
+    os.mkfifo(base / "fifo.yaml")
+    (base / "dir.yaml").mkdir()
+    os.symlink(base / "loop.yaml", base / "loop.yaml")
+    (base / "ok.yaml").write_text("version: 1\n")
+    (base / "bad_tag.yaml").write_text("version: 1\nsettings: {timeout: !!float 1e}\n")
+    for i in range(66):  # deeper than includes may nest (64)
+        nxt = f"include: [chain{i + 1}.yaml]\n" if i < 65 else ""
+        (base / f"chain{i}.yaml").write_text(f"version: 1\n{nxt}")
+
+
+# Each example makes a folder of odd files and may load a 64-file chain: fewer of them.
+@settings(FUZZ, max_examples=max(FUZZ.max_examples // 3, 1))
+@given(st.lists(st.sampled_from(ODD_TARGETS), min_size=1, max_size=4), documents)
+def test_random_includes_of_files_that_are_not_files(targets, doc):
+    """FIFOs, devices, folders, symlink loops, deep chains, bad tags: never a hang or a crash."""
+    root = doc if isinstance(doc, dict) else {"version": 1}
+    root["include"] = targets
+    _check(_dump(root), setup=_odd_files)
+
+
+durations = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(-10, 10**7),
+    st.builds(
+        lambda n, unit: f"{n}{unit}",
+        st.one_of(
+            st.integers(0, 10**7), st.floats(0, 10**6, allow_nan=False).map(lambda f: round(f, 3))
+        ),
+        st.sampled_from(["", "ms", "s", "m", "h", "d", " s", "H"]),
+    ),
+    st.sampled_from(
+        [".nan", ".inf", "-.inf", "1e400", "0x10", "true", "null", "[1]", "24h", "25h"]
+    ),
+)
+
+
+@FUZZ
+@given(durations, durations)
+def test_random_timeouts(default, own):
+    """A timeout is a duration of at most a day, or a located problem; a valid one works."""
+
+    def shown(v: object) -> str:
+        return (
+            json.dumps(v)
+            if isinstance(v, str)
+            else str(v).replace("nan", ".nan").replace("inf", ".inf")
+        )
+
+    text = (
+        f"version: 1\nsettings: {{timeout: {shown(default)}}}\nhooks:\n"
+        f"  - {{name: a, event: session_start, call: MODULE:notify, timeout: {shown(own)}}}\n"
+    )
+
+    def usable(runner: HookRunner) -> None:
+        [hook] = runner.hooks("session_start")
+        assert hook.timeout is not None and 0 < hook.timeout <= 86400, hook.timeout
+        assert runner.emit("session_start", session_id="s").results[0].value == {"seen": "s"}
+
+    _check(text, probe=usable)

@@ -352,7 +352,8 @@ CASES = [
     (
         "include_name_too_long",
         "version: 1\ninclude: [" + "a" * 300 + ".yaml]\n",
-        "2:11: include[0]: bad include path: File name too long",
+        "2:11: include[0]: included file '" + "a" * 60 + "'… (305 characters): "
+        "cannot read the file: File name too long",
         None,
     ),
     (

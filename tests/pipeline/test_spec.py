@@ -266,3 +266,17 @@ def test_manifests_that_are_not_paths_are_schema_errors_only(project, cli):
         ("manifests[0]", "expected a string, got a list"),
         ("manifests[1]", "manifest 'xxxxxxxxxxxxxxxxxxxx"),
     ]
+
+
+def test_a_cycle_through_10000_nodes_is_named_in_a_short_message(project, cli):
+    m = project.module("def f(x):\n    return x\n")
+    lines = ["version: 1", "nodes:"]
+    n = 10_000
+    for i in range(n):
+        lines.append(f"  - {{name: n{i}, func: {m}:f, inputs: [d{(i + 1) % n}], outputs: d{i}}}")
+    project.write("pipeline.yaml", "\n".join(lines) + "\n")
+    result = cli("validate", "pipeline.yaml", cwd=project.root)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    [cycle] = [line for line in result.stderr.splitlines() if "form a cycle" in line]
+    assert "n0 → n1 → n2" in cycle and "… and 9,991 more" in cycle
+    assert len(cycle) < 400, len(cycle)

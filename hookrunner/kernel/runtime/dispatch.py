@@ -17,7 +17,16 @@ from typing import TYPE_CHECKING, Any
 
 from .. import secrets
 from ..blame import blame
-from ..errors import HookFailed, HookTimeout, Veto
+from ..errors import (
+    MESSAGE_MAX,
+    HookExited,
+    HookFailed,
+    HookTimeout,
+    Veto,
+    raised,
+    shorten,
+    text_of,
+)
 from .hook import Wrapped
 from .invoke import run_coroutine
 from .results import EMPTY, EmitResult, HookResult, span, timed_results
@@ -45,7 +54,9 @@ def _failed(
     if hook.error_handler is not None:
         try:
             hook.error_handler(exc, hook, plan.spec.name)
-        except Exception:  # a broken error handler must not hide the original error
+        except BaseException as e:  # a broken error handler must not hide the original error
+            if isinstance(e, KeyboardInterrupt):
+                raise
             _log().exception("error_handler of hook %r failed", hook.name)
     state = plan.state
     if hook.on_error == "raise":
@@ -59,14 +70,16 @@ def _failed(
         hook.off = True
         state.disabled.add(hook.name)
         plan.refresh()  # recompile the fast path without it
-        _log().warning("hook %r disabled after failing: %s", hook.name, exc)
+        _log().warning(
+            "hook %r disabled after failing: %s", hook.name, shorten(text_of(exc), MESSAGE_MAX)
+        )
     report = state.error_reporter() if plan.spec.name != "post_error" else None
     if report is not None:
         info = {
             "hook": hook.name,
             "event": plan.spec.name,
             "type": type(exc).__name__,
-            "message": str(exc),
+            "message": shorten(text_of(exc), MESSAGE_MAX),
         }
         try:
             report(
@@ -150,8 +163,14 @@ def sequence(
                     v = yield h, v
             except Exception as e:
                 v, exc = None, e
+            except BaseException as e:
+                if h.is_async:  # thrown in at the yield: the emit itself is closing
+                    raise
+                v, exc = None, HookExited.of(h.name, e)  # sys.exit() is a failure, Ctrl-C not
         else:
             (t0, v, exc), pending = pending, None
+            if exc is not None and not isinstance(exc, Exception):  # from the fast path
+                exc = HookExited.of(h.name, exc)
         if exc is None:
             try:
                 stop = v is not None and _absorb(plan, h, v, kw, changes)
@@ -228,8 +247,8 @@ def drive(step: Step) -> EmitResult:
             except TimeoutError:
                 h, aw = step.throw(_timeout_error(h))
                 continue
-            except Exception as exc:
-                h, aw = step.throw(exc)
+            except BaseException as exc:
+                h, aw = step.throw(HookExited.of(h.name, exc))
                 continue
             h, aw = step.send(v)
     except StopIteration as stop:
@@ -248,12 +267,22 @@ async def adrive(step: Step) -> EmitResult:
             except TimeoutError:
                 h, aw = step.throw(_timeout_error(h))
                 continue
-            except Exception as exc:
-                h, aw = step.throw(exc)
+            except BaseException as exc:
+                if isinstance(exc, asyncio.CancelledError) and _cancelling():
+                    raise
+                h, aw = step.throw(HookExited.of(h.name, exc))
                 continue
             h, aw = step.send(v)
     except StopIteration as stop:
         return stop.value
+
+
+def _cancelling() -> bool:
+    """Whether the running task is being cancelled (a CancelledError that is not the hook's)."""
+    import asyncio
+
+    task = asyncio.current_task()
+    return task is None or task.cancelling() > 0
 
 
 # --------------------------------------------------------------------------- parallel
@@ -282,8 +311,8 @@ def _call_one(h: Hook, kw: dict[str, Any]) -> tuple[Any, BaseException | None, f
         return v, None, (perf_counter() - t0) * 1e3
     except TimeoutError:
         return None, _timeout_error(h), (perf_counter() - t0) * 1e3
-    except Exception as exc:
-        return None, exc, (perf_counter() - t0) * 1e3
+    except BaseException as exc:
+        return None, HookExited.of(h.name, exc), (perf_counter() - t0) * 1e3
 
 
 def _settle(
@@ -333,8 +362,10 @@ async def aparallel(plan: Plan, kw: dict[str, Any]) -> EmitResult:
             return v, None, (perf_counter() - t0) * 1e3
         except TimeoutError:
             return None, _timeout_error(h), (perf_counter() - t0) * 1e3
-        except Exception as exc:
-            return None, exc, (perf_counter() - t0) * 1e3
+        except BaseException as exc:
+            if isinstance(exc, asyncio.CancelledError) and _cancelling():
+                raise
+            return None, HookExited.of(h.name, exc), (perf_counter() - t0) * 1e3
 
     done = await asyncio.gather(*(one(h) for h in hooks))
     return _settle(plan, kw, [(h, *d) for h, d in zip(hooks, done, strict=True)])
@@ -386,9 +417,10 @@ def wrap(plan: Plan, kw: dict[str, Any], operation: Callable[..., Any] | None) -
             v = h.invoke(original_func, args)
             if h.is_async:
                 v = run_coroutine(v, h.timeout)
-        except BaseException as exc:
-            if _among(exc, passed) or not isinstance(exc, Exception):
+        except BaseException as caught:
+            if _among(caught, passed):
                 raise
+            exc = HookExited.of(h.name, caught)  # sys.exit() is a failure, Ctrl-C not
             if isinstance(exc, TimeoutError) and not isinstance(exc, HookTimeout):
                 exc = _timeout_error(h)
             ms = (perf_counter() - t0) * 1e3
@@ -397,7 +429,7 @@ def wrap(plan: Plan, kw: dict[str, Any], operation: Callable[..., Any] | None) -
                 raise
             results.append(HookResult(h.name, False, exc, ms, None))
             _failed(plan, h, exc, args, results)  # re-raises under on_error: raise
-            raise Veto(f"refused by {h.name}: {type(exc).__name__}: {exc}") from exc
+            raise Veto(f"refused by {h.name}: {raised(exc)}") from exc
         results.append(HookResult(h.name, True, None, (perf_counter() - t0) * 1e3, v))
         return v
 
@@ -458,9 +490,13 @@ def around(plan: Plan, kw: dict[str, Any]) -> EmitResult:
             v = h.invoke(original_func, args)
             if h.is_async:
                 v = run_coroutine(v, h.timeout)
-        except Exception as exc:
+        except BaseException as caught:
+            from_inner = _among(caught, passed)
+            if from_inner and not isinstance(caught, Exception):
+                raise  # Ctrl-C (or an operation's sys.exit) from inside passes through
+            failure = HookExited.of(h.name, caught)  # an Exception stays itself
             seconds = perf_counter() - t0 - spent
-            done[i], error = _wrapper_failed(plan, h, exc, args, seconds, _among(exc, passed))
+            done[i], error = _wrapper_failed(plan, h, failure, args, seconds, from_inner)
             if error is not None:
                 raise error  # noqa: B904 - the original error, or what its policy made of it
             return
@@ -511,13 +547,17 @@ def _wrapper_failed(
 def around_failed(
     plan: Plan,
     kw: dict[str, Any],
-    exc: Exception,
+    exc: BaseException,
     t0: float,
     got: EmitResult | None,
     inner: bool,
 ) -> EmitResult:
     """The compiled single-wrapper emit's failure path (see ``around``): ``got`` is what the
     wrapped hooks did, ``inner`` whether ``exc`` came out of them."""
+    if not isinstance(exc, Exception):
+        if inner:
+            raise exc
+        exc = HookExited.of(plan.wrappers[0].name, exc)
     seconds = perf_counter() - t0 - span(got)
     result, error = _wrapper_failed(plan, plan.wrappers[0], exc, kw, seconds, inner)
     return _around_end(plan, [result] if result is not None else [], got, error)
@@ -566,7 +606,8 @@ def slot(plan: Plan, kw: dict[str, Any]) -> EmitResult:
             v = h.invoke(kw)
             if h.is_async:
                 v = run_coroutine(v, h.timeout)
-        except Exception as exc:
+        except BaseException as caught:
+            exc = HookExited.of(h.name, caught)  # sys.exit() is a failure, Ctrl-C not
             if isinstance(exc, TimeoutError) and not isinstance(exc, HookTimeout):
                 exc = _timeout_error(h)  # an async slot hook cancelled at its timeout
             results.append(HookResult(h.name, False, exc, (perf_counter() - t0) * 1e3, None))

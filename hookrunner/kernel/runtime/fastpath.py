@@ -151,7 +151,7 @@ def compile_around(plan: Plan) -> Emit:
             "    t0 = clock()",
             "    try:",
             f"        v = w0(original_func{args})",
-            "    except Exception as e:",
+            "    except BaseException as e:",
             "        return around_failed(plan, kw, e, t0, got, e is raised)",
             "    r = Around()",
             "    r._plan = plan",
@@ -295,7 +295,7 @@ def _each(
         lines += [
             f"{pad}try:",
             f"{pad}    v = {_call(h, i, local)}",
-            f"{pad}except Exception as e:",
+            f"{pad}except BaseException as e:  # resume() sorts out what it means",
             f"{pad}    {ret.format(f'resume({of}, kw, {failed}, {i}, None, e)')}",
         ]
         if not lean:
@@ -348,7 +348,7 @@ def _whole(
         lines += [
             f"{pad}try:",
             f"{pad}    v = {_call(h, i, local)}",
-            f"{pad}except Exception as e:",
+            f"{pad}except BaseException as e:  # resume() sorts out what it means",
             f"{pad}    {ret.format(f'resume({of}, kw, {stamps}, {i}, None, e)')}",
             f"{pad}if v is not None:",
             f"{pad}    {ret.format(f'resume({of}, kw, {stamps}, {i}, v, None)')}",

@@ -164,22 +164,65 @@ def _thread_loop() -> Any:
     return loop
 
 
+# A sync hook past its timeout goes on running in its thread (Python cannot stop a thread):
+# it is abandoned. At most MAX_ABANDONED calls of one hook, and MAX_ABANDONED_TOTAL in the
+# process, may be left running; past either bound the hook is not started at all until one
+# of them returns: the call fails at once, as a timeout that says so.
+MAX_ABANDONED = 4
+MAX_ABANDONED_TOTAL = 64
+_abandoned_lock = threading.Lock()
+_abandoned_total = 0
+
+
+def abandoned_calls() -> int:
+    """How many timed-out sync hook calls are still running in this process."""
+    return _abandoned_total
+
+
 def with_timeout(invoke: Invoker, timeout: float, name: str) -> Invoker:
     """Run a sync hook in a daemon thread; past the timeout the emitter stops waiting."""
     from ..errors import HookTimeout
 
+    mine = [0]  # this hook's abandoned calls still running
+
     def run(*args: Any) -> Any:
+        global _abandoned_total
+        with _abandoned_lock:
+            if mine[0] >= MAX_ABANDONED or _abandoned_total >= MAX_ABANDONED_TOTAL:
+                count, where = (
+                    (mine[0], "of it")
+                    if mine[0] >= MAX_ABANDONED
+                    else (_abandoned_total, "of sync hooks")
+                )
+                raise HookTimeout(
+                    f"hook {name!r} not started: {count} earlier calls {where} are still "
+                    f"running past their timeout (at most {MAX_ABANDONED} per hook, "
+                    f"{MAX_ABANDONED_TOTAL} in all)"
+                )
         box: list[tuple[bool, Any]] = []
+        state = {"done": False, "abandoned": False}
 
         def target() -> None:
+            global _abandoned_total
             try:
                 box.append((True, invoke(*args)))
             except BaseException as exc:  # noqa: BLE001 - handed back to the emitter
                 box.append((False, exc))
+            finally:
+                with _abandoned_lock:
+                    state["done"] = True
+                    if state["abandoned"]:
+                        mine[0] -= 1
+                        _abandoned_total -= 1
 
         t = threading.Thread(target=target, daemon=True, name=f"hookrunner:{name}")
         t.start()
         t.join(timeout)
+        with _abandoned_lock:
+            if not state["done"]:
+                state["abandoned"] = True
+                mine[0] += 1
+                _abandoned_total += 1
         if not box:
             raise HookTimeout(f"hook {name!r} timed out after {timeout:g}s (abandoned)")
         ok, value = box[0]

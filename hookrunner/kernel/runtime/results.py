@@ -15,6 +15,7 @@ from operator import mul, sub
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from ..errors import MESSAGE_MAX, shorten, text_of
 from ..jsonsafe import json_safe
 
 if TYPE_CHECKING:
@@ -42,7 +43,11 @@ _row = tuple.__new__  # a NamedTuple's own __new__ is a Python function; this is
 
 
 def error_text(error: BaseException | None) -> str | None:
-    return None if error is None else f"{type(error).__name__}: {error}"
+    """A failure as its call row keeps it (shortened: a hook's 15 MB message is not stored
+    once per call)."""
+    if error is None:
+        return None
+    return f"{type(error).__name__}: {shorten(text_of(error), MESSAGE_MAX)}"
 
 
 def veto_text(reason: str | None) -> str:

@@ -23,6 +23,7 @@ from typing import Any, NamedTuple
 
 from ...host import lastgood
 from ...host.runner import HookRunner
+from ...kernel.errors import raised as what_raised
 from ...kernel.runtime.hook import State
 from ...kernel.runtime.results import EmitResult
 from ..sessions.store import DEFAULT_STORE, Store, StoreError
@@ -148,7 +149,7 @@ def _emit(
         failed = [r for o in observed if o.event == ev.event for r in o.results if not r.ok]
         raised = failed[-1].name if failed else None
         if raised is None:
-            notes.append(f"hookrunner: {ev.event} hooks raised {type(exc).__name__}: {exc}")
+            notes.append(f"hookrunner: {ev.event} hooks raised {what_raised(exc)}")
     results = [r for o in observed if o.event == ev.event for r in o.results]
     return Outcome(results, vetoed, reason, value, raised)
 

@@ -18,6 +18,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
+from ...kernel.errors import raised
 from ...kernel.jsonsafe import json_safe
 from ...kernel.runtime.results import HookResult
 
@@ -210,7 +211,7 @@ def answer(
 
 
 def _error(r: HookResult) -> str:
-    return f"{type(r.error).__name__}: {r.error}"
+    return raised(r.error)  # shortened: a 15 MB message does not reach the agent
 
 
 def _refuse(ev: AgentEvent, d: Decision, reason: str) -> None:

@@ -26,7 +26,7 @@ from ...kernel.errors import HookrunnerError, did_you_mean
 from ...kernel.jsonsafe import json_safe
 from ...kernel.runtime.results import CallRow
 from ...kernel.secrets import known, scrub
-from . import pool
+from . import owner, pool
 
 DEFAULT_STORE = Path(".hookrunner") / "sessions.db"
 
@@ -56,8 +56,11 @@ CREATE TABLE IF NOT EXISTS sessions (
     last_checkpoint INTEGER,
     nodes INTEGER NOT NULL DEFAULT 0,
     first_node INTEGER,
-    last_node INTEGER
+    last_node INTEGER,
+    host TEXT,
+    proc_start TEXT
 );
+CREATE INDEX IF NOT EXISTS sessions_running ON sessions (status) WHERE status = 'running';
 CREATE TABLE IF NOT EXISTS names (
     id INTEGER PRIMARY KEY,
     name TEXT NOT NULL UNIQUE
@@ -125,17 +128,31 @@ CREATE TABLE IF NOT EXISTS activity (
 CREATE INDEX IF NOT EXISTS activity_session ON activity (session)
 """
 # Tables and indexes of the layout: a store that has them all needs no write to be opened
-# (version 2 gained hook_call_workers after it was first written).
+# (version 2 gained hook_call_workers after it was first written, version 3 the index of
+# running sessions).
 _OBJECTS = re.findall(r"CREATE (?:TABLE|INDEX) IF NOT EXISTS (\w+)", _SCHEMA)
 # Columns later versions added to tables that older stores already have: added when such a
-# store is opened (version 3: the node rows' counters). An older store stays readable.
+# store is opened (version 3: the node rows' counters; then, within version 3, the host and
+# process start time of the process that owns a session). An older store stays readable, and
+# an older writer leaves the later columns NULL, which reads as "cannot be told".
 _ADDED_COLUMNS = {
     "sessions": (
         ("nodes", "INTEGER NOT NULL DEFAULT 0"),
         ("first_node", "INTEGER"),
         ("last_node", "INTEGER"),
+        ("host", "TEXT"),
+        ("proc_start", "TEXT"),
     ),
 }
+# How many of the added columns a store has: a store of this version written before the
+# last of them were added (by an older hookrunner) gains them when opened.
+_COUNT_ADDED = "SELECT " + " + ".join(
+    f"(SELECT COUNT(*) FROM pragma_table_info('{table}') WHERE name IN ("
+    + ", ".join(f"'{name}'" for name, _ in columns)
+    + "))"
+    for table, columns in _ADDED_COLUMNS.items()
+)
+_ADDED_TOTAL = sum(len(columns) for columns in _ADDED_COLUMNS.values())
 # The oldest layout a store is migrated from (1 had no counters at all).
 _MIGRATES_FROM = 2
 # The per-flush update of a session's row: counters and the rowid ranges of its rows.
@@ -288,6 +305,8 @@ class Store:
         self._file: tuple[int, int] = (0, 0)  # (st_dev, st_ino) of the file connected to
         self._names: dict[str, int] = {}
         self._sessions: dict[str, int] = {}
+        # Sessions this store found dead and marked "crashed" (reading or beginning one).
+        self.crashed: list[str] = []
 
     def connect(self) -> Store:
         """Open the database now (it opens on first use otherwise), so that a file that is
@@ -316,9 +335,11 @@ class Store:
             conn.execute("PRAGMA busy_timeout = 30000")
             _use_wal(conn)
             conn.execute("PRAGMA synchronous = NORMAL")
-            if conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION and conn.execute(
-                _COUNT_OBJECTS
-            ).fetchone()[0] == len(_OBJECTS):
+            if (
+                conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+                and conn.execute(_COUNT_OBJECTS).fetchone()[0] == len(_OBJECTS)
+                and conn.execute(_COUNT_ADDED).fetchone()[0] == _ADDED_TOTAL
+            ):
                 return conn  # the usual case: all there, no write transaction just to open
             conn.execute("BEGIN IMMEDIATE")
             version = conn.execute("PRAGMA user_version").fetchone()[0]
@@ -387,19 +408,24 @@ class Store:
         source: str | None,
         metadata: dict[str, Any],
         resumed_from: str | None = None,
-    ) -> None:
+    ) -> list[str]:
+        """Record a new running session of this process; return the ids of the sessions
+        found dead on the way (now ``crashed``, see ``owner``)."""
         now = time.time()
+        me = owner.current()
         with self.transaction() as c:
+            crashed = self._sweep(c, me.host)
             cur = c.execute(
-                "INSERT INTO sessions (id, kind, source, status, started, resumed_from, pid) "
-                "VALUES (?, ?, ?, 'running', ?, ?, ?)",
-                (session_id, kind, _clean(source), now, resumed_from, os.getpid()),
+                "INSERT INTO sessions (id, kind, source, status, started, resumed_from, pid,"
+                " host, proc_start) VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?)",
+                (session_id, kind, _clean(source), now, resumed_from, me.pid, me.host, me.started),
             )
             self._sessions[session_id] = int(cur.lastrowid or 0)
             c.executemany(
                 "INSERT OR REPLACE INTO metadata VALUES (?, ?, ?, ?)",
                 [(session_id, _clean(str(k)), dumps(v), now) for k, v in metadata.items()],
             )
+        return crashed
 
     def join(
         self,
@@ -414,13 +440,17 @@ class Store:
         For a session that many processes write to in turn (an agent's hook commands, each its
         own process): the row is inserted if missing, so processes racing to open one session
         agree on one row. ``metadata`` is written with a new row; with ``reopen`` also on an
-        existing one, which runs again if it was closed (a resumed session)."""
+        existing one, which runs again if it was closed (a resumed session).
+
+        Such a session has no owning process: the pid is the one that opened it, which ends
+        at once, and no host or start time is recorded, so a reader never takes it for
+        ``crashed`` (a process that ends is how it goes on; its host's own end closes it)."""
         now = time.time()
         with self.transaction() as c:
             cur = c.execute(
                 "INSERT OR IGNORE INTO sessions (id, kind, source, status, started, pid) "
                 "VALUES (?, ?, ?, 'running', ?, ?)",
-                (session_id, kind, source, now, os.getpid()),
+                (session_id, kind, _clean(source), now, os.getpid()),
             )
             opened = cur.rowcount == 1
             if opened:
@@ -433,7 +463,7 @@ class Store:
             if opened or reopen:
                 c.executemany(
                     "INSERT OR REPLACE INTO metadata VALUES (?, ?, ?, ?)",
-                    [(session_id, str(k), dumps(v), now) for k, v in metadata.items()],
+                    [(session_id, _clean(str(k)), dumps(v), now) for k, v in metadata.items()],
                 )
         return opened
 
@@ -453,6 +483,30 @@ class Store:
                     for r in rows
                 ],
             )
+
+    def _sweep(self, c: sqlite3.Connection, host: str) -> list[str]:
+        """Mark this host's running sessions whose process is gone ``crashed``."""
+        rows = c.execute(
+            "SELECT id, pid, host, proc_start FROM sessions WHERE status = 'running' AND host = ?",
+            (host,),
+        ).fetchall()
+        dead = [(sid, pid, host) for sid, pid, host, start in rows if not _alive(pid, host, start)]
+        c.executemany(
+            "UPDATE sessions SET status = 'crashed', summary = COALESCE(summary, ?)"
+            " WHERE id = ? AND status = 'running'",
+            [(dumps({"error": _crash_note(pid, host)}), sid) for sid, pid, host in dead],
+        )
+        found = [sid for sid, _, _ in dead]
+        self.crashed += [sid for sid in found if sid not in self.crashed]
+        return found
+
+    def sweep(self) -> list[str]:
+        """Mark the running sessions of this host whose process died ``crashed`` (``begin``
+        does it too); return their ids."""
+        if self._db is None and not self.path.exists():
+            return []
+        with self.transaction() as c:
+            return self._sweep(c, owner.current().host)
 
     def finish(self, session_id: str, status: str, summary: dict[str, Any] | None) -> None:
         self.flush(session_id, [], [], end=(status, summary))
@@ -767,11 +821,14 @@ class Store:
         sql = "SELECT * FROM sessions ORDER BY started DESC, id DESC"
         if limit:
             sql += f" LIMIT {int(limit)}"
-        return [self._session_dict(r) for r in self._rows(sql)]
+        return self._crashed([self._session_dict(r) for r in self._rows(sql)])
 
     def _session_dict(self, r: sqlite3.Row) -> dict[str, Any]:
         d = dict(r)
         d["summary"] = loads(d.get("summary"))
+        if d["status"] == "running" and not _alive(d["pid"], d.get("host"), d.get("proc_start")):
+            d["status"] = "crashed"  # written back by the readers (``sessions``, ``session``)
+            d["summary"] = d["summary"] or {"error": _crash_note(d["pid"], d.get("host"))}
         return d
 
     def latest(self, source: str | None = None, before: str | None = None) -> dict[str, Any] | None:
@@ -787,7 +844,16 @@ class Store:
         if where:
             sql += " WHERE " + " AND ".join(where)
         rows = self._rows(sql + " ORDER BY started DESC, id DESC LIMIT 1", tuple(args))
-        return self._session_dict(rows[0]) if rows else None
+        return self._crashed([self._session_dict(rows[0])])[0] if rows else None
+
+    def _crashed(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Write back what reading found (sessions whose process is gone): best effort."""
+        if any(r["status"] == "crashed" for r in rows):
+            try:
+                self.sweep()
+            except StoreError:  # a read-only store still reads
+                pass
+        return rows
 
     def session(self, session_id: str) -> dict[str, Any]:
         """One session by id, unique id prefix or ``last`` (the newest); StoreError (with
@@ -814,7 +880,7 @@ class Store:
             raise StoreError(
                 f"no session {session_id!r} in {self.path}" + (f" ({hint})" if hint else "")
             )
-        return self._session_dict(rows[0])
+        return self._crashed([self._session_dict(rows[0])])[0]
 
     def hook_stats(self, session_id: str) -> list[dict[str, Any]]:
         span = self._range(session_id, "call")
@@ -845,6 +911,15 @@ class Store:
 
 def _data(data: dict[str, Any] | None) -> str | None:
     return None if data is None else dumps(data)
+
+
+def _alive(pid: int | None, host: str | None, start: str | None) -> bool:
+    """False only when the session's process is known to be gone."""
+    return owner.alive(pid, host, start) is not False
+
+
+def _crash_note(pid: int | None, host: str | None) -> str:
+    return f"crashed: its process (pid {pid} on {host}) ended without closing the session"
 
 
 def open_store(path: str | os.PathLike[str] | None, base: Path | None = None) -> Store:

@@ -34,7 +34,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from ...kernel.errors import HookTimeout
+from ...kernel.errors import HookTimeout, text_of
 from .config import TelemetryConfig
 from .scrub import Scrubber
 
@@ -125,9 +125,9 @@ class Tracer:
     def failed(self, span: Any, error: BaseException) -> None:
         """Mark ``span`` failed with ``error`` (type, scrubbed message and stack)."""
         kind = error_type(error)
-        message = self.text(str(error))
+        message = self.text(text_of(error))  # even one whose __str__ raises
         span.set_attribute(ERROR_TYPE, kind)
-        span.set_status(Status(StatusCode.ERROR, self.text(f"{type(error).__name__}: {error}")))
+        span.set_status(Status(StatusCode.ERROR, self.text(f"{type(error).__name__}: {message}")))
         stack = "".join(traceback.format_exception(type(error), error, error.__traceback__))
         span.add_event(
             "exception",

@@ -6,6 +6,7 @@ import asyncio
 import importlib
 import os
 import sys
+import threading
 import time
 
 import pytest
@@ -154,6 +155,37 @@ def test_sync_timeout_abandons_the_hook(project):
         assert mod.post_errors[0][1]["type"] == "HookTimeout"
     finally:
         mod.release.set()
+
+
+def test_abandoned_sync_hooks_are_bounded_and_then_not_started(project):
+    """200 timed-out emits leave at most MAX_ABANDONED threads; the calls past the bound fail
+    at once, as timeouts that say why, until an abandoned call returns."""
+    from hookrunner.kernel.runtime import invoke
+
+    runner, mod, _ = _runner(
+        project, 'hooks:\n  - {name: stuck, event: session_end, call: "{m}:stuck", timeout: 20ms}\n'
+    )
+    before = threading.active_count()
+    try:
+        errors = [str(runner.emit("session_end").results[0].error) for _ in range(200)]
+        assert threading.active_count() - before <= invoke.MAX_ABANDONED
+        assert sum("not started" in e for e in errors) == 200 - invoke.MAX_ABANDONED
+        assert mod.ran.count("stuck") <= invoke.MAX_ABANDONED
+        assert errors[0] == "hook 'stuck' timed out after 0.02s (abandoned)"
+        assert errors[-1].startswith(
+            f"hook 'stuck' not started: {invoke.MAX_ABANDONED} earlier calls of it are still "
+            "running past their timeout"
+        )
+    finally:
+        mod.release.set()
+    deadline = time.monotonic() + 10
+    while invoke.abandoned_calls() and time.monotonic() < deadline:
+        time.sleep(0.01)  # the released calls return
+    assert invoke.abandoned_calls() == 0
+    mod.release.clear()
+    r = runner.emit("session_end")  # started again: it times out (abandoned), not refused
+    mod.release.set()
+    assert "(abandoned)" in str(r.results[0].error)
 
 
 def test_async_timeout_cancels_the_hook(project):

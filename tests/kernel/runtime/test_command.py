@@ -1,0 +1,120 @@
+"""Command hooks that fork, linger or flood: their own process group, killed whole at the
+timeout, never waited on past the command's exit, output kept to MAX_OUTPUT per stream."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from hookrunner import HookRunner, HookTimeout
+from hookrunner.kernel.runtime import command
+
+pytestmark = pytest.mark.skipif(os.name != "posix", reason="process groups are POSIX")
+
+
+def _gone(pid: int) -> bool:
+    """Dead: no such process, or a zombie waiting for a parent that is not us to reap it."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rpartition(")")[2].split()[0] in ("Z", "X")
+    except FileNotFoundError:
+        return True
+
+
+def _wait_pid(path: Path, timeout: float = 10.0) -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        text = path.read_text().strip() if path.exists() else ""
+        if text:
+            return int(text)
+        time.sleep(0.01)
+    raise AssertionError(f"{path} not written in time")
+
+
+def _runner(project, argv: list[str], timeout: str | None = None, event: str = "post_file_edit"):
+    extra = f"    timeout: {timeout}\n" if timeout else ""
+    project.write(
+        "hooks.yaml",
+        f"version: 1\nhooks:\n  - name: cmd\n    event: {event}\n    command: {argv!r}\n{extra}",
+    )
+    return HookRunner.from_files(project.root / "hooks.yaml")
+
+
+def test_a_background_grandchild_does_not_hold_the_call(project):
+    """``sleep 30 & echo started``: the call returns when sh exits, not when sleep does."""
+    pidfile = project.root / "bg.pid"
+    script = f"sleep 30 & echo $! > {pidfile}; echo started"
+    with _runner(project, ["sh", "-c", script], timeout="20s") as runner:
+        t0 = time.monotonic()
+        r = runner.emit("post_file_edit", file_path="a.py")
+        took = time.monotonic() - t0
+    pid = _wait_pid(pidfile)
+    try:
+        assert r.ok, r.results
+        assert took < 15, f"waited {took:.1f}s for the grandchild's pipes"
+        assert not _gone(pid)  # not killed either: it was not timed out
+    finally:
+        os.kill(pid, signal.SIGKILL)
+
+
+def test_the_timeout_kills_the_whole_process_group(project):
+    pidfile = project.root / "gc.pid"
+    script = f"sleep 30 & echo $! > {pidfile}; sleep 30"
+    with _runner(project, ["sh", "-c", script], timeout="500ms") as runner:
+        r = runner.emit("post_file_edit", file_path="a.py")
+    error = r.results[0].error
+    assert isinstance(error, HookTimeout) and "process group was killed" in str(error)
+    grandchild = _wait_pid(pidfile)
+    deadline = time.monotonic() + 10
+    while not _gone(grandchild):
+        if time.monotonic() > deadline:
+            os.kill(grandchild, signal.SIGKILL)
+            pytest.fail(f"grandchild {grandchild} outlived the command's timeout")
+        time.sleep(0.01)
+
+
+def test_output_capture_is_bounded(project, monkeypatch):
+    monkeypatch.setattr(command, "MAX_OUTPUT", 64 * 1024)
+    flood = (
+        "import sys; sys.stdout.write('x' * 5_000_000); "
+        "sys.stderr.write('e' * 3_000_000 + '\\nthe last line\\n'); sys.exit(1)"
+    )
+    code, out, err, cut = command._run([sys.executable, "-c", flood], b"{}", dict(os.environ), 30)
+    assert code == 1 and cut
+    assert len(out) == 64 * 1024 and len(err) <= 64 * 1024
+    assert err.endswith(b"the last line\n")  # the end of stderr is what explains a failure
+    with _runner(project, [sys.executable, "-c", flood]) as runner:
+        r = runner.emit("post_file_edit", file_path="a.py")
+    # Its output as a failing command's is shown (the last lines), each line shortened.
+    text = str(r.results[0].error)
+    assert text.startswith("command exited with 1:\n") and text.endswith("\n  the last line")
+    assert len(text) < 1000
+
+
+def test_a_cut_off_result_is_no_result(project, monkeypatch):
+    monkeypatch.setattr(command, "MAX_OUTPUT", 1024)
+    big = "import json; print(json.dumps({'k': 'v' * 5000}))"
+    small = "import json; print(json.dumps({'k': 'v'}))"
+    with _runner(project, [sys.executable, "-c", big], event="user_prompt_submit") as runner:
+        assert runner.emit("user_prompt_submit", prompt="p").changes == {}
+    with _runner(project, [sys.executable, "-c", small], event="user_prompt_submit") as runner:
+        assert runner.emit("user_prompt_submit", prompt="p").changes == {"k": "v"}
+
+
+def test_a_large_payload_to_a_command_that_never_reads_it(project):
+    """Event arguments bigger than a pipe buffer go to a command that exits without reading
+    stdin: no deadlock, no broken-pipe failure."""
+    with _runner(project, ["true"], timeout="20s", event="user_prompt_submit") as runner:
+        r = runner.emit("user_prompt_submit", prompt="p" * 2_000_000)
+    assert r.ok, r.results
+
+
+def test_a_command_killed_by_a_signal_says_so(project):
+    with _runner(project, ["sh", "-c", "kill -9 $$"]) as runner:
+        r = runner.emit("post_file_edit", file_path="a.py")
+    assert str(r.results[0].error).startswith("command was killed by signal 9")
