@@ -3,7 +3,7 @@
 The public API is what this module exports, plus the names the README tells users to write
 (``hookrunner.hooks``, ``hookrunner.invocation``, ``hookrunner.builtin.*``). The code is laid
 out in layers that import one way: ``kernel`` ← ``host`` ← ``services`` ← ``pipeline`` ←
-``api`` ← ``commands`` (see the README's "How the code is laid out").
+``api`` ← ``kedro`` ← ``commands`` (see the README's "How the code is laid out").
 """
 
 from typing import TYPE_CHECKING, Any

@@ -37,7 +37,7 @@ class Around:
     clock), ``post`` after its second part (the record closes what ``pre`` opened), ``raised``
     when anything inside raised (the run stopped there)."""
 
-    __slots__ = ("event", "before", "after", "merge", "pre", "post", "raised")
+    __slots__ = ("event", "before", "after", "merge", "pre", "post", "raised", "policies")
 
     def __init__(
         self,
@@ -50,6 +50,7 @@ class Around:
         self.before, self.after = split(plan)
         self.merge = plan.spec.merge_into  # before_node_run: returned mappings are inputs
         self.pre, self.post, self.raised = pre, post, raised
+        self.policies = {h.name: h.on_error for h in plan.hooks}
 
     @property
     def has_hooks(self) -> bool:
@@ -85,11 +86,13 @@ class Around:
         result: EmitResult = plan.emit(kw)
         if not result.ok:
             for r in result.failures:
+                policy = self.policies.get(r.name, "continue")
                 _log.warning(
-                    "hook %r failed in %s: %s (on_error: continue; the run goes on)",
+                    "hook %r failed in %s: %s (on_error: %s; the run goes on)",
                     r.name,
                     self.event,
                     error_text(r.error),
+                    "disable: switched off" if policy == "disable" else policy,
                 )
         merge = self.merge
         if merge is not None and result.changes:

@@ -1,15 +1,17 @@
 """The ``kedro.hooks`` entry point: the object Kedro's auto-discovery registers everywhere.
 
-Kedro registers every installed plugin's hooks object in each session's hook manager (and,
-under ParallelRunner, in the manager each worker makes for each node). The object the entry
-point names holds only what it needs (pluggy reads implementations from the class):
+Kedro loads every installed plugin's entry point into each session's hook manager (and,
+under ParallelRunner, into the manager each worker makes for each node). pluggy reads an
+object's implementations from its class, so ``hooks`` (what the entry point names, looked up
+anew at each load) is one of two objects holding exactly what they implement:
 
-- in a session: ``after_context_created``, a tryfirst wrapper that asks the context's config
-  loader for the project's manifests (``locate``: two folder lookups) and returns when there
-  are none. Only when there are is the rest of hookrunner imported (``bridge``). A project
-  without ``conf/<env>/hooks.yaml`` gets this one call and nothing else;
-- in a ParallelRunner worker of a run whose manifest opted in (``handoff``), also the node
-  and dataset events, implemented by the manifest rebuilt in that process (``workers``).
+- in a session, ``ENTRY``: one ``after_context_created``, a tryfirst wrapper that asks the
+  context's config loader for the project's manifests (``locate``: two folder lookups) and
+  returns when there are none. Only when there are is the rest of hookrunner imported
+  (``bridge``). A project without ``conf/<env>/hooks.yaml`` gets this one call and nothing
+  else;
+- in a ParallelRunner worker of a run whose manifest opted in (``handoff``), the manifest's
+  node and dataset hooks, rebuilt in that process (``workers``).
 
 This module imports nothing heavier than pluggy (Kedro's own dependency, loaded already).
 A project switches it off as any plugin: ``DISABLE_HOOKS_FOR_PLUGINS = ("hookrunner",)``.

@@ -78,21 +78,27 @@ def kedro_listing(project: Path, env: str | None = None) -> Listing:
         ours = runner.registry.ordered(event) if runner is not None else []
         in_worker = event in WORKER_EVENTS
         where = ("worker" if workers else "not run") if in_worker else "driver"
-        rows += [_ours(h, "before", where) for h in ours if before_kedro(h)]
+        rows += [_ours(h, "before", where, project) for h in ours if before_kedro(h)]
         rows += _kedro(manager, event, hooks, "worker" if in_worker else "driver")
-        rows += [_ours(h, "after", where) for h in ours if not before_kedro(h)]
+        rows += [_ours(h, "after", where, project) for h in ours if not before_kedro(h)]
     if runner is not None:
         for event in SESSION_EVENTS:
-            rows += [_ours(h, None, "driver") for h in runner.registry.ordered(event)]
+            rows += [_ours(h, None, "driver", project) for h in runner.registry.ordered(event)]
         fired = set(KEDRO_EVENTS) | set(SESSION_EVENTS)
         for event in runner.registry.events:
             if event not in fired:
-                rows += [_ours(h, None, "not fired") for h in runner.registry.ordered(event)]
+                rows += [
+                    _ours(h, None, "not fired", project) for h in runner.registry.ordered(event)
+                ]
     return Listing(project, env, _settings_file(metadata.package_name), found, rows)
 
 
-def _ours(hook: Hook, side: str | None, parallel: str) -> dict[str, Any]:
+def _ours(hook: Hook, side: str | None, parallel: str, project: Path) -> dict[str, Any]:
     row = hook.describe()
+    prefix = str(project) + os.sep
+    for key in ("source", "overrides"):  # conf/base/hooks.yaml:12, as Kedro users read it
+        if isinstance(row[key], str) and row[key].startswith(prefix):
+            row[key] = row[key][len(prefix) :]
     row.update(origin="hookrunner", kedro=side, parallel=parallel)
     if parallel == "not fired":
         row["parallel"] = None

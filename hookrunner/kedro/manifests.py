@@ -7,7 +7,8 @@ included the one before: a hook whose name was loaded already is replaced in pla
 ``enabled: false`` hooks on (names or globs, comma-separated; a name no hook has is a
 problem, located in the variable). Everything is checked as ``hookrunner validate`` checks
 it, plus what cannot work inside Kedro: a ``mode: wrap`` hook on a Kedro event (pluggy calls
-Kedro's hooks; nothing can hand a wrapper the call of the others).
+Kedro's hooks; nothing can hand a wrapper the call of the others). ``plugins: {kedro: true}``
+is left out: Kedro registers its installed plugins itself.
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ def read(sources: Iterable[Source], environ: dict[str, str] | None = None) -> Ma
                 loader.m.problems.extend(exc.problems)
                 continue
             loader.add_document(doc)
+        # ``plugins: {kedro: true}`` is for hookrunner run: here Kedro registers its plugins
+        # itself (and DISABLE_HOOKS_FOR_PLUGINS decides), so the manifest must not again.
+        loader.m.kedro_plugins = False
         loader.add_plugins()
     return loader.result()
 
@@ -121,4 +125,8 @@ def load(
     problems += kedro_problems(registry)
     if problems:
         raise KedroManifestError(problems)
-    return HookRunner(registry, [s.file for s in sources if s.text is None]), dict(switched)
+    try:  # the layers above may refuse a runner (settings.telemetry without the extra)
+        runner = HookRunner(registry, [s.file for s in sources if s.text is None])
+    except ValidationError as exc:
+        raise KedroManifestError(exc.problems) from None
+    return runner, dict(switched)
