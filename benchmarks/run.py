@@ -33,6 +33,7 @@ MODULES = (
     "claude_hook",
     "load",
     "dask_speedup",
+    "kedro_run",
 )
 
 

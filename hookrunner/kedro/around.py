@@ -21,7 +21,7 @@ from collections.abc import Callable, Generator, Sequence
 from typing import Any
 
 from ..kernel.runtime.plan import Plan
-from ..kernel.runtime.results import EmitResult, error_text
+from ..kernel.runtime.results import EmitResult, QuietResult, error_text
 from ..kernel.secrets import logger
 from .order import split
 
@@ -35,7 +35,8 @@ class Around:
 
     ``pre`` runs before the manifest's first part (the record starts the session, a node's
     clock), ``post`` after its second part (the record closes what ``pre`` opened), ``raised``
-    when anything inside raised (the run stopped there)."""
+    when anything inside raised, a hook of the manifest's or of Kedro's (the run, or the
+    node, stopped there)."""
 
     __slots__ = ("event", "before", "after", "merge", "pre", "post", "raised", "policies")
 
@@ -44,7 +45,7 @@ class Around:
         plan: Plan,
         pre: Hook | None = None,
         post: Hook | None = None,
-        raised: Callable[[str, BaseException], None] | None = None,
+        raised: Callable[[str, BaseException, dict[str, Any]], None] | None = None,
     ):
         self.event = plan.spec.name
         self.before, self.after = split(plan)
@@ -74,7 +75,7 @@ class Around:
                 self.post(kw)
         except BaseException as exc:
             if self.raised is not None and not isinstance(exc, GeneratorExit):
-                self.raised(self.event, exc)
+                self.raised(self.event, exc, kw)
             raise
         if merge is not None and (first or second):
             head = [dict(first.changes)] if first is not None and first.changes else []
@@ -84,7 +85,8 @@ class Around:
 
     def _emit(self, plan: Plan, kw: dict[str, Any]) -> EmitResult:
         result: EmitResult = plan.emit(kw)
-        if not result.ok:
+        # A quiet emit (every hook returned None) went well: no results to build to know it.
+        if not isinstance(result, QuietResult) and not result.ok:
             for r in result.failures:
                 policy = self.policies.get(r.name, "continue")
                 _log.warning(

@@ -25,6 +25,10 @@ class KedroManifestError(ValidationError, click.ClickException):
     def __init__(self, problems: Sequence[Problem]):
         super().__init__([_shown(p) for p in problems])
 
+    def __reduce__(self) -> tuple[type[KedroManifestError], tuple[list[Problem]]]:
+        # Raised in a ParallelRunner worker, it travels to the driver pickled.
+        return (type(self), (self.problems,))
+
     def format_message(self) -> str:
         n = len(self.problems)
         lines = [f"hookrunner: invalid hooks manifest ({n} problem{'s' if n != 1 else ''}):"]

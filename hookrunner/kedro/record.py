@@ -183,12 +183,18 @@ class RunRecord:
             self.session.emit("post_error", error_info=info, error=error)
         self.end("failed", error_text(error))
 
-    def raised(self, event: str, exc: BaseException) -> None:
+    def raised(self, event: str, exc: BaseException, kw: dict[str, Any]) -> None:
         """Something raised out of ``event`` (a hook with ``on_error: raise``, Kedro's own
-        hooks, Ctrl-C): a pipeline-level event does not come back, so the run ends here."""
+        hooks, Ctrl-C): a pipeline-level event does not come back, so the run ends here; a
+        node's event means the node failed (its own error, for ``on_node_error``)."""
         if event in _PIPELINE_LEVEL:
             interrupted = isinstance(exc, KeyboardInterrupt)
             self.end("interrupted" if interrupted else "failed", error_text(exc))
+            return
+        node = kw.get("node")
+        name = getattr(node, "name", None)
+        if name is not None and (name in self.started or event == "on_node_error"):
+            self.node_failed({"node": node, "error": kw.get("error") or exc})
 
     def end(self, status: str, error: str | None = None) -> None:
         with self._lock:

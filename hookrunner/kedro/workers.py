@@ -97,8 +97,14 @@ class Worker:
         self._nodes.append(NodeRun(name, self._started.pop(name, now), now, self.name, error))
         self._flush({})
 
-    def _raised(self, event: str, exc: BaseException) -> None:
-        self._flush({})
+    def _raised(self, event: str, exc: BaseException, kw: dict[str, Any]) -> None:
+        """The node's event raised: the node failed there (with its own error, for
+        ``on_node_error``)."""
+        name = getattr(kw.get("node"), "name", None)
+        if name is not None and (name in self._started or event == "on_node_error"):
+            self._node_ended(name, error_text(kw.get("error") or exc))
+        else:
+            self._flush({})
 
     def _flush(self, kw: dict[str, Any]) -> None:
         rows, self._rows = self._rows, []

@@ -106,6 +106,7 @@ FULL = (
   - {{name: breaker, event: before_node_run, call: "kedro_manifest_hooks:breaker", on_error: disable}}
   - {{name: slow, event: after_node_run, call: "kedro_manifest_hooks:slow", timeout: 200ms, on_error: continue, when: {{node: prepare}}}}
   - {{name: counter, class: "kedro_manifest_hooks:Counter", args: {{label: counter}}}}
+  - {{name: context, event: after_context_created, call: "kedro_manifest_hooks:context", with: {{label: context}}, priority: 10}}
   - {{name: dormant, event: before_pipeline_run, call: "kedro_manifest_hooks:pipeline", with: {{label: dormant}}, enabled: false}}
   - {{name: started, event: session_start, call: "kedro_manifest_hooks:session", with: {{label: session_start}}}}
   - {{name: ended, event: session_end, call: "kedro_manifest_hooks:session", with: {{label: session_end}}}}
@@ -229,6 +230,9 @@ def test_manifest_hooks_run_around_settings_hooks_with_our_semantics(project):
     assert [r["node"] for r in records if r["label"] == "breaker"] == ["prepare"]
     # A timeout abandons the hook (the node does not wait 3 s for it).
     assert "timed out" in out or "HookTimeout" in out
+    # after_context_created (run by the entry point's own wrapper) before settings.py's.
+    first_two = [r["label"] for r in records][:2]
+    assert first_two == ["context", "settings.after_context_created"]
     # A hooks class with constructor arguments; enabled: false; session events.
     assert [r["calls"] for r in records if r["label"] == "counter"] == [1, 2, 3]
     assert not [r for r in records if r["label"] == "dormant"]
@@ -257,6 +261,7 @@ def test_manifest_hooks_run_around_settings_hooks_with_our_semantics(project):
     assert [c["ok"] for c in by_hook["breaker"]] == [False]
     assert by_hook["slow"][0]["error"].startswith("HookTimeout")
     assert {c["event"] for c in by_hook["started"]} == {"session_start"}
+    assert [c["event"] for c in calls][0] == "after_context_created"  # kept for the session
     assert by_hook["notify"][0]["ok"]
     assert TOKEN not in json.dumps(shown)
     assert [n["node"] for n in shown["nodes"]] == ["prepare", "double", "total"]
@@ -265,14 +270,28 @@ def test_manifest_hooks_run_around_settings_hooks_with_our_semantics(project):
     assert shown["metadata"]["status"] == "ok"
 
 
-def test_a_failing_run_is_recorded_failed(project):
-    project.manifests(base=BASE)
+def test_a_failing_run_is_recorded_failed_and_its_traceback_scrubbed(project):
+    project.manifests(
+        base=BASE
+        + """
+  - {name: leak, event: on_node_error, call: "kedro_manifest_hooks:leak", with: {token: "${env:KR_TOKEN}"}}
+"""
+    )
     r = project.kedro("--params", "fail=true")
-    assert r.returncode == 1, (r.stdout + r.stderr)[-3000:]
+    out = r.stdout + r.stderr
+    assert r.returncode == 1, out[-3000:]
+    # The hook's failure (on_error: raise, the default for Kedro's events) failed the run,
+    # and Kedro printed it: without the value from the environment.
+    assert "alerting failed with token <from env>" in out
+    assert TOKEN not in out
     (listed,) = project.sessions()
     assert listed["status"] == "failed"
     assert listed["summary"]["nodes_failed"] == ["double"]
-    assert "double failed on purpose" in listed["summary"]["error"]
+    assert listed["summary"]["error"] == "RuntimeError: alerting failed with token <from env>"
+    shown = project.session(listed["id"])
+    assert [n["error"] for n in shown["nodes"] if n["node"] == "double"] == [
+        "ValueError: double failed on purpose"
+    ]
 
 
 def test_invalid_manifest_stops_the_run_before_any_node(project):
@@ -403,6 +422,15 @@ def test_a_project_without_a_manifest_sees_no_change(project):
 
 
 def test_list_kedro_shows_the_order_kedro_run_calls(project):
+    bad = "  - {name: x, event: nope, call: 'os:getpid'}"
+    project.manifests(base=BASE, local=f"version: 1\nhooks:\n{bad}\n")
+    r = project.hookrunner("list", "--kedro", ".")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    column = bad.index("nope") + 1
+    assert (
+        f"conf/local/hooks.yaml:3:{column}: hooks[0] 'x' → event: unknown event 'nope'" in r.stderr
+    )
+
     project.manifests(base=BASE)
     r = project.hookrunner("list", "--kedro", ".", "--event", "before_node_run", "--format", "json")
     assert r.returncode == 0, r.stderr
