@@ -5,7 +5,8 @@ and what one manifest hook costs per event against the same function as a pluggy
    hookrunner's ``kedro.hooks`` entry point registered (what every project gets once
    hookrunner is installed) and with it switched off (``DISABLE_HOOKS_FOR_PLUGINS =
    ("hookrunner",)``): the difference is the entry point's import and its one
-   ``after_context_created`` lookup.
+   ``after_context_created`` lookup. Beside them, the same project with a manifest of two
+   node hooks: what loading hookrunner's runtime, the manifest and the session store adds.
 2. One ``before_node_run`` call through Kedro's own hook manager: a manifest hook (the
    bridge's pluggy wrapper, the plan split around Kedro's hooks) against the same function
    registered as a plain ``@hook_impl`` (what ``settings.py``'s ``HOOKS`` do).
@@ -53,35 +54,47 @@ PROJECT = {
 }
 
 
-def _project(root: Path, off: bool) -> Path:
+MANIFEST = """version: 1
+hooks:
+  - {name: before, event: before_node_run, call: "gc:enable"}
+  - {name: after, event: after_node_run, call: "gc:enable", priority: 10}
+"""
+
+
+def _project(root: Path, off: bool, manifest: bool = False) -> Path:
     for name, text in PROJECT.items():
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
         text = text.replace("{extra}", ', "hookrunner"' if off else "")
         path.write_text(textwrap.dedent(text).lstrip("\n"))
+    if manifest:
+        (root / "conf/base/hooks.yaml").write_text(MANIFEST)
     return root
 
 
 def _whole_run(quick: bool) -> list[Row]:
-    bench = "kedro run, 3 nodes, no hooks.yaml"
+    bench = "kedro run, 3 nodes"
     rounds = 3 if quick else 11
     with tempfile.TemporaryDirectory() as tmp:
         on = _project(Path(tmp) / "on", off=False)
         off = _project(Path(tmp) / "off", off=True)
+        with_manifest = _project(Path(tmp) / "manifest", off=False, manifest=True)
         env = {"PYTHONPATH": "src"}
         argv = [sys.executable, "-m", "kedro", "run"]
         sides = {
-            "entry point registered": process(argv, on, env=env),
-            "entry point disabled": process(argv, off, env=env),
+            "no hooks.yaml, entry point registered": process(argv, on, env=env),
+            "no hooks.yaml, entry point disabled": process(argv, off, env=env),
+            "conf/base/hooks.yaml, 2 hooks": process(argv, with_manifest, env=env),
         }
         got = {
             name: measure(bench, "whole process", name, values, "ms")
             for name, values in interleave(sides, rounds).items()
         }
-    ours, peer = got["entry point registered"], got["entry point disabled"]
+    ours, peer = got["no hooks.yaml, entry point registered"], got["no hooks.yaml, entry point disabled"]
     return [
         *got.values(),
         ratio(bench, "whole process", ours, peer, 1.05, "≤ 1.05× without it"),
+        ratio(bench, "whole process", got["conf/base/hooks.yaml, 2 hooks"], peer, None, "information"),
     ]
 
 

@@ -95,6 +95,7 @@ def kedro_listing(project: Path, env: str | None = None) -> Listing:
 
 def _ours(hook: Hook, side: str | None, parallel: str, project: Path) -> dict[str, Any]:
     row = hook.describe()
+    row.pop("where", None)  # hookrunner's Dask runner's; ParallelRunner's is ``parallel``
     prefix = str(project) + os.sep
     for key in ("source", "overrides"):  # conf/base/hooks.yaml:12, as Kedro users read it
         if isinstance(row[key], str) and row[key].startswith(prefix):

@@ -447,10 +447,14 @@ def test_list_kedro_shows_the_order_kedro_run_calls(project):
     assert {x["parallel"] for x in rows[:2] + rows[-2:]} == {"not run"}
     assert {x["parallel"] for x in middle} == {"worker"}
 
-    # The same order a run takes.
-    r = project.kedro()
-    assert r.returncode == 0
+    # The same order a run takes (ThreadRunner: the hooks run on its pool's threads, and
+    # the session records each node's thread).
+    r = project.kedro("--runner", "ThreadRunner")
+    assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
     ran = _labels(project.records(), "total", ORDER)
+    (session,) = project.sessions()
+    lanes = {n["lane"] for n in project.session(session["id"])["nodes"]}
+    assert lanes and all(lane and lane.startswith("ThreadPoolExecutor") for lane in lanes)
     shown = {"hookrunner": lambda x: x["name"], "settings.py": lambda x: "settings"}
     listed = [shown[x["origin"]](x) for x in rows if x["origin"] in shown]
     assert listed == ran
