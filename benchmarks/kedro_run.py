@@ -90,11 +90,16 @@ def _whole_run(quick: bool) -> list[Row]:
             name: measure(bench, "whole process", name, values, "ms")
             for name, values in interleave(sides, rounds).items()
         }
-    ours, peer = got["no hooks.yaml, entry point registered"], got["no hooks.yaml, entry point disabled"]
+    ours, peer = (
+        got["no hooks.yaml, entry point registered"],
+        got["no hooks.yaml, entry point disabled"],
+    )
     return [
         *got.values(),
         ratio(bench, "whole process", ours, peer, 1.05, "≤ 1.05× without it"),
-        ratio(bench, "whole process", got["conf/base/hooks.yaml, 2 hooks"], peer, None, "information"),
+        ratio(
+            bench, "whole process", got["conf/base/hooks.yaml, 2 hooks"], peer, None, "information"
+        ),
     ]
 
 

@@ -132,9 +132,10 @@ class KedroProject:
             path.write_text(textwrap.dedent(text).lstrip("\n"))
 
     def kedro(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-        """``kedro run ARGS`` with a fresh log and store."""
+        """``kedro run ARGS`` with a fresh log, store and kedro-viz output."""
         self.log.unlink(missing_ok=True)
         shutil.rmtree(self.root / ".hookrunner", ignore_errors=True)
+        shutil.rmtree(self.root / ".viz", ignore_errors=True)
         environ = {
             k: v for k, v in os.environ.items() if not k.startswith(("HOOKRUNNER_", "KEDRO_ENV"))
         }
@@ -242,6 +243,14 @@ def test_manifest_hooks_run_around_settings_hooks_with_our_semantics(project):
     # A command hook got the event's arguments as JSON on stdin.
     notified = json.loads((project.root / "notify.json").read_text())
     assert notified["run_params"]["run_id"] == started[0]["session_id"]
+    # kedro-viz's hooks (a plugin Kedro registered itself) ran around ours, unaffected.
+    viz = json.loads((project.root / ".viz" / "kedro_pipeline_events.json").read_text())
+    assert [e["event"] for e in viz][0] == "before_pipeline_run"
+    assert [e["node"] for e in viz if e["event"] == "after_node_run"] == [
+        "prepare",
+        "double",
+        "total",
+    ]
     # ${env:} values never leave the process: not in Kedro's output, not in the store.
     assert TOKEN not in out
     assert "upstream refused token <from env>" in out
