@@ -307,7 +307,8 @@ def test_invalid_manifest_stops_the_run_before_any_node(project):
     bad = """
         version: 1
         hooks:
-          - {name: late, event: before_node_run, call: "kedro_manifest_hooks:mark", priority: high}
+          - {name: late, event: before_node_run, call: "kedro_manifest_hooks:mark", priority: high,
+             with: {label: late}}
           - {name: typo, event: before_nod_run, call: "kedro_manifest_hooks:mark"}
         """
     project.manifests(base=BASE, local=bad)
@@ -317,13 +318,13 @@ def test_invalid_manifest_stops_the_run_before_any_node(project):
     err = r.stderr
     lines = textwrap.dedent(bad).lstrip("\n").splitlines()
     high = lines[2].index("high") + 1
-    typo = lines[3].index("before_nod_run") + 1
+    typo = lines[4].index("before_nod_run") + 1
     assert "Error: hookrunner: invalid hooks manifest (2 problems)" in err
     assert (
         f"conf/local/hooks.yaml:3:{high}: hooks[0] 'late' → priority: expected an integer" in err
     ), err[-2000:]
     assert (
-        f"conf/local/hooks.yaml:4:{typo}: hooks[1] 'typo' → event: unknown event "
+        f"conf/local/hooks.yaml:5:{typo}: hooks[1] 'typo' → event: unknown event "
         "'before_nod_run' (did you mean 'before_node_run'?)" in err
     )
     labels = [x["label"] for x in project.records()]
