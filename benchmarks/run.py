@@ -34,6 +34,7 @@ MODULES = (
     "completion",
     "load",
     "dask_speedup",
+    "kedro_run",
 )
 
 

@@ -42,5 +42,8 @@ class HookRunner(host.HookRunner):
         params: dict[str, Any] | None = None,
         **options: Any,
     ) -> RunResult:
-        """Run a pipeline file with this runner's manifests plus the pipeline's own hooks."""
-        return run_pipeline(pipeline, runner, params, base_hooks=self.paths, **options)
+        """Run a pipeline file with this runner's manifests plus the pipeline's own hooks,
+        and the hooks registered on this runner from code laid over them (``register``)."""
+        return run_pipeline(
+            pipeline, runner, params, base_hooks=self.paths, overlay=self.overlay(), **options
+        )

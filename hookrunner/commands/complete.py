@@ -28,6 +28,8 @@ TREE: dict[str, Any] = {
             "--format": "format",
             "--events": None,
             "--pipeline": "path",
+            "--kedro": "path",
+            "--env": "text",
         },
         "args": [],
     },

@@ -28,12 +28,30 @@ def command(
         help="The hooks a run of this pipeline file uses: its manifests, plugins and local "
         "hooks (--hooks files first, as for run).",
     ),
+    kedro: Path = typer.Option(
+        None,
+        "--kedro",
+        help="The order `kedro run` calls hooks in for the Kedro project at this path: its "
+        "conf/*/hooks.yaml around settings.py's HOOKS and the installed plugins' hooks.",
+    ),
+    env: str = typer.Option(
+        None, "--env", help="With --kedro: the configuration environment (default $KEDRO_ENV)."
+    ),
 ) -> None:
     """Show hooks in effective order: tryfirst, then by priority, then trylast."""
     check_format(fmt)
     if events:
         _events(fmt, hooks)
         return
+    if kedro is not None:
+        from .list_kedro import show
+
+        show(kedro, env, event, fmt)
+        return
+    if env is not None:
+        from ._common import fail_usage
+
+        fail_usage("--env needs --kedro PROJECT")
     runner = load_runner(hooks) if pipeline is None else load_pipeline_runner(pipeline, hooks)
     if event is not None and event not in runner.registry.events:
         from ._common import fail_usage

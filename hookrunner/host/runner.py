@@ -28,7 +28,7 @@ from ..kernel.decl import DEFAULTS, HookDecl
 from ..kernel.document import bulk
 from ..kernel.errors import UnknownHook, ValidationError, did_you_mean
 from ..kernel.manifest import Manifest, load_manifests
-from ..kernel.registered import Caller, applied, caller, declare
+from ..kernel.registered import Caller, Overlay, applied, caller, declare
 from ..kernel.registry import Registry, build
 from ..kernel.runtime.hook import Hook, State
 from ..kernel.runtime.plan import Plan
@@ -404,6 +404,12 @@ class HookRunner:
         _notify(_on_swap, self)
         with bulk():  # it makes thousands of objects that die at once
             return diff_registries(old, registry, names=changed)
+
+    def overlay(self) -> Overlay:
+        """What code laid over this runner's files (hooks registered, enable/disable
+        switches): a pipeline run from this runner lays it over the pipeline's hooks too."""
+        with self._lock:
+            return Overlay(tuple(self._code.values()), dict(self._switches))
 
     def _unknown(self, name: str, registered: bool = False) -> UnknownHook:
         files = {d.name: d for d in self._files.decls}

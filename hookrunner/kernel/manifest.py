@@ -37,6 +37,8 @@ class Settings:
     # last written (problems found when it is applied point there); None: not written.
     telemetry: dict[str, Any] | None = None
     telemetry_at: tuple[Document, Path] | None = None
+    # ``settings.kedro`` merged over the files (a later file's keys win): read under kedro run.
+    kedro: dict[str, Any] | None = None
 
     def allow(self, prefixes: list[str]) -> None:
         """Add a file's ``allowed_modules`` to the union (an empty list still turns it on)."""
@@ -181,6 +183,8 @@ class Loader:
         if isinstance(raw.get("telemetry"), dict):
             s.telemetry = {**(s.telemetry or {}), **raw["telemetry"]}
             s.telemetry_at = (doc, ("settings", "telemetry"))
+        if isinstance(raw.get("kedro"), dict):
+            s.kedro = {**(s.kedro or {}), **raw["kedro"]}
 
     def _events(self, doc: Document, bad: list[Path]) -> None:
         """Custom events, each on its own: one with a problem is left out (and remembered as

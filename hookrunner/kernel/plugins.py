@@ -25,6 +25,7 @@ GROUP = "hookrunner.hooks"
 # kedro.framework.cli.hooks); ``plugins: {kedro: true}`` loads both.
 KEDRO_GROUPS = ("kedro.hooks", "kedro.cli_hooks")
 MANIFEST_SUFFIXES = (".yaml", ".yml")
+_OURS = "hookrunner."  # our own kedro.hooks entry point (the integration for kedro run)
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,10 @@ def discover_kedro(disabled: Iterable[str] = ()) -> list[Plugin]:
     distribution order (skipping a name already registered), and pluggy calls the last
     registered first: so the list is that registration order, reversed. An object listed in
     both groups (kedro-telemetry's) is one plugin. ``disabled`` holds entry point or
-    distribution names (Kedro's ``DISABLE_HOOKS_FOR_PLUGINS``), compared as pip does."""
+    distribution names (Kedro's ``DISABLE_HOOKS_FOR_PLUGINS``), compared as pip does.
+
+    hookrunner's own ``kedro.hooks`` entry point (``hookrunner.kedro``: the manifest inside
+    ``kedro run``) is not a plugin here: under hookrunner the manifests are loaded already."""
     from importlib.metadata import distributions
 
     off = {_norm(n) for n in disabled}
@@ -76,7 +80,7 @@ def discover_kedro(disabled: Iterable[str] = ()) -> list[Plugin]:
         registered: list[Plugin] = []
         for dist in list(distributions()):
             for ep in dist.entry_points:
-                if ep.group != group or ep.name in names:
+                if ep.group != group or ep.name in names or ep.value.startswith(_OURS):
                     continue
                 names.add(ep.name)
                 registered.append(Plugin(ep.name, dist.metadata["Name"], ep.value))

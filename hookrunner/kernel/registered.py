@@ -16,7 +16,7 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from types import ModuleType
-from typing import Any
+from typing import Any, NamedTuple
 
 from .decl import HookDecl
 from .document import Document
@@ -122,6 +122,14 @@ def declare(
 def _a(value: object) -> str:
     kind = type(value).__name__
     return ("an " if kind[:1] in "aeiou" else "a ") + kind
+
+
+class Overlay(NamedTuple):
+    """What code laid over a runner's files: hooks registered (in registration order) and
+    enable/disable switches of the files' hooks (name → enabled)."""
+
+    decls: tuple[HookDecl, ...]
+    switches: Mapping[str, bool]
 
 
 def applied(

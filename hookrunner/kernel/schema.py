@@ -234,6 +234,29 @@ def telemetry_schema() -> dict[str, Any]:
     }
 
 
+def kedro_settings_schema() -> dict[str, Any]:
+    """``settings.kedro``: what the manifest's hooks do under ``kedro run`` (hookrunner.kedro)."""
+    return {
+        "description": "under kedro run (pip install 'hookrunner[kedro]'); ignored elsewhere",
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "workers": {
+                "description": "ParallelRunner: run the manifest's node and dataset hooks in "
+                "each worker process (each worker builds the manifest from the same files)",
+                "type": "boolean",
+                "default": False,
+            },
+            "store": {
+                "description": "the session store, relative to the Kedro project's folder "
+                "(default .hookrunner/sessions.db)",
+                "type": "string",
+                "minLength": 1,
+            },
+        },
+    }
+
+
 def build_hooks_schema() -> dict[str, Any]:
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -253,6 +276,7 @@ def build_hooks_schema() -> dict[str, Any]:
                     "timeout": _duration(),
                     "timing": {"enum": ["auto", "exact"]},
                     "telemetry": telemetry_schema(),
+                    "kedro": kedro_settings_schema(),
                 },
             },
             "include": {"type": "array", "items": {"type": "string", "minLength": 1}},

@@ -29,6 +29,7 @@ from ..kernel.errors import (
     shorten,
     text_of,
 )
+from ..kernel.registered import Overlay
 from ..kernel.secrets import scrub
 from ..services.sessions.session import Session
 from ..services.sessions.store import StoreError, open_store
@@ -78,10 +79,17 @@ def _text(exc: BaseException) -> str:
 
 
 def run(
-    options: RunOptions, progress: Progress | None = None, base_hooks: list[Path] | None = None
+    options: RunOptions,
+    progress: Progress | None = None,
+    base_hooks: list[Path] | None = None,
+    overlay: Overlay | None = None,
 ) -> RunResult:
     """Run a pipeline file through the whole lifecycle; never raises for user mistakes or
-    failed runs (the result carries the exit code, problems or error)."""
+    failed runs (the result carries the exit code, problems or error).
+
+    ``overlay``: hooks a host application registered from code, laid over the files' hooks.
+    A distributed runner's workers rebuild the hooks from the files, so under Dask those run
+    in the driver (``where: driver``)."""
     t0 = perf_counter()
     extra_hooks = list(base_hooks or []) + list(options.hooks)
     command_args = options.command_args or ["run", str(options.pipeline), *options.extra_args]
@@ -121,7 +129,10 @@ def run(
     if doc is None or shape:
         return invalid(problems=shape)
     try:
-        hooks = build_hooks(doc, extra_hooks, shape)
+        if overlay is not None and options.runner == "dask":
+            driven = tuple(d.replace(where="driver") for d in overlay.decls)
+            overlay = overlay._replace(decls=driven)
+        hooks = build_hooks(doc, extra_hooks, shape, overlay)
     except ValidationError as exc:
         return invalid(problems=exc.problems)
     # Opens on first use: a file that is no store fails inside the lifecycle (exit 2 below).
@@ -376,14 +387,15 @@ def run_pipeline(
     runner: str = "sequential",
     params: Mapping[str, Any] | None = None,
     base_hooks: list[Path] | None = None,
+    overlay: Overlay | None = None,
     **options: Any,
 ) -> RunResult:
     """The Python API's run: ``params`` are dotted overrides (``{"model.depth": 3}``); the
-    other keyword arguments are ``RunOptions`` fields. Raises ValidationError for invalid
+    other keyword arguments are ``RunOptions`` fields (``overlay``: see ``run``). Raises ValidationError for invalid
     files and ValueError for invalid options; a failed run is returned (``ok`` is False)."""
     progress = options.pop("progress", None)
     opts = RunOptions(pipeline=Path(pipeline), runner=runner, params=dict(params or {}), **options)
-    result = run(opts, progress=progress, base_hooks=base_hooks)
+    result = run(opts, progress=progress, base_hooks=base_hooks, overlay=overlay)
     if result.problems:
         raise ValidationError(result.problems)
     if result.exit_code == INVALID:

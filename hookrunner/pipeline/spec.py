@@ -29,6 +29,7 @@ from ..kernel.errors import (
     merge_origins,
 )
 from ..kernel.manifest import Loader, Manifest
+from ..kernel.registered import Overlay, applied
 from ..kernel.registry import build
 from ..kernel.resolve import check_allowed, import_callable, split_target
 from ..kernel.runtime.hook import State
@@ -194,10 +195,18 @@ def hook_manifest(
 
 
 def build_hooks(
-    doc: Document, extra: Sequence[PathLike] | None = None, shape: list[Problem] | None = None
+    doc: Document,
+    extra: Sequence[PathLike] | None = None,
+    shape: list[Problem] | None = None,
+    overlay: Overlay | None = None,
 ) -> HookRunner:
-    """The HookRunner for a pipeline run; raises ValidationError listing every hook problem."""
+    """The HookRunner for a pipeline run; raises ValidationError listing every hook problem.
+
+    ``overlay`` is what a host application registered from code (``HookRunner.overlay``):
+    laid over the files' hooks as it is over its own manifests."""
     manifest = hook_manifest(doc, extra, shape)
+    if overlay is not None:
+        manifest = applied(manifest, overlay.decls, overlay.switches)
     return HookRunner(build(manifest, State()), manifest.paths)
 
 

@@ -70,12 +70,15 @@ def _kedro_project(root: Path, package: str, settings: str) -> Path:
 
 
 def _pluggy_order(objects: list, disabled: tuple[str, ...], event: str) -> list[str]:
-    """The names Kedro's hook manager calls for ``event``, in its order."""
+    """The names Kedro's hook manager calls for ``event``, in its order, without hookrunner's
+    own entry point (the manifest inside ``kedro run``: under hookrunner the manifests are
+    loaded already, so ``plugins: {kedro: true}`` leaves it out)."""
     manager = _create_hook_manager()
     _register_hooks(manager, objects)
     _register_hooks_entry_points(manager, disabled)
     impls = getattr(manager.hook, event).get_hookimpls()
-    return [manager.get_name(i.plugin) for i in reversed(impls)]
+    names = [manager.get_name(i.plugin) for i in reversed(impls)]
+    return [n for n in names if n != "hookrunner"]
 
 
 def _our_order(cli, cwd: Path, event: str) -> list[str]:

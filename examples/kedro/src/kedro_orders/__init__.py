@@ -1,0 +1,1 @@
+"""kedro-orders: a Kedro project whose hooks are declared in conf/*/hooks.yaml."""
