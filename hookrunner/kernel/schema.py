@@ -392,7 +392,7 @@ def _expected(error: Any) -> tuple[str, str | None]:
         lo, hi = rng.get("minimum"), rng.get("maximum")
         if lo is not None and hi is not None:
             return f"must be between {lo} and {hi}, got {shorten(inst)}", None
-        what = "at least" if v != "maximum" else "at most"
+        what = {"minimum": "at least", "maximum": "at most"}.get(v, "more than")
         return f"must be {what} {val}, got {shorten(inst)}", None
     if v == "enum":
         hint = did_you_mean(str(inst), [str(x) for x in val])

@@ -96,6 +96,11 @@ def test_durations_that_are_no_usable_timeout_are_rejected(project, value):
         parse_duration(float(value) if value[0] in ".-8" else value)
 
 
+def test_a_zero_timeout_says_more_than_zero(project):
+    [problem] = _problems(_manifest(project, "0", key="timeout"))
+    assert problem.message.endswith("must be more than 0, got 0"), problem.message
+
+
 @pytest.mark.parametrize("value", ["24h", "86400", "1440m", "500ms", "0.5"])
 def test_durations_up_to_a_day_are_accepted(project, value):
     path = _manifest(project, value, key="timeout")
