@@ -84,6 +84,9 @@ def _side(path: Path, count: int, per_node: bool, startups: list | None = None, 
 def run(quick: bool) -> list[Row]:
     from distributed import LocalCluster
 
+    # Kedro, imported by earlier benchmarks, routes the root logger to rich at INFO: keep
+    # the clusters' start and shutdown chatter out of the report.
+    logging.getLogger("distributed").setLevel(logging.WARNING)
     bench = "dask runner, 8 independent CPU-bound nodes, 2-worker local cluster"
     rows: list[Row] = []
     with tempfile.TemporaryDirectory() as tmp:

@@ -1,7 +1,7 @@
 """Peak memory of a pipeline run above the process's baseline, per node, and a second run's.
 
 Each side runs in a fresh process: the baseline is the resident set once everything is
-imported, the peak is the process's high-water mark (``ru_maxrss``) after the run. The
+imported, the peak is the process's high-water mark (``VmHWM``) after the run. The
 second run is the same call again in the same process (the first run's result dropped):
 what it adds to the peak is what a run leaves behind or could not reuse. Beside it, what
 Kedro's ``Pipeline`` and ``DataCatalog`` of the same chain take, built and not run (running
@@ -21,17 +21,20 @@ from harness import Row, absolute, ratio
 from pipeline import _write
 
 CHILD = r"""
-import gc, json, resource, sys
+import gc, json, sys
 sys.path.insert(0, sys.argv[2])
 
-def rss():
+def status(key):
     with open("/proc/self/status") as fh:
         for line in fh:
-            if line.startswith("VmRSS:"):
+            if line.startswith(key):
                 return int(line.split()[1])
 
+# VmHWM is this process's own high-water mark: ru_maxrss is not, on Linux it carries over
+# fork and exec the parent's resident set (the benchmark runner's, over a gigabyte by now).
+rss = lambda: status("VmRSS:")
+peak = lambda: status("VmHWM:")
 side, k, path = sys.argv[1], int(sys.argv[3]), sys.argv[4]
-peak = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 if side == "hookrunner":
     from hookrunner.pipeline.lifecycle import run_pipeline
     import bench_pipe_hooks, bench_pipe_nodes
