@@ -121,3 +121,13 @@ def start_command(runner: HookRunner, metadata: Any, args: list[str]) -> None:
     except Exception as exc:
         typer.echo(f"error: before_command_run: {type(exc).__name__}: {exc}", err=True)
         raise typer.Exit(FAILED) from None
+
+
+def table_console(*, highlight: bool = True) -> Any:  # -> rich Console, imported on use
+    """The console the commands print their tables to: piped output keeps whole lines
+    (200 columns) so that it stays greppable."""
+    import sys
+
+    from rich.console import Console
+
+    return Console(width=None if sys.stdout.isatty() else 200, highlight=highlight)

@@ -14,6 +14,7 @@ from ._common import (
     dump_json,
     load_pipeline_runner,
     load_runner,
+    table_console,
 )
 
 
@@ -84,16 +85,7 @@ def command(
             "yes" if r["enabled"] else "no",
             source,
         )
-    _console().print(table)
-
-
-def _console():  # -> rich Console
-    import sys
-
-    from rich.console import Console
-
-    # Piped output keeps whole lines so it stays greppable.
-    return Console(width=None if sys.stdout.isatty() else 200)
+    table_console().print(table)
 
 
 def _shown(source: str) -> str:
@@ -139,4 +131,4 @@ def _events(fmt: str, hooks: list[Path] | None) -> None:
         table.add_column(col)
     for r in rows:
         table.add_row(r["name"], r["group"], r["style"], r["on_error"], ", ".join(r["args"]))
-    _console().print(table)
+    table_console().print(table)

@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from ._common import dump_json, fail_invalid, fail_usage
+from ._common import dump_json, fail_invalid, fail_usage, table_console
 
 
 def show(project: Path, env: str | None, event: str | None, fmt: str) -> None:
@@ -51,9 +51,7 @@ def _events(listing: Any) -> set[str]:
 def _table(listing: Any, rows: list[dict[str, Any]]) -> None:
     from rich.table import Table
 
-    from .list_ import _console
-
-    console = _console()
+    console = table_console()
     where = ", ".join(s.file for s in listing.manifests) or "none (no hooks.yaml in conf/)"
     console.print(f"kedro run in {listing.project} (env {listing.env or 'default'})")
     console.print(f"settings.py: {listing.settings_file or '?'}")

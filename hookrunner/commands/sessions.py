@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import typer
 
-from ._common import FORMAT_OPTION, INVALID, check_format, dump_json
+from ._common import FORMAT_OPTION, INVALID, check_format, dump_json, table_console
 from .help import Command
 
 app = typer.Typer(
@@ -60,12 +59,6 @@ def _duration(s: dict[str, Any]) -> str:
     return f"{s['ended'] - s['started']:.2f}s"
 
 
-def _console():  # -> rich Console
-    from rich.console import Console
-
-    return Console(width=None if sys.stdout.isatty() else 200, highlight=False)
-
-
 @app.command("list", cls=Command)
 def list_sessions(
     store: Path = STORE_OPTION,
@@ -110,7 +103,7 @@ def list_sessions(
             str(s["failures"]),
             s["source"] or "",
         )
-    _console().print(table)
+    table_console(highlight=False).print(table)
     if not rows:
         typer.echo("no sessions recorded yet")
 
@@ -168,7 +161,7 @@ def show_session(
         return
     from rich.table import Table
 
-    console = _console()
+    console = table_console(highlight=False)
     console.print(f"[bold]session {sid}[/] ({s['kind']}) — {s['status']}")
     console.print(
         f"started {_when(s['started'])} UTC, ended {_when(s['ended'])}, took {_duration(s)}"

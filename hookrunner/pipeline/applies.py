@@ -9,15 +9,30 @@ validate pipeline.yaml`` and before a run.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..kernel.errors import Problem, did_you_mean, quoted
 from ..kernel.events import BUILTIN
 from ..kernel.matchers import patterns
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from ..kernel.manifest import Manifest
-    from .spec import PipelineSpec
+    from .graph import Pipeline
+
+
+class PipelineSpec(Protocol):
+    """What this check reads of a loaded pipeline (``spec.PipelineSpec``, which calls it:
+    named here by shape, so the two modules do not import each other)."""
+
+    @property
+    def path(self) -> Path: ...
+    @property
+    def pipeline(self) -> Pipeline: ...
+    @property
+    def catalog_config(self) -> dict[str, dict[str, Any]]: ...
+
 
 # The matcher keys a pipeline knows every value of, and what they are called.
 _WHAT = {"node": "node", "tags": "tag", "dataset": "dataset"}
