@@ -234,6 +234,19 @@ class _Builder:
     def _fail(self, decl: HookDecl, key: str, exc: ResolveError) -> None:
         self.problems.append(exc.problem(decl.problem(key, exc.message, exc.hint)))
 
+    def _event_of(self, decl: HookDecl, *, required: bool) -> EventSpec | None:
+        """The event ``decl`` runs on, or None: unknown, or not given (a problem when
+        ``required``, unless the schema already reported that key)."""
+        if decl.event is None:
+            if required and "event" not in decl.unchecked:
+                self.problems.append(
+                    decl.problem(
+                        None, "missing required key 'event'", "name the event this hook runs on"
+                    )
+                )
+            return None
+        return self._spec(decl, decl.event)
+
     def _spec(self, decl: HookDecl, event: Any) -> EventSpec | None:
         spec = self.m.events.get(event)
         if spec is None and event not in self.m.broken_events:
@@ -267,15 +280,7 @@ class _Builder:
             if "args" not in decl.unchecked:  # constructing it without its args would fail
                 self._class(decl, handler, rank)
             return
-        if decl.event is None:
-            if "event" not in decl.unchecked:
-                self.problems.append(
-                    decl.problem(
-                        None, "missing required key 'event'", "name the event this hook runs on"
-                    )
-                )
-            return
-        spec = self._spec(decl, decl.event)
+        spec = self._event_of(decl, required=True)
         if spec is None:
             return
         if not decl.kind:  # its call/class/command failed the schema: check the rest only
@@ -310,15 +315,7 @@ class _Builder:
                 check_allowed(target if plugin_module else split_target(target)[0], allowed)
             except ResolveError as exc:
                 self._fail(decl, key, exc)
-        if decl.event is None:
-            if decl.kind != "class" and "event" not in decl.unchecked:
-                self.problems.append(
-                    decl.problem(
-                        None, "missing required key 'event'", "name the event this hook runs on"
-                    )
-                )
-            return
-        spec = self._spec(decl, decl.event)
+        spec = self._event_of(decl, required=decl.kind != "class")
         if spec is None:
             return
         if decl.kind == "command":
