@@ -119,7 +119,9 @@ def start_command(runner: HookRunner, metadata: Any, args: list[str]) -> None:
     try:
         cli_hooks.begin(runner, metadata, args)
     except Exception as exc:
-        typer.echo(f"error: before_command_run: {type(exc).__name__}: {exc}", err=True)
+        from ..kernel.errors import raised
+
+        typer.echo(f"error: before_command_run: {raised(exc)}", err=True)
         raise typer.Exit(FAILED) from None
 
 

@@ -47,10 +47,15 @@ def shorten(text: object, limit: int = 80) -> str:
 
 
 def quoted(value: object, limit: int = 60) -> str:
-    """``repr(value)`` for a message; a long string is cut before it is quoted."""
+    """``repr(value)`` for a message; a long string is cut before it is quoted, and an
+    object whose ``__repr__`` raises is named by its type."""
     if isinstance(value, str) and len(value) > limit:
         return f"{value[:limit]!r}… ({len(value):,} characters)"
-    return shorten(repr(value), limit + 20)
+    try:
+        text = repr(value)
+    except Exception:
+        text = f"<{type(value).__name__} object>"
+    return shorten(text, limit + 20)
 
 
 def elide(items: Iterable[object], limit: int = 10, sep: str = ", ") -> str:

@@ -20,6 +20,7 @@ from typing import Any
 from .document import Document
 from .errors import Path, Problem, did_you_mean, format_path, quoted, shorten
 from .events import CATALOGUE, POLICIES, STYLES
+from .secrets import MASK
 
 _IDENT = r"^[A-Za-z_][A-Za-z0-9_]*$"
 DOTTED = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*([:.][A-Za-z_][A-Za-z0-9_.]*)?$"
@@ -78,8 +79,8 @@ def _duration_problems(doc: Document, skip: set[Path]) -> list[Problem]:
                 continue
             why = duration_problem(value)
             if why is not None:
-                if path in doc.secret_paths:
-                    why = why.replace(str(value), "<from env>")
+                if path in doc.secret_paths:  # say what is wrong without the value
+                    why = "is not a usable duration (its value comes from the environment)"
                 out.append(doc.problem(path, why, "write e.g. 500ms, 10s, 2m or 1h"))
     return out
 
@@ -576,6 +577,9 @@ def check(doc: Document, name: str) -> list[Problem]:
         leaf = _leaf(error)
         path = rel + tuple(leaf.absolute_path)[len(error.absolute_path) :]
         error = leaf
+        secret = path in doc.secret_paths
+        if secret:  # explained without the value, which is the environment's
+            error.instance = MASK
         message, hint = _expected(error)
         key = False
         if error.validator == "additionalProperties" and isinstance(error.instance, dict):
@@ -585,9 +589,8 @@ def check(doc: Document, name: str) -> list[Problem]:
                 path, key = path + (extra[0],), True
         if any(path[: len(u)] == u for u in doc.unresolved):
             continue  # its ${env:...} is reported already; what is left of it is no value
-        if path in doc.secret_paths and str(error.instance):
-            message = message.replace(str(error.instance), "<from env>")
-            hint = hint.replace(str(error.instance), "<from env>") if hint else hint
+        if secret:
+            hint = None  # a fix would spell the value out
         problems.append(doc.problem(path, message, hint, key=key))
     problems += _duration_problems(doc, {p.path for p in problems})
     problems.sort(key=lambda p: (p.line, p.column, format_path(p.path)))

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from ..kernel.errors import MESSAGE_MAX, quoted, raised, shorten, text_of
 from .datasets import DatasetError, MemoryDataset, ParamsDataset, make_dataset
 
 PARAMS_PREFIX = "params:"
@@ -136,11 +137,12 @@ class Catalog:
         try:
             return ds.load()
         except DatasetError as exc:
-            raise DatasetError(f"loading dataset {ds_name!r} failed: {exc}", ds_name) from None
+            raise DatasetError(
+                f"loading dataset {ds_name!r} failed: {shorten(text_of(exc), MESSAGE_MAX)}", ds_name
+            ) from None
         except Exception as exc:
             raise DatasetError(
-                f"loading dataset {ds_name!r} ({ds!r}) failed: {type(exc).__name__}: {exc}",
-                ds_name,
+                f"loading dataset {ds_name!r} ({quoted(ds, 100)}) failed: {raised(exc)}", ds_name
             ) from exc
 
     def save(self, ds_name: str, data: Any) -> None:
@@ -148,11 +150,12 @@ class Catalog:
         try:
             ds.save(data)
         except DatasetError as exc:
-            raise DatasetError(f"saving dataset {ds_name!r} failed: {exc}", ds_name) from None
+            raise DatasetError(
+                f"saving dataset {ds_name!r} failed: {shorten(text_of(exc), MESSAGE_MAX)}", ds_name
+            ) from None
         except Exception as exc:
             raise DatasetError(
-                f"saving dataset {ds_name!r} ({ds!r}) failed: {type(exc).__name__}: {exc}",
-                ds_name,
+                f"saving dataset {ds_name!r} ({quoted(ds, 100)}) failed: {raised(exc)}", ds_name
             ) from exc
 
     def exists(self, ds_name: str) -> bool:

@@ -26,6 +26,7 @@ from ..kernel.errors import (
     Problem,
     ValidationError,
     did_you_mean,
+    raised,
     shorten,
     text_of,
 )
@@ -285,7 +286,7 @@ def parser_help(pipeline: Path, extra_hooks: list[Path] | None = None) -> str:
     try:
         parser = extra_parser(hooks, pipeline)
     except Exception as exc:  # a parser hook failed: say so, the help still prints
-        return f"(a parser_hook hook failed: {type(exc).__name__}: {exc})"
+        return f"(a parser_hook hook failed: {raised(exc)})"
     finally:
         hooks.close()
     if not [a for a in parser._actions if a.help != ENV_HELP]:

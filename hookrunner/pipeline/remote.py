@@ -30,7 +30,7 @@ from typing import Any
 
 from ..kernel import schema, secrets
 from ..kernel.blame import Culprit
-from ..kernel.document import Document, interpolate_env, load_text
+from ..kernel.document import Document, interpolate_env, load_text, read_text
 from ..kernel.errors import HookrunnerError, ValidationError
 from ..kernel.manifest import Loader
 from ..kernel.plugins import discover, manifest_file
@@ -78,7 +78,9 @@ class RunSource:
         texts = []
         for doc in files:
             real = str(Path(doc.file).resolve())
-            texts.append((real, Path(real).read_text(encoding="utf-8")))
+            # The text that was loaded, when the document kept it; else read again with
+            # the loader's guards (a regular file, the size limit).
+            texts.append((real, doc.text if doc.text is not None else read_text(real)))
         manifests = [str(Path(d.file).resolve()) for d in tops[:-1]]
         if registry.manifest.discover_plugins:
             # Plugin manifests come after the project's; a worker discovers them itself.

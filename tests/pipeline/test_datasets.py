@@ -119,3 +119,38 @@ def test_catalog_params_and_undeclared_memory(tmp_path):
     with pytest.raises(DatasetError, match="loading dataset 'missing' failed"):
         catalog.load("missing")
     assert "report" in catalog and "params:anything" in catalog and "nope" not in catalog
+
+
+class _Unprintable(Exception):
+    def __str__(self):
+        raise RuntimeError("no message either")
+
+
+class _Hostile:
+    """A user dataset whose repr raises and whose errors are huge or unreadable."""
+
+    def __repr__(self):
+        raise RuntimeError("no repr")
+
+    def load(self):
+        raise ValueError("x" * 15_000_000)
+
+    def save(self, data):
+        raise _Unprintable()
+
+
+def test_a_hostile_datasets_failure_is_reported_short_and_readable():
+    from hookrunner.pipeline.datasets import DatasetError
+
+    catalog = Catalog({"x": _Hostile()})
+    with pytest.raises(DatasetError) as loading:
+        catalog.load("x")
+    message = str(loading.value)
+    assert message.startswith("loading dataset 'x' (<_Hostile object>) failed: ValueError: xxx")
+    assert len(message) < 1_000 and "15,000,000 characters" in message
+    with pytest.raises(DatasetError) as saving:
+        catalog.save("x", 1)
+    assert str(saving.value) == (
+        "saving dataset 'x' (<_Hostile object>) failed: "
+        "_Unprintable: <_Unprintable whose message cannot be read>"
+    )

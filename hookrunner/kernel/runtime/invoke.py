@@ -172,6 +172,9 @@ MAX_ABANDONED = 4
 MAX_ABANDONED_TOTAL = 64
 _abandoned_lock = threading.Lock()
 _abandoned_total = 0
+# By hook name, not by the compiled invoker: a hot reload rebuilds the invoker, and the
+# calls the old one abandoned are still running.
+_abandoned_by_hook: dict[str, int] = {}
 
 
 def abandoned_calls() -> int:
@@ -183,15 +186,14 @@ def with_timeout(invoke: Invoker, timeout: float, name: str) -> Invoker:
     """Run a sync hook in a daemon thread; past the timeout the emitter stops waiting."""
     from ..errors import HookTimeout
 
-    mine = [0]  # this hook's abandoned calls still running
-
     def run(*args: Any) -> Any:
         global _abandoned_total
         with _abandoned_lock:
-            if mine[0] >= MAX_ABANDONED or _abandoned_total >= MAX_ABANDONED_TOTAL:
+            mine = _abandoned_by_hook.get(name, 0)
+            if mine >= MAX_ABANDONED or _abandoned_total >= MAX_ABANDONED_TOTAL:
                 count, where = (
-                    (mine[0], "of it")
-                    if mine[0] >= MAX_ABANDONED
+                    (mine, "of it")
+                    if mine >= MAX_ABANDONED
                     else (_abandoned_total, "of sync hooks")
                 )
                 raise HookTimeout(
@@ -212,7 +214,11 @@ def with_timeout(invoke: Invoker, timeout: float, name: str) -> Invoker:
                 with _abandoned_lock:
                     state["done"] = True
                     if state["abandoned"]:
-                        mine[0] -= 1
+                        left = _abandoned_by_hook[name] - 1
+                        if left:
+                            _abandoned_by_hook[name] = left
+                        else:
+                            del _abandoned_by_hook[name]
                         _abandoned_total -= 1
 
         t = threading.Thread(target=target, daemon=True, name=f"hookrunner:{name}")
@@ -221,7 +227,7 @@ def with_timeout(invoke: Invoker, timeout: float, name: str) -> Invoker:
         with _abandoned_lock:
             if not state["done"]:
                 state["abandoned"] = True
-                mine[0] += 1
+                _abandoned_by_hook[name] = _abandoned_by_hook.get(name, 0) + 1
                 _abandoned_total += 1
         if not box:
             raise HookTimeout(f"hook {name!r} timed out after {timeout:g}s (abandoned)")

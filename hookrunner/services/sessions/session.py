@@ -19,7 +19,7 @@ from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from ...kernel.errors import Veto
+from ...kernel.errors import Veto, raised
 from ...kernel.events import CATALOGUE
 from ...kernel.runtime.results import CallRow, EmitResult
 from ..aws import delivery
@@ -281,7 +281,7 @@ class Session:
         elif issubclass(exc_type, KeyboardInterrupt):
             self.end("interrupted")
         else:
-            self.end("failed", {"error": f"{exc_type.__name__}: {exc}"})
+            self.end("failed", {"error": raised(exc)})
 
     # ------------------------------------------------------------------ events
     def emit(self, event: str, /, **kwargs: Any) -> EmitResult:

@@ -188,6 +188,37 @@ def test_abandoned_sync_hooks_are_bounded_and_then_not_started(project):
     assert "(abandoned)" in str(r.results[0].error)
 
 
+def test_the_bound_on_abandoned_calls_outlives_a_reload(project):
+    """The calls abandoned before a reload are still running after it: the rebuilt hook
+    counts them (the bound is per hook name, not per compiled invoker)."""
+    from hookrunner.kernel.runtime import invoke
+
+    runner, mod, m = _runner(
+        project, 'hooks:\n  - {name: stuck, event: session_end, call: "{m}:stuck", timeout: 20ms}\n'
+    )
+    try:
+        for _ in range(invoke.MAX_ABANDONED):
+            assert "(abandoned)" in str(runner.emit("session_end").results[0].error)
+        project.write(
+            "hooks.yaml",
+            f'version: 1\nhooks:\n  - {{name: stuck, event: session_end, call: "{m}:stuck", '
+            "timeout: 30ms}\n",
+        )
+        runner.reload()
+        assert runner.hooks("session_end")[0].timeout == 0.03
+        error = str(runner.emit("session_end").results[0].error)
+        assert error.startswith(
+            f"hook 'stuck' not started: {invoke.MAX_ABANDONED} earlier calls of it"
+        ), error
+    finally:
+        mod.release.set()
+    deadline = time.monotonic() + 10
+    while invoke.abandoned_calls() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert invoke.abandoned_calls() == 0
+    mod.release.clear()
+
+
 def test_async_timeout_cancels_the_hook(project):
     runner, mod, _ = _runner(
         project,
