@@ -183,8 +183,8 @@ def _communicate(
             if deadline is not None and now >= deadline:
                 raise subprocess.TimeoutExpired(proc.args, 0)
             left = None if deadline is None else deadline - now
-            if not reading and exits is None:  # pipes closed: only the exit is left
-                proc.wait(left)
+            if exits is None and not sel.get_map():  # every pipe closed, stdin fed: only
+                proc.wait(left)  # the exit is left (with stdin unsent, keep feeding it)
                 continue
             if draining:
                 wait: float | None = 0.0  # only what is already there

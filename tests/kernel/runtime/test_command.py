@@ -118,3 +118,14 @@ def test_a_command_killed_by_a_signal_says_so(project):
     with _runner(project, ["sh", "-c", "kill -9 $$"]) as runner:
         r = runner.emit("post_file_edit", file_path="a.py")
     assert str(r.results[0].error).startswith("command was killed by signal 9")
+
+
+def test_stdin_is_fed_after_the_output_pipes_close_without_a_pidfd(project, monkeypatch):
+    """A command that closes stdout and stderr before reading all of stdin: without a pidfd
+    (the fallback that polls the process) the rest of the payload is still sent."""
+    monkeypatch.delattr(os, "pidfd_open")
+    script = "exec >/dev/null 2>&1; cat >/dev/null"
+    t0 = time.monotonic()
+    code, _, _, _ = command._run(["sh", "-c", script], b"x" * 500_000, dict(os.environ), 20)
+    assert code == 0
+    assert time.monotonic() - t0 < 10, "the payload stopped being sent"
