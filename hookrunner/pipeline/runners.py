@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from ..kernel.blame import Culprit, culprit
 from ..kernel.errors import HookrunnerError, raised
 from ..kernel.events import CATALOGUE
+from ..kernel.runtime.command import kill_running
 from .catalog import Catalog
 from .graph import Node, Pipeline
 
@@ -351,6 +352,9 @@ class ThreadRunner(Runner):
                             ready.append(pipeline[child])
         except BaseException:
             job.stopping = True
+            # Command hooks run in process groups of their own, which the terminal's Ctrl-C
+            # does not reach; on the node threads nothing else stops them.
+            kill_running()
             self._let_steps_finish(job, running, todo, finished)
             raise
         finally:

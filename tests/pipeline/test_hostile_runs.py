@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 
 import pytest
+from processes import wait_group_gone
 from sources import source
 
 from hookrunner import HookRunner
@@ -84,6 +85,52 @@ def test_ctrl_c_with_the_thread_runner_stops_at_once_and_records_what_ran(projec
     # Exactly what ran: quick's after_node_run, nothing of slow after its function started.
     assert s["calls_made"] == [("after_node_run", "after", True)]
     assert s["summary"]["nodes_run"] == 1
+
+
+@pytest.mark.parametrize(
+    "runner",
+    [["thread"], ["dask", "--workers", "1"]],
+    ids=["thread", "dask"],
+)
+def test_ctrl_c_kills_a_node_hooks_command(project, runner):
+    """A command hook runs in a process group of its own, out of reach of the terminal's
+    Ctrl-C; when it runs on a node's thread (or a Dask worker the run started) the run's
+    stop must kill it."""
+    pidfile = project.root / "cmd.pid"
+    m = _pipeline(
+        project,
+        "  - {name: c, event: before_node_run, command: "
+        f"[sh, -c, 'echo $$ > {pidfile}; sleep 30']}}\n",
+        "  - {name: quick, func: 'M:quick', outputs: q}\n",
+    )
+    text = (project.root / "pipeline.yaml").read_text().replace("M:", f"{m}:")
+    (project.root / "pipeline.yaml").write_text(text)
+    run = subprocess.Popen(
+        [sys.executable, "-m", "hookrunner", "run", "pipeline.yaml", "--runner", *runner],
+        cwd=project.root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    pgid = 0
+    try:
+        deadline = time.monotonic() + 60
+        while not (pidfile.exists() and pidfile.read_text().strip()):
+            assert run.poll() is None and time.monotonic() < deadline, "the hook never started"
+            time.sleep(0.01)
+        pgid = int(pidfile.read_text())
+        assert os.getpgid(pgid) == pgid  # the command leads a group of its own
+        run.send_signal(signal.SIGINT)
+        out, _ = run.communicate(timeout=60)
+        assert run.returncode == 130, out
+        assert wait_group_gone(pgid), "the command hook outlived the interrupted run"
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.wait()
+        if pgid:
+            wait_group_gone(pgid, 0)
+    assert not (project.root / "out/q.json").exists()
 
 
 def _interrupt_when(ready: Callable[[], bool]) -> list[float]:
