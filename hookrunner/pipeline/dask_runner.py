@@ -28,6 +28,7 @@ from time import perf_counter
 from typing import Any, ClassVar
 
 from ..kernel.errors import raised
+from ..kernel.runtime.command import kill_running
 from ..kernel.secrets import scrub
 from ..services.telemetry import remote as telemetry_remote
 from .datasets import MemoryDataset
@@ -128,6 +129,10 @@ class DaskRunner(Runner):
             # filesystem; on a real cluster install the project there instead).
             client.run(add_paths, payload.paths)
             self._schedule(job, client, payload, driver_plans, seal(payload))
+        except BaseException:
+            if cluster is not None:  # its workers end with the run: so do their commands
+                _kill_commands(client)
+            raise
         finally:
             client.close()
             if cluster is not None:
@@ -370,6 +375,15 @@ def _stop(client: Any, tag: str) -> None:
         client.run(stop, tag)
     except Exception as exc:  # noqa: BLE001
         logging.getLogger("hookrunner").warning("could not stop queued nodes: %s", exc)
+
+
+def _kill_commands(client: Any) -> None:
+    """Kill the command hooks still running on the workers (a cancelled node's thread goes
+    on; a command there would outlive the worker)."""
+    try:
+        client.run(kill_running)
+    except Exception as exc:  # noqa: BLE001
+        logging.getLogger("hookrunner").warning("could not stop running commands: %s", exc)
 
 
 def _not_started(outcome: Any) -> bool:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from ..kernel.blame import Culprit, culprit
 from ..kernel.errors import HookrunnerError, raised
 from ..kernel.events import CATALOGUE
+from ..kernel.runtime.command import kill_running
 from .catalog import Catalog
 from .graph import Node, Pipeline
 
@@ -125,6 +126,8 @@ def _run_node(
     plans = job.plans
     catalog = job.catalog
     progress = job.progress
+    if job.stopping:  # taken off the queue as the run stopped: it never starts
+        raise NodeStopped
     started = time()
     t0 = perf_counter()
     if progress is not None:
@@ -140,8 +143,12 @@ def _run_node(
                 before_load.emit({"dataset_name": name, "node": node})
             data = load(name)
             inputs[name] = data
+            if job.stopping:
+                raise NodeStopped
             if after_load.hooks:
                 after_load.emit({"dataset_name": name, "data": data, "node": node})
+        if job.stopping:
+            raise NodeStopped
         before = plans["before_node_run"]
         if before.hooks:
             result = before.emit(
@@ -204,6 +211,8 @@ def _run_node(
             if before_save.hooks:
                 before_save.emit({"dataset_name": name, "data": data, "node": node})
             save(name, data)
+            if job.stopping:
+                raise NodeStopped
             if after_save.hooks:
                 after_save.emit({"dataset_name": name, "data": data, "node": node})
         if job.stopping:
@@ -278,9 +287,10 @@ class ThreadRunner(Runner):
     """Independent nodes in parallel on worker threads; each node's own events stay in order.
 
     After a failure no new node starts; nodes already running finish, then the first failure
-    is raised. On Ctrl-C nothing new starts, not even the next step of a running node; hooks
-    and dataset steps in progress get up to ``STOP_GRACE`` seconds to finish (so that the
-    session records them), and a node function still running is abandoned: its thread is a
+    is raised. On Ctrl-C nothing new starts, not even the next step of a running node (nor a
+    node queued for a busy worker); hooks and dataset steps in progress get up to
+    ``STOP_GRACE`` seconds to finish (so that the session records them), and a node function
+    still running is abandoned at once: its thread is a
     daemon, and when the function returns nothing after it runs (no ``after_node_run``, no
     save). The interrupt then goes on up, and the process does not wait for those threads.
     """
@@ -342,7 +352,10 @@ class ThreadRunner(Runner):
                             ready.append(pipeline[child])
         except BaseException:
             job.stopping = True
-            self._let_steps_finish(job, running, finished)
+            # Command hooks run in process groups of their own, which the terminal's Ctrl-C
+            # does not reach; on the node threads nothing else stops them.
+            kill_running()
+            self._let_steps_finish(job, running, todo, finished)
             raise
         finally:
             for _ in threads:
@@ -354,10 +367,19 @@ class ThreadRunner(Runner):
         self,
         job: Job,
         running: set[str],
+        todo: queue.SimpleQueue[Node | None],
         finished: queue.SimpleQueue[tuple[Node, BaseException | None]],
     ) -> None:
         """Wait (at most ``STOP_GRACE``) for the running nodes that are inside a hook or a
-        dataset step; those inside their own function are not waited for."""
+        dataset step; those inside their own function are not waited for, and those still
+        queued (every worker busy) are taken off the queue: they never start."""
+        while True:
+            try:
+                queued = todo.get_nowait()
+            except queue.Empty:
+                break
+            if queued is not None:
+                running.discard(queued.name)
         deadline = monotonic() + self.STOP_GRACE
         while running - job.in_function:
             left = deadline - monotonic()

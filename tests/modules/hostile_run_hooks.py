@@ -48,3 +48,35 @@ def session_end(session_id):
 def node_error(node, error):
     with open("on_node_error.fired", "a") as fh:
         fh.write(f"{node.name} {type(error).__name__}\n")
+
+
+def use(q):
+    return {"used": q}
+
+
+def held():
+    """A node function that runs until the test writes ``release`` (at most 60 s)."""
+    import threading
+
+    with open(f"held.{threading.get_ident()}.started", "w") as fh:
+        fh.write("1")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            open("release").close()
+            break
+        except FileNotFoundError:
+            time.sleep(0.02)
+    return {"held": True}
+
+
+def pause(dataset_name):
+    """A dataset hook that is still running when the test interrupts the run."""
+    with open("pause.started", "w") as fh:
+        fh.write(dataset_name)
+    time.sleep(1.0)
+
+
+def after_data(dataset_name):
+    with open("after_data.fired", "a") as fh:
+        fh.write(dataset_name + "\n")

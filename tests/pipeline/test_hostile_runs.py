@@ -9,12 +9,17 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 
 import pytest
+from processes import wait_group_gone
 from sources import source
 
 from hookrunner import HookRunner
+from hookrunner.pipeline.lifecycle import run_pipeline
+from hookrunner.pipeline.runners import ThreadRunner
 from hookrunner.services.sessions.store import Store
 
 MODULE = source("hostile_run_hooks")
@@ -80,6 +85,112 @@ def test_ctrl_c_with_the_thread_runner_stops_at_once_and_records_what_ran(projec
     # Exactly what ran: quick's after_node_run, nothing of slow after its function started.
     assert s["calls_made"] == [("after_node_run", "after", True)]
     assert s["summary"]["nodes_run"] == 1
+
+
+@pytest.mark.parametrize(
+    "runner",
+    [["thread"], ["dask", "--workers", "1"]],
+    ids=["thread", "dask"],
+)
+def test_ctrl_c_kills_a_node_hooks_command(project, runner):
+    """A command hook runs in a process group of its own, out of reach of the terminal's
+    Ctrl-C; when it runs on a node's thread (or a Dask worker the run started) the run's
+    stop must kill it."""
+    pidfile = project.root / "cmd.pid"
+    m = _pipeline(
+        project,
+        "  - {name: c, event: before_node_run, command: "
+        f"[sh, -c, 'echo $$ > {pidfile}; sleep 30']}}\n",
+        "  - {name: quick, func: 'M:quick', outputs: q}\n",
+    )
+    text = (project.root / "pipeline.yaml").read_text().replace("M:", f"{m}:")
+    (project.root / "pipeline.yaml").write_text(text)
+    run = subprocess.Popen(
+        [sys.executable, "-m", "hookrunner", "run", "pipeline.yaml", "--runner", *runner],
+        cwd=project.root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    pgid = 0
+    try:
+        deadline = time.monotonic() + 60
+        while not (pidfile.exists() and pidfile.read_text().strip()):
+            assert run.poll() is None and time.monotonic() < deadline, "the hook never started"
+            time.sleep(0.01)
+        pgid = int(pidfile.read_text())
+        assert os.getpgid(pgid) == pgid  # the command leads a group of its own
+        run.send_signal(signal.SIGINT)
+        out, _ = run.communicate(timeout=60)
+        assert run.returncode == 130, out
+        assert wait_group_gone(pgid), "the command hook outlived the interrupted run"
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.wait()
+        if pgid:
+            wait_group_gone(pgid, 0)
+    assert not (project.root / "out/q.json").exists()
+
+
+def _interrupt_when(ready: Callable[[], bool]) -> list[float]:
+    """Send this process SIGINT (Ctrl-C) once ``ready()``; the list gets the time it was sent."""
+    sent: list[float] = []
+
+    def watch() -> None:
+        deadline = time.monotonic() + 60
+        while not ready() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        sent.append(time.monotonic())
+        os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=watch, daemon=True).start()
+    return sent
+
+
+def test_ctrl_c_with_every_worker_inside_a_node_function_stops_at_once(project, monkeypatch):
+    """Two workers inside long node functions and a third node queued behind them: Ctrl-C
+    waits for no one (the queued node never started, the running ones are abandoned)."""
+    monkeypatch.setattr(ThreadRunner, "STOP_GRACE", 30.0)  # a wait for it cannot pass
+    m = _pipeline(
+        project,
+        "",
+        "".join(f"  - {{name: h{i}, func: 'M:held', outputs: o{i}}}\n" for i in range(3)),
+    )
+    text = (project.root / "pipeline.yaml").read_text().replace("M:", f"{m}:")
+    (project.root / "pipeline.yaml").write_text(text)
+    sent = _interrupt_when(lambda: len(list(project.root.glob("held.*.started"))) == 2)
+    monkeypatch.chdir(project.root)
+    try:
+        result = run_pipeline(project.root / "pipeline.yaml", runner="thread", workers=2)
+        took = time.monotonic() - sent[0]
+    finally:
+        (project.root / "release").write_text("")
+    assert result.exit_code == 130
+    assert took < 10, f"took {took:.1f}s to stop: it waited for nodes inside their function"
+    assert len(list(project.root.glob("held.*.started"))) == 2  # the third never started
+
+
+@pytest.mark.parametrize("step", ["loaded", "saved"])
+def test_ctrl_c_during_a_dataset_step_runs_no_after_hook(project, monkeypatch, step):
+    """A dataset step in progress at Ctrl-C finishes (within the grace); the
+    ``after_dataset_*`` hook after it does not run: the run is stopping."""
+    monkeypatch.setattr(ThreadRunner, "STOP_GRACE", 30.0)
+    m = _pipeline(
+        project,
+        f"  - {{name: p, event: before_dataset_{step}, call: 'M:pause'}}\n"
+        f"  - {{name: a, event: after_dataset_{step}, call: 'M:after_data'}}\n",
+        "  - {name: quick, func: 'M:quick', outputs: q}\n"
+        "  - {name: use, func: 'M:use', inputs: q, outputs: s}\n",
+    )
+    text = (project.root / "pipeline.yaml").read_text().replace("M:", f"{m}:")
+    (project.root / "pipeline.yaml").write_text(text)
+    _interrupt_when((project.root / "pause.started").exists)
+    monkeypatch.chdir(project.root)
+    result = run_pipeline(project.root / "pipeline.yaml", runner="thread")
+    assert result.exit_code == 130
+    assert (project.root / "pause.started").exists()
+    assert not (project.root / "after_data.fired").exists()
 
 
 EXITS = {

@@ -3,7 +3,11 @@
 A command runs in a process group of its own. It is waited for until it exits, not until
 its output pipes close: a process it leaves in the background (``sleep 20 & echo started``)
 may hold them open for much longer. At its timeout (or on Ctrl-C) the whole group is
-killed, grandchildren included. What it prints is kept up to ``MAX_OUTPUT`` bytes per
+killed, grandchildren included. Ctrl-C does not reach the group from the terminal (it is
+not the terminal's foreground group), so every live group is kept in a registry:
+``kill_running`` kills them all (a runner's stop calls it; Ctrl-C in the thread running the
+command kills its own group), and so does an ``atexit`` handler, so that no group outlives
+the process. What it prints is kept up to ``MAX_OUTPUT`` bytes per
 stream (the start of stdout, the end of stderr); the rest is read and dropped, so a command
 printing 100 MB costs no more memory than one printing 1 MB.
 """
@@ -13,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +32,28 @@ MAX_OUTPUT = 1 << 20  # bytes kept per stream and call
 # After the command exits, output already in the pipes is read for at most this long (a
 # background process may go on writing).
 _DRAIN = 0.1
+
+# The commands running now, by pid (= their process group's id): added when one starts,
+# removed once it is reaped. ``_stopped``: those ``kill_running`` killed.
+_live: dict[int, subprocess.Popen[bytes]] = {}
+_stopped: set[int] = set()
+_live_lock = threading.Lock()
+_at_exit = False  # the atexit handler is registered (at the first command)
+
+
+def kill_running() -> None:
+    """Kill the process group of every command hook running now, in any thread: the run (or
+    the process) is stopping. Their calls fail with ``HookFailed`` ("stopped")."""
+    import signal
+
+    with _live_lock:
+        pids = list(_live)
+        _stopped.update(pids)
+    for pid in pids:
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
 
 
 def compile_command(
@@ -122,17 +149,25 @@ def _run(
     import subprocess  # here: a manifest without command hooks never needs it
     import time
 
-    proc = subprocess.Popen(
-        cmd,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env,
-        process_group=0 if os.name == "posix" else None,  # its own group, killed whole
-    )
+    global _at_exit
+    with _live_lock:  # started and registered at once: kill_running sees every group
+        if not _at_exit:
+            import atexit
+
+            atexit.register(kill_running)
+            _at_exit = True
+        proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            process_group=0 if os.name == "posix" else None,  # its own group, killed whole
+        )
+        _live[proc.pid] = proc
     deadline = None if timeout is None else time.monotonic() + timeout
     try:
-        return _communicate(proc, payload, deadline)
+        result = _communicate(proc, payload, deadline)
     except BaseException:  # the timeout, Ctrl-C, anything: nothing of it may live on
         _kill_group(proc)
         raise
@@ -140,6 +175,13 @@ def _run(
         for pipe in (proc.stdin, proc.stdout, proc.stderr):
             if pipe is not None:
                 pipe.close()
+        with _live_lock:  # reaped (or never will be): no longer a group to kill
+            _live.pop(proc.pid, None)
+            stopped = proc.pid in _stopped
+            _stopped.discard(proc.pid)
+    if stopped:
+        raise HookFailed("command was stopped: the run is stopping (its process group was killed)")
+    return result
 
 
 def _communicate(
@@ -183,8 +225,8 @@ def _communicate(
             if deadline is not None and now >= deadline:
                 raise subprocess.TimeoutExpired(proc.args, 0)
             left = None if deadline is None else deadline - now
-            if not reading and exits is None:  # pipes closed: only the exit is left
-                proc.wait(left)
+            if exits is None and not sel.get_map():  # every pipe closed, stdin fed: only
+                proc.wait(left)  # the exit is left (with stdin unsent, keep feeding it)
                 continue
             if draining:
                 wait: float | None = 0.0  # only what is already there

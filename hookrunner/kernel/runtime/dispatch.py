@@ -344,7 +344,14 @@ def _active(plan: Plan, kw: dict[str, Any]) -> list[Hook]:
 def parallel(plan: Plan, kw: dict[str, Any]) -> EmitResult:
     hooks = _active(plan, kw)
     futures = [_executor().submit(_call_one, h, kw) for h in hooks]
-    return _settle(plan, kw, [(h, *f.result()) for h, f in zip(hooks, futures, strict=True)])
+    try:
+        outcomes = [(h, *f.result()) for h, f in zip(hooks, futures, strict=True)]
+    except KeyboardInterrupt:  # the pool's threads are joined at exit: their commands must end
+        from .command import kill_running
+
+        kill_running()
+        raise
+    return _settle(plan, kw, outcomes)
 
 
 async def aparallel(plan: Plan, kw: dict[str, Any]) -> EmitResult:

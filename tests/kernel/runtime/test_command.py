@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from processes import wait_group_gone
 
 from hookrunner import HookRunner, HookTimeout
 from hookrunner.kernel.runtime import command
@@ -118,3 +120,79 @@ def test_a_command_killed_by_a_signal_says_so(project):
     with _runner(project, ["sh", "-c", "kill -9 $$"]) as runner:
         r = runner.emit("post_file_edit", file_path="a.py")
     assert str(r.results[0].error).startswith("command was killed by signal 9")
+
+
+def test_stdin_is_fed_after_the_output_pipes_close_without_a_pidfd(project, monkeypatch):
+    """A command that closes stdout and stderr before reading all of stdin: without a pidfd
+    (the fallback that polls the process) the rest of the payload is still sent."""
+    monkeypatch.delattr(os, "pidfd_open")
+    script = "exec >/dev/null 2>&1; cat >/dev/null"
+    t0 = time.monotonic()
+    code, _, _, _ = command._run(["sh", "-c", script], b"x" * 500_000, dict(os.environ), 20)
+    assert code == 0
+    assert time.monotonic() - t0 < 10, "the payload stopped being sent"
+
+
+def test_ctrl_c_kills_commands_of_a_parallel_event(project):
+    """Hooks of a ``parallel: true`` event run on a pool's threads; Ctrl-C in the emitting
+    thread kills their commands (the pool's threads are joined at exit: a command left
+    running there would hold the process, then outlive it)."""
+    pidfile = project.root / "cmd.pid"
+    project.write(
+        "hooks.yaml",
+        "version: 1\nevents: {fan: {args: [x], parallel: true}}\nhooks:\n"
+        f"  - {{name: c, event: fan, command: [sh, -c, 'echo $$ > {pidfile}; sleep 30']}}\n",
+    )
+    script = (
+        "from hookrunner import HookRunner\n"
+        "with HookRunner.from_files('hooks.yaml') as r:\n"
+        "    r.emit('fan', x=1)\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script], cwd=project.root, stderr=subprocess.PIPE, text=True
+    )
+    pgid = 0
+    try:
+        pgid = _wait_pid(pidfile, 60)
+        assert os.getpgid(pgid) == pgid  # the command leads a group of its own
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=20)
+        assert "KeyboardInterrupt" in err
+        assert wait_group_gone(pgid), "the command outlived the interrupted emit"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if pgid:
+            wait_group_gone(pgid, 0)
+
+
+def test_no_command_outlives_the_process(project):
+    """A command running on a daemon thread when the process ends through an exception is
+    killed at exit (the atexit handler), not left behind."""
+    pidfile = project.root / "cmd.pid"
+    project.write(
+        "hooks.yaml",
+        "version: 1\nhooks:\n"
+        f"  - {{name: c, event: post_file_edit, command: [sh, -c, 'echo $$ > {pidfile}; sleep 30']}}\n",
+    )
+    script = (
+        "import os, threading, time\n"
+        "from hookrunner import HookRunner\n"
+        "r = HookRunner.from_files('hooks.yaml')\n"
+        "threading.Thread(target=r.emit, args=('post_file_edit',), kwargs={'file_path': 'a'},"
+        " daemon=True).start()\n"
+        "while not os.path.exists('cmd.pid') or not open('cmd.pid').read().strip():\n"
+        "    time.sleep(0.01)\n"
+        "raise RuntimeError('the program fails')\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=project.root,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=60,
+    )
+    pgid = _wait_pid(pidfile)
+    assert proc.returncode == 1 and "the program fails" in proc.stderr
+    assert wait_group_gone(pgid), "the command outlived its process"
