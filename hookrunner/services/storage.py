@@ -15,6 +15,8 @@ import threading
 import time
 from pathlib import Path
 
+from .sessions import owner
+
 
 def is_remote(uri: str) -> bool:
     return str(uri).startswith("s3://")
@@ -27,47 +29,70 @@ def resolve(uri: str, base: Path | None) -> str:
     return str((base / uri).resolve())
 
 
-# Temporary files are named ``.NAME.hookrunner-HOST-PID-RANDOM.tmp`` beside the target, so
-# that the next save of the same file can tell an orphan (its writer is gone: killed during
-# a save) from a save in progress, and remove it.
+# Temporary files are named ``.NAME.hookrunner-MACHINE-PID-RANDOM.tmp`` beside the target
+# (MACHINE: a hash of ``owner.machine()``, where the pid means this process), so that a later
+# save of the same file can tell an orphan (its writer is gone: killed during a save) from a
+# save in progress, and remove it.
 _TMP = ".hookrunner-"
-_STALE = 86400.0  # seconds: older temp files go whatever wrote them (another host, a reused pid)
-_writing: set[str] = set()  # this process's saves in progress
-_writing_lock = threading.Lock()
+_STALE = 86400.0  # seconds: older temp files go whatever wrote them (another machine, reused pid)
+_writing: set[str] = set()  # this process's temp files, from before they exist until renamed
+_swept: set[str] = set()  # the targets this process has looked for orphans of
+_lock = threading.Lock()  # guards both, and a look at ``_writing`` with the unlink it allows
+
+
+def _forked() -> None:
+    """A forked child's saves are its own: the parent's threads' saves are the parent's
+    (named for its pid, checked as any other process's), and its lock may have been held."""
+    global _lock
+    _lock = threading.Lock()
+    _writing.clear()
+    _swept.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forked)
 
 
 @functools.cache
-def _host_tag() -> str:
+def _tag(machine: str) -> str:
     import hashlib  # here: only a save needs it
-    import socket
 
-    return hashlib.sha1(socket.gethostname().encode()).hexdigest()[:8]
+    return hashlib.sha1(machine.encode()).hexdigest()[:8]
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     """Write ``data`` to ``path`` via a temp file + rename in the same folder.
 
     A new file gets the mode the umask gives (0644 under the usual 022); an existing file
-    keeps its mode. Orphaned temp files of earlier saves of ``path`` are removed first."""
-    target = Path(path)
+    keeps its mode. The first save of ``path`` in a process removes the temp files earlier
+    saves of it left behind (a killed process's), so a process writing many files into one
+    folder lists that folder once per file, not once per save."""
+    target = Path(os.path.abspath(path))
     target.parent.mkdir(parents=True, exist_ok=True)
     prefix = f".{target.name}{_TMP}"
-    host = _host_tag()
-    _remove_orphans(target.parent, prefix, host)
+    me = owner.current()
+    tag = _tag(me.host)
+    key = str(target)
+    if key not in _swept:
+        _swept.add(key)
+        _remove_orphans(target.parent, prefix, tag)
     try:
         mode: int | None = stat.S_IMODE(os.stat(target).st_mode)
     except OSError:
         mode = None
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
     while True:
-        tmp = str(target.parent / f"{prefix}{host}-{os.getpid()}-{os.urandom(4).hex()}.tmp")
+        tmp = str(target.parent / f"{prefix}{tag}-{me.pid}-{os.urandom(4).hex()}.tmp")
+        with _lock:  # named as ours before it exists: a sweep never takes it for an orphan
+            _writing.add(tmp)
         try:
             fd = os.open(tmp, flags, 0o666)  # the kernel applies the umask, as for any file
             break
-        except FileExistsError:
-            continue
-    with _writing_lock:
-        _writing.add(tmp)
+        except BaseException as exc:
+            with _lock:
+                _writing.discard(tmp)
+            if not isinstance(exc, FileExistsError):
+                raise
     try:
         with os.fdopen(fd, "wb") as fh:
             if mode is not None:
@@ -83,47 +108,41 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
             pass
         raise
     finally:
-        with _writing_lock:
+        with _lock:
             _writing.discard(tmp)
 
 
-def _remove_orphans(folder: Path, prefix: str, host: str) -> None:
+def _remove_orphans(folder: Path, prefix: str, tag: str) -> None:
     """Remove temp files of this target whose writer is gone (or that are over a day old)."""
     try:
         entries = [e for e in os.scandir(folder) if e.name.startswith(prefix)]
     except OSError:
         return
     now = time.time()
+    me = owner.current()
     for entry in entries:
         rest = entry.name[len(prefix) :]
         parts = rest.removesuffix(".tmp").split("-")
         if not rest.endswith(".tmp") or len(parts) != 3 or not parts[1].isdigit():
             continue
-        with _writing_lock:
-            if entry.path in _writing:
-                continue
         try:
             old = now - entry.stat(follow_symlinks=False).st_mtime > _STALE
         except OSError:
             continue
-        if not old and (parts[0] != host or _running(int(parts[1]))):
+        pid = int(parts[1])
+        # A file of this machine goes once its writer is known to be gone (this process's
+        # own, unless a save in progress: checked below); of another machine, where a pid
+        # says nothing here, only when it is old.
+        mine = parts[0] == tag
+        if not old and not (mine and (pid == me.pid or owner.alive(pid, me.host, None) is False)):
             continue
-        try:
-            os.unlink(entry.path)
-        except OSError:
-            pass
-
-
-def _running(pid: int) -> bool:
-    if pid == os.getpid():
-        return False  # not one of ours in progress (checked above): left by a failed save
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # exists (another user's), or cannot be told
-    return True
+        with _lock:  # one hold: a save of this process cannot register the name in between
+            if entry.path in _writing:
+                continue  # one of this process's saves in progress
+            try:
+                os.unlink(entry.path)
+            except OSError:
+                pass
 
 
 def read_bytes(uri: str) -> bytes:

@@ -276,6 +276,13 @@ class StoreError(HookrunnerError):
     """The store cannot be opened or a session is not in it."""
 
 
+# How long a write queues behind other writers before "database is locked" (milliseconds).
+_BUSY_MS = 30000
+# How long a reader queues to write back the crashed sessions it found: a read command must
+# not wait for a long run's transaction; the next reader or run writes them back instead.
+_WRITE_BACK_WAIT = 0.2
+
+
 def _use_wal(conn: sqlite3.Connection, timeout: float = 30.0) -> None:
     """Switch to WAL. SQLite answers "database is locked" at once, without waiting, while
     another process is switching the same new file: two runs that create a store together
@@ -330,9 +337,9 @@ class Store:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(
-                self.path, timeout=30, isolation_level=None, check_same_thread=False
+                self.path, timeout=_BUSY_MS / 1000, isolation_level=None, check_same_thread=False
             )
-            conn.execute("PRAGMA busy_timeout = 30000")
+            conn.execute(f"PRAGMA busy_timeout = {_BUSY_MS}")
             _use_wal(conn)
             conn.execute("PRAGMA synchronous = NORMAL")
             if (
@@ -376,21 +383,33 @@ class Store:
         return conn
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """``BEGIN IMMEDIATE`` … ``COMMIT``: writers queue on the lock, never interleave."""
+    def transaction(self, wait: float | None = None) -> Iterator[sqlite3.Connection]:
+        """``BEGIN IMMEDIATE`` … ``COMMIT``: writers queue on the lock, never interleave.
+
+        ``wait``: how long to queue (seconds) instead of the busy timeout, for a write that
+        may be skipped (a store that stays busy longer raises ``StoreError``, as any failure of
+        SQLite's does)."""
         with self._lock:
             c = self._conn
-            c.execute("BEGIN IMMEDIATE")
             try:
+                if wait is None:
+                    c.execute("BEGIN IMMEDIATE")
+                else:
+                    c.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
+                    try:
+                        c.execute("BEGIN IMMEDIATE")
+                    finally:
+                        c.execute(f"PRAGMA busy_timeout = {_BUSY_MS}")
                 yield c
+                c.execute("COMMIT")
             except BaseException as exc:
-                c.execute("ROLLBACK")
-                self._names.clear()  # ids cached inside the rolled-back transaction
-                self._sessions.clear()
+                if c.in_transaction:
+                    c.execute("ROLLBACK")
+                    self._names.clear()  # ids cached inside the rolled-back transaction
+                    self._sessions.clear()
                 if isinstance(exc, sqlite3.Error):
                     raise StoreError(f"session store {self.path}: {exc}") from None
                 raise
-            c.execute("COMMIT")
 
     def close(self) -> None:
         """Done with the store: the connection stays open for the process's next session on
@@ -408,13 +427,13 @@ class Store:
         source: str | None,
         metadata: dict[str, Any],
         resumed_from: str | None = None,
-    ) -> list[str]:
-        """Record a new running session of this process; return the ids of the sessions
-        found dead on the way (now ``crashed``, see ``owner``)."""
+    ) -> None:
+        """Record a new running session of this process; the sessions of this machine found
+        dead on the way are marked ``crashed`` and listed in ``crashed`` (see ``owner``)."""
         now = time.time()
         me = owner.current()
         with self.transaction() as c:
-            crashed = self._sweep(c, me.host)
+            self._sweep(c, me.host)
             cur = c.execute(
                 "INSERT INTO sessions (id, kind, source, status, started, resumed_from, pid,"
                 " host, proc_start) VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?)",
@@ -425,7 +444,6 @@ class Store:
                 "INSERT OR REPLACE INTO metadata VALUES (?, ?, ?, ?)",
                 [(session_id, _clean(str(k)), dumps(v), now) for k, v in metadata.items()],
             )
-        return crashed
 
     def join(
         self,
@@ -484,29 +502,30 @@ class Store:
                 ],
             )
 
-    def _sweep(self, c: sqlite3.Connection, host: str) -> list[str]:
-        """Mark this host's running sessions whose process is gone ``crashed``."""
+    def _sweep(self, c: sqlite3.Connection, host: str) -> None:
+        """Mark this machine's running sessions whose process is gone ``crashed``."""
         rows = c.execute(
             "SELECT id, pid, host, proc_start FROM sessions WHERE status = 'running' AND host = ?",
             (host,),
         ).fetchall()
-        dead = [(sid, pid, host) for sid, pid, host, start in rows if not _alive(pid, host, start)]
+        self._mark_crashed(
+            c,
+            [
+                (sid, _crash_summary(pid, host))
+                for sid, pid, host, start in rows
+                if not _alive(pid, host, start)
+            ],
+        )
+
+    def _mark_crashed(self, c: sqlite3.Connection, dead: list[tuple[str, dict[str, Any]]]) -> None:
+        """Mark ``(id, summary)`` sessions ``crashed`` (those still ``running``) and list
+        them in ``crashed``."""
         c.executemany(
             "UPDATE sessions SET status = 'crashed', summary = COALESCE(summary, ?)"
             " WHERE id = ? AND status = 'running'",
-            [(dumps({"error": _crash_note(pid, host)}), sid) for sid, pid, host in dead],
+            [(dumps(summary), sid) for sid, summary in dead],
         )
-        found = [sid for sid, _, _ in dead]
-        self.crashed += [sid for sid in found if sid not in self.crashed]
-        return found
-
-    def sweep(self) -> list[str]:
-        """Mark the running sessions of this host whose process died ``crashed`` (``begin``
-        does it too); return their ids."""
-        if self._db is None and not self.path.exists():
-            return []
-        with self.transaction() as c:
-            return self._sweep(c, owner.current().host)
+        self.crashed += [sid for sid, _ in dead if sid not in self.crashed]
 
     def finish(self, session_id: str, status: str, summary: dict[str, Any] | None) -> None:
         self.flush(session_id, [], [], end=(status, summary))
@@ -821,15 +840,34 @@ class Store:
         sql = "SELECT * FROM sessions ORDER BY started DESC, id DESC"
         if limit:
             sql += f" LIMIT {int(limit)}"
-        return self._crashed([self._session_dict(r) for r in self._rows(sql)])
+        return self._session_dicts(self._rows(sql))
 
-    def _session_dict(self, r: sqlite3.Row) -> dict[str, Any]:
-        d = dict(r)
-        d["summary"] = loads(d.get("summary"))
-        if d["status"] == "running" and not _alive(d["pid"], d.get("host"), d.get("proc_start")):
-            d["status"] = "crashed"  # written back by the readers (``sessions``, ``session``)
-            d["summary"] = d["summary"] or {"error": _crash_note(d["pid"], d.get("host"))}
-        return d
+    def _session_dicts(self, rows: list[sqlite3.Row]) -> list[dict[str, Any]]:
+        """The rows as dicts, a ``running`` session whose process is gone as ``crashed``:
+        what was found is written back, best effort (see ``_write_back``)."""
+        out, dead = [], []
+        for r in rows:
+            d = dict(r)
+            d["summary"] = loads(d.get("summary"))
+            pid, host = d["pid"], d.get("host")
+            if d["status"] == "running" and not _alive(pid, host, d.get("proc_start")):
+                crash = _crash_summary(pid, host)
+                d["status"], d["summary"] = "crashed", d["summary"] or crash
+                dead.append((d["id"], crash))
+            out.append(d)
+        if dead:
+            self._write_back(dead)
+        return out
+
+    def _write_back(self, dead: list[tuple[str, dict[str, Any]]]) -> None:
+        """Record the crashed sessions a read found, so that readers elsewhere (other hosts,
+        containers) see them too. Skipped when the store is read-only, or busy for longer
+        than a reader waits: the next reader or run on this machine writes them."""
+        try:
+            with self.transaction(wait=_WRITE_BACK_WAIT) as c:
+                self._mark_crashed(c, dead)
+        except StoreError:
+            pass
 
     def latest(self, source: str | None = None, before: str | None = None) -> dict[str, Any] | None:
         """The newest session (of ``source``, when given; other than ``before``), or None."""
@@ -844,16 +882,7 @@ class Store:
         if where:
             sql += " WHERE " + " AND ".join(where)
         rows = self._rows(sql + " ORDER BY started DESC, id DESC LIMIT 1", tuple(args))
-        return self._crashed([self._session_dict(rows[0])])[0] if rows else None
-
-    def _crashed(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Write back what reading found (sessions whose process is gone): best effort."""
-        if any(r["status"] == "crashed" for r in rows):
-            try:
-                self.sweep()
-            except StoreError:  # a read-only store still reads
-                pass
-        return rows
+        return self._session_dicts(rows)[0] if rows else None
 
     def session(self, session_id: str) -> dict[str, Any]:
         """One session by id, unique id prefix or ``last`` (the newest); StoreError (with
@@ -880,7 +909,7 @@ class Store:
             raise StoreError(
                 f"no session {session_id!r} in {self.path}" + (f" ({hint})" if hint else "")
             )
-        return self._crashed([self._session_dict(rows[0])])[0]
+        return self._session_dicts(rows[:1])[0]
 
     def hook_stats(self, session_id: str) -> list[dict[str, Any]]:
         span = self._range(session_id, "call")
@@ -918,8 +947,10 @@ def _alive(pid: int | None, host: str | None, start: str | None) -> bool:
     return owner.alive(pid, host, start) is not False
 
 
-def _crash_note(pid: int | None, host: str | None) -> str:
-    return f"crashed: its process (pid {pid} on {host}) ended without closing the session"
+def _crash_summary(pid: int | None, host: str | None) -> dict[str, Any]:
+    """The summary of a session found dead (unless it has one)."""
+    where = f"pid {pid} on {owner.host_name(host)}"
+    return {"error": f"crashed: its process ({where}) ended without closing the session"}
 
 
 def open_store(path: str | os.PathLike[str] | None, base: Path | None = None) -> Store:

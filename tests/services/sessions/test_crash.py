@@ -1,10 +1,12 @@
 """A session whose process died (kill -9, os._exit) reads as crashed, not running, and the
-store tells a dead owner from a live one by pid, host and start time."""
+store tells a dead owner from a live one by pid, machine (host name, boot id, PID namespace)
+and start time; an owner of another machine, even one of the same host name, is left alone."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import sqlite3
@@ -12,6 +14,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 from hookrunner.services.sessions import owner
 from hookrunner.services.sessions.store import Store
@@ -140,7 +144,7 @@ def test_the_store_tells_a_dead_owner_from_a_live_one(tmp_path):
     written = dict(con.execute("SELECT id, status FROM sessions").fetchall())
     con.close()
     assert written["dead"] == "crashed"
-    assert me.host == socket.gethostname() and me.pid == os.getpid()
+    assert owner.host_name(me.host) == socket.gethostname() and me.pid == os.getpid()
     store.close()
 
 
@@ -166,7 +170,7 @@ def test_an_existing_store_gains_the_owner_columns_in_place(tmp_path):
     store.begin("new", "run", None, {})
     rows = {s["id"]: s for s in store.sessions()}
     assert rows["old"]["status"] == "running" and rows["old"]["host"] is None
-    assert rows["new"]["host"] == socket.gethostname() and rows["new"]["pid"] == os.getpid()
+    assert rows["new"]["host"] == owner.machine() and rows["new"]["pid"] == os.getpid()
     store.finish("new", "ok", {})
     store.close()
     con = sqlite3.connect(path)
@@ -198,7 +202,7 @@ def test_a_layout_3_store_without_the_owner_columns_gains_them_when_opened(tmp_p
     store.begin("new", "run", None, {})
     rows = {s["id"]: s for s in store.sessions()}
     assert rows["v3"]["status"] == "running" and rows["v3"]["host"] is None  # cannot be told
-    assert rows["new"]["host"] == socket.gethostname()
+    assert rows["new"]["host"] == owner.machine()
     store.finish("new", "ok", {})
     store.close()
     con = sqlite3.connect(path)
@@ -240,3 +244,148 @@ def test_an_agent_session_outlives_the_process_that_opened_it(tmp_path):
     assert store.session("agent-1")["status"] == "ok"
     store.finish("later", "ok", {})
     store.close()
+
+
+def _other_machines() -> list[str]:
+    """Recorded machines of the same host name that are not this process's."""
+    me = owner.machine()
+    others = [socket.gethostname()]  # a hookrunner that kept the host name only
+    if me != socket.gethostname():  # Linux: another PID namespace, another boot
+        name, boot, ns = me.split("/")
+        others += [f"{name}/{boot}/1", f"{name}/00000000-0000-0000-0000-000000000000/{ns}"]
+    return others
+
+
+def test_a_dead_pid_of_another_machine_with_the_same_host_name_is_not_crashed(tmp_path, cli):
+    """Containers often share a host name and a bind-mounted store, and a pid of one is
+    another process, or none, in the next: only an owner of exactly this machine is checked."""
+    path = tmp_path / ".hookrunner" / "sessions.db"
+    store = Store(path)
+    others = _other_machines()
+    for i in range(len(others)):
+        store.begin(f"other-{i}", "run", None, {})
+    store.begin("here", "run", None, {})
+    with store.transaction() as c:
+        dead = _dead_pid()
+        for i, machine in enumerate(others):
+            c.execute(
+                "UPDATE sessions SET host = ?, pid = ? WHERE id = ?", (machine, dead, f"other-{i}")
+            )
+        c.execute("UPDATE sessions SET pid = ? WHERE id = 'here'", (dead,))
+    store.close()
+    later = Store(path)
+    later.begin("later", "run", None, {})  # a run sweeps its machine's dead sessions
+    assert later.crashed == ["here"]
+    later.finish("later", "ok", {})
+    later.close()
+    rows = {s["id"]: s for s in _sessions(cli, tmp_path) if s["id"] != "later"}
+    assert {sid: s["status"] for sid, s in rows.items()} == {
+        **{f"other-{i}": "running" for i in range(len(others))},
+        "here": "crashed",
+    }
+    assert f"pid {dead} on {socket.gethostname()})" in rows["here"]["summary"]["error"]
+
+
+LIVE_IN_NAMESPACE = """
+import sys
+from hookrunner.services.sessions import owner
+from hookrunner.services.sessions.store import Store
+
+store = Store(sys.argv[1])
+store.begin("contained", "run", None, {})
+print(owner.current().pid, owner.machine(), flush=True)
+sys.stdin.read()  # until the test is done looking
+store.finish("contained", "ok", {})
+store.close()
+"""
+
+
+def test_a_live_session_in_another_pid_namespace_is_not_crashed(tmp_path, cli):
+    """A run in a container of the same host name (here: a new PID namespace, where it is
+    pid 1) sharing the store: its pid names another process out here, yet it is not crashed."""
+    if shutil.which("unshare") is None:
+        pytest.skip("needs unshare (util-linux)")
+    path = tmp_path / ".hookrunner" / "sessions.db"
+    child = subprocess.Popen(
+        ["unshare", "--user", "--map-root-user", "--pid", "--fork", "--mount-proc"]
+        + [sys.executable, "-c", LIVE_IN_NAMESPACE, str(path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdin is not None and child.stdout is not None
+    try:
+        line = child.stdout.readline().split()
+        if not line:
+            child.wait(30)
+            assert child.stderr is not None
+            pytest.skip(f"cannot make a PID namespace here: {child.stderr.read().strip()}")
+        pid, machine = int(line[0]), line[1]
+        [row] = _sessions(cli, tmp_path)
+        assert (row["id"], row["pid"], row["status"]) == ("contained", pid, "running")
+        assert machine != owner.machine() and owner.host_name(machine) == socket.gethostname()
+        store = Store(path)
+        store.begin("outside", "run", None, {})  # sweeps this machine's dead sessions
+        assert store.crashed == []
+        store.finish("outside", "ok", {})
+        store.close()
+    finally:
+        child.stdin.close()
+        assert child.wait(30) == 0
+        child.stdout.close()
+        child.stderr and child.stderr.close()
+    assert {s["id"]: s["status"] for s in _sessions(cli, tmp_path)} == {
+        "contained": "ok",
+        "outside": "ok",
+    }
+
+
+def test_sessions_list_while_a_writer_holds_the_store_shows_crashed_at_once(tmp_path, cli):
+    """Reading writes back the crashed sessions it finds, but only if the store is free: a
+    read behind a long write transaction shows them crashed without waiting (the busy
+    timeout is 30 s) and leaves the write to a later reader."""
+    path = tmp_path / ".hookrunner" / "sessions.db"
+    store = Store(path)
+    store.begin("dead", "run", None, {})
+    with store.transaction() as c:
+        c.execute("UPDATE sessions SET pid = ? WHERE id = 'dead'", (_dead_pid(),))
+    store.close()
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # another process's run, mid-transaction
+    try:
+        started = time.monotonic()
+        for args in (("list", "--format", "json"), ("show", "dead")):
+            result = subprocess.run(
+                [sys.executable, "-m", "hookrunner", "sessions", *args],
+                cwd=tmp_path,
+                capture_output=True,
+                text=True,
+                timeout=25,  # under the 30 s a write would wait
+            )
+            assert result.returncode == 0, result.stderr
+            assert "Traceback" not in result.stderr
+        assert (
+            json.loads(
+                subprocess.run(
+                    [sys.executable, "-m", "hookrunner", "sessions", "list", "--format", "json"],
+                    cwd=tmp_path,
+                    capture_output=True,
+                    text=True,
+                    timeout=25,
+                ).stdout
+            )[0]["status"]
+            == "crashed"
+        )
+        assert "session dead (run) — crashed" in result.stdout
+        assert time.monotonic() - started < 25
+        recorded = writer.execute("SELECT status FROM sessions").fetchone()[0]
+        assert recorded == "running"  # not written back: the store was busy
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    [row] = _sessions(cli, tmp_path)
+    assert row["status"] == "crashed"
+    con = sqlite3.connect(path)
+    assert con.execute("SELECT status FROM sessions").fetchone()[0] == "crashed"  # written now
+    con.close()

@@ -376,3 +376,23 @@ def test_last_and_the_nearest_store_above(tmp_path, monkeypatch):
     monkeypatch.chdir(deep)
     assert find_store().path == tmp_path / ".hookrunner" / "sessions.db"
     assert find_store(tmp_path / "a").path.resolve() == db.path.resolve()
+
+
+def test_a_store_busy_past_the_wait_is_a_store_error_and_the_store_stays_usable(tmp_path):
+    """'database is locked' on BEGIN is a StoreError (a CLI reports it, no traceback), and the
+    connection is left outside any transaction for the next write."""
+    path = tmp_path / "sessions.db"
+    store = Store(path).connect()
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process mid-write
+    try:
+        with pytest.raises(StoreError, match="locked"):
+            with store.transaction(wait=0.05):
+                raise AssertionError("the transaction began behind another writer")
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    store.begin("after", "run", None, {})
+    store.finish("after", "ok", {})
+    assert store.session("after")["status"] == "ok"
+    store.close()
