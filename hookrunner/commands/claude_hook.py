@@ -66,8 +66,10 @@ def main(call: Call, started: float | None = None) -> int:
 
     def respond(answer: Answer) -> None:
         sys.stdout.flush()
-        if answer.stdout:
-            os.write(answer_fd, (answer.stdout + "\n").encode())
+        if answer.stdout:  # fd 1's copy skips the scrubbed sys.stdout: scrub it here
+            from ..kernel.secrets import scrub
+
+            os.write(answer_fd, (scrub(answer.stdout) + "\n").encode())
         if answer.stderr:
             sys.stderr.write(answer.stderr)
         sys.stderr.flush()
@@ -83,7 +85,9 @@ def main(call: Call, started: float | None = None) -> int:
     except KeyboardInterrupt:
         reply = Answer(130, "", "hookrunner: interrupted\n")
     except Exception as exc:  # a bug of ours must not take the agent down: one line, exit 1
-        reply = Answer(1, "", f"hookrunner: internal error: {type(exc).__name__}: {exc}\n")
+        from ..kernel.errors import raised
+
+        reply = Answer(1, "", f"hookrunner: internal error: {raised(exc)}\n")
     respond(reply)
     # The process ends now: the collector need not traverse, at exit, what lived until then.
     import gc

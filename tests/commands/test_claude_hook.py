@@ -398,6 +398,25 @@ def test_a_failing_hook_is_reported_and_blocks_nothing(agent):
     )
 
 
+@pytest.mark.parametrize("on_error", ["continue", "raise"])
+def test_a_secret_never_reaches_the_answer_or_the_store(agent, on_error):
+    """A value from the environment that a hook's error (and the tool's command) quotes is
+    masked in what Claude reads and in every row the session store keeps."""
+    secret = "s3cr3t-token-value-42"
+    agent.hooks(
+        f"  - {{name: boom, event: pre_tool_execution, call: M:auth, on_error: {on_error},\n"
+        '      with: {token: "${env:CC_TOKEN}"}}\n'
+    )
+    command = {**INPUTS["PreToolUse"]["tool_input"], "command": f"echo {secret}"}
+    done = agent.run(agent.input("PreToolUse", tool_input=command), env={"CC_TOKEN": secret})
+    assert done.returncode == 0, done.stderr
+    assert "auth failed for <from env>" in done.stdout
+    assert secret not in done.stdout + done.stderr
+    stored = b"".join(p.read_bytes() for p in (agent.root / ".hookrunner").glob("sessions.db*"))
+    assert stored and b"Bash: echo <from env>" in stored
+    assert secret.encode() not in stored
+
+
 def test_a_failing_hook_with_on_error_raise_fails_closed(agent):
     agent.hooks(
         "  - {name: boom, event: pre_tool_execution, call: M:boom, on_error: raise}\n"

@@ -98,3 +98,7 @@ def ended(reason, session_id):
 
 def broken_notice(message):
     raise RuntimeError("boom")
+
+
+def auth(tool_name, token):
+    raise ValueError(f"auth failed for {token}")

@@ -497,7 +497,15 @@ class Store:
                 "INSERT INTO activity (session, ts, event, subject, outcome, duration_ms, data)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (num, r.ts, r.event, r.subject, r.outcome, r.duration_ms, _data(r.data))
+                    (
+                        num,
+                        r.ts,
+                        r.event,
+                        _clean(r.subject),
+                        _clean(r.outcome),
+                        r.duration_ms,
+                        _data(r.data),
+                    )
                     for r in rows
                 ],
             )
