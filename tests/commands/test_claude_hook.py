@@ -618,6 +618,10 @@ def test_input_that_is_not_a_hook_input(agent):
     done = agent.run(unknown)
     assert (done.returncode, done.stdout) == (0, "")
     assert done.stderr == "hookrunner: no catalogue event for 'PermissionRequest'; nothing ran\n"
+    odd = {**INPUTS["SessionStart"], "hook_event_name": ["SessionStart"]}  # not a name
+    done = agent.run(odd)
+    assert (done.returncode, done.stdout) == (0, "")
+    assert done.stderr == "hookrunner: no catalogue event for ['SessionStart']; nothing ran\n"
     # A typo in settings.json's command is Claude Code's non-blocking error, never exit 2.
     done = agent.run(INPUTS["SessionStart"], "--hook", "x.yaml")
     assert (done.returncode, done.stdout) == (1, "")

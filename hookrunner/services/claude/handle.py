@@ -23,6 +23,7 @@ from typing import Any, NamedTuple
 
 from ...host import lastgood
 from ...host.runner import HookRunner
+from ...kernel.errors import quoted
 from ...kernel.errors import raised as what_raised
 from ...kernel.runtime.hook import State
 from ...kernel.runtime.results import EmitResult
@@ -64,10 +65,10 @@ def handle(
         return _not_input(f"invalid JSON ({exc})")
     if not isinstance(payload, dict):
         return _not_input(f"a JSON {type(payload).__name__}, not an object")
-    ev = EVENTS.get(payload.get("hook_event_name"))  # type: ignore[arg-type]
+    name = payload.get("hook_event_name")
+    ev = EVENTS.get(name) if isinstance(name, str) else None
     if ev is None:
-        name = payload.get("hook_event_name")
-        return Answer(0, "", f"hookrunner: no catalogue event for {name!r}; nothing ran\n")
+        return Answer(0, "", f"hookrunner: no catalogue event for {quoted(name)}; nothing ran\n")
     project = _project(environ, payload)
     paths = manifests(call.hooks, project, payload)
     if not paths:
@@ -110,6 +111,10 @@ def handle(
             reply = answer(ev, payload, Outcome(()), notes)
             _record(store, ev, payload, [], reply, 0.0, data)
             return reply
+        if loaded.registry.manifest.settings.telemetry is not None or any(
+            k.startswith("OTEL_") for k in environ
+        ):
+            from .. import telemetry  # noqa: F401 - registers tracing for the runner made next
         runner = HookRunner(loaded.registry, paths)
         kw = arguments(ev, payload)
         plan = runner.registry.plans[ev.event]
@@ -117,7 +122,16 @@ def handle(
             sid = payload.get("session_id")
             kw.setdefault("metadata", _metadata(store, sid) if isinstance(sid, str) else {})
         observed: list[EmitResult] = []
-        runner.set_observer(observed.append)
+        traced = runner.registry.state.observer  # tracing's, when the runner traces
+        if traced is None:
+            runner.set_observer(observed.append)
+        else:
+
+            def both(result: EmitResult) -> None:
+                observed.append(result)
+                traced(result)
+
+            runner.set_observer(both)
         t0 = time.perf_counter()
         hooks_run = True
         outcome = _emit(runner, ev, kw, observed, notes)

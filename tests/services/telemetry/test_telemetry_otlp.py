@@ -4,6 +4,7 @@ what it receives is decoded with opentelemetry-proto."""
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import subprocess
 import sys
@@ -170,3 +171,30 @@ def test_settings_telemetry_with_a_secret_header_and_a_host_emit(project, receiv
     (guard,) = [s for _, _, s in got if s.parent_span_id == emit.span_id]
     assert _attrs(guard)["hookrunner.hook.outcome"] == "vetoed"
     assert "ct-90210-secret" not in repr([req for _, _, req in receiver.requests])
+
+
+def test_claude_hook_traces_its_event_and_the_hook_calls(project, receiver):
+    """``settings.telemetry`` is read by ``hookrunner claude hook`` too: the event's span and
+    its hook's span under it (the agent's record of the calls does not replace tracing's)."""
+    _project(project, f"settings:\n          telemetry: {{endpoint: {receiver.url}}}")
+    payload = {
+        "session_id": "abc",
+        "hook_event_name": "PreToolUse",
+        "tool_name": "Bash",
+        "tool_input": {"command": "ls"},
+        "cwd": str(project.root),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "hookrunner", "claude", "hook"],
+        input=json.dumps(payload),
+        cwd=project.root,
+        env=_env(CLAUDE_PROJECT_DIR=str(project.root)),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    got = [s for _, _, s in receiver.spans()]
+    (emit,) = [s for s in got if s.name == "pre_tool_execution"]
+    (guard,) = [s for s in got if s.parent_span_id == emit.span_id]
+    assert guard.name == "guard" and _attrs(guard)["hookrunner.hook.outcome"] == "ok"
