@@ -269,10 +269,14 @@ def _attempt(
     method: str,
 ) -> list[dict[str, Any]] | _Refused:
     child = (_fork if method == "fork" else _spawn)(check, entry, targets, refused)
-    current: str | None = None
+    # The imports under way, outermost first: a module importing another through hookrunner
+    # (a HookRunner made at import time) nests a start and end inside its own, and the
+    # limit runs from the outermost start.
+    under_way: list[str] = []
     started = 0.0
     try:
         while True:
+            current = under_way[0] if under_way else None
             wait = None if current is None else max(0.0, started + bound - time.monotonic())
             line = child.line(wait)
             if line is _TIMEOUT:
@@ -289,9 +293,12 @@ def _attempt(
                 )
             message = json.loads(line)
             if "start" in message:
-                current, started = message["start"], time.monotonic()
+                if not under_way:
+                    started = time.monotonic()
+                under_way.append(message["start"])
             elif "end" in message:
-                current = None
+                if under_way:
+                    under_way.pop()
             elif "report" in message:
                 report: list[dict[str, Any]] = message["report"]
                 return report

@@ -99,9 +99,10 @@ def plain_run(args: list[str]) -> dict[str, object] | None:
             i += 1
         i += 1
         if kind == "int":
-            if not value.strip().lstrip("+-").isdigit():
+            try:
+                found[key] = int(value)
+            except ValueError:  # typer says what is wrong with it
                 return None
-            found[key] = int(value)
         elif kind in ("list", "paths"):
             items = found.setdefault(key, [])
             assert isinstance(items, list)

@@ -139,6 +139,8 @@ def test_plain_run_parsing():
         ["p.yaml", "--mode", "fast"],  # a parser_hook option: typer keeps it for the hooks
         ["p.yaml", "q.yaml"],
         ["p.yaml", "--workers", "two"],
+        ["p.yaml", "--workers", "+-3"],  # not an int for int(), though its digits are
+        ["p.yaml", "--workers", "²"],
         ["p.yaml", "--workers"],
         ["p.yaml", "--quiet=yes"],
         ["p.yaml", "--", "x"],

@@ -9,7 +9,6 @@ problem at the line that names it, and every other problem is still reported (ex
 from __future__ import annotations
 
 import json
-import os
 import time
 
 import pytest
@@ -162,6 +161,28 @@ def test_a_hanging_import_is_stopped_at_the_bound(project, cli, monkeypatch):
     assert elapsed < 60  # one bound, not one per line naming the module (and no hang)
 
 
+def test_a_hanging_import_is_stopped_when_it_imports_through_hookrunner(project, cli, monkeypatch):
+    """A module that imports another through hookrunner (a runner made at import time)
+    before it hangs: the inner import's end does not lift the outer one's bound."""
+    monkeypatch.setenv("HOOKRUNNER_IMPORT_TIMEOUT", "1")
+    inner = project.module("def f():\n    pass\n", "vinner")
+    outer = project.module(
+        "from hookrunner.kernel.resolve import import_callable\n"
+        f"import_callable({inner + ':f'!r})\n"
+        "while True:\n    pass\n",
+        "vouter",
+    )
+    project.write(
+        "hooks.yaml",
+        f"version: 1\nhooks:\n  - {{name: h, event: session_start, call: '{outer}:f'}}\n",
+    )
+    started = time.monotonic()
+    result = cli("validate", "hooks.yaml", cwd=project.root)
+    assert result.returncode == 2, result.stderr
+    assert f"importing {outer!r} did not finish within 1 s" in result.stderr
+    assert time.monotonic() - started < 30
+
+
 def test_no_import_checks_yaml_schema_and_graph_only(project, cli, marks):
     mod = _write_project(project)
     pipeline = (project.root / "pipeline.yaml").read_text()
@@ -198,4 +219,3 @@ def test_the_spawned_child_reports_like_the_forked_one(project, marks, monkeypat
     assert spawned == forked
     [problem] = spawned[0]["problems"]
     assert problem["line"] == 3 and f"importing {ends!r} ended the process" in problem["message"]
-    assert os.getpid()  # this process is still here
