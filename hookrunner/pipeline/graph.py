@@ -336,7 +336,8 @@ class Pipeline:
         return self._of(n for n in self._nodes if n in keep)
 
     def __or__(self, other: Any) -> Pipeline:
-        return self._of([*self._nodes, *self._other(other)])
+        self._other(other)  # the type check; the union keeps both pipelines' own order
+        return self._of([*self._nodes, *other._nodes])
 
     def datasets(self) -> set[str]:
         return set(self._datasets)

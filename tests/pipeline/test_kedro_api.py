@@ -309,3 +309,29 @@ def test_the_parity_check_catches_a_difference():
     assert any("only_nodes: Kedro takes *node_names" in p for p in problems)
     assert any("describe: 'names_only' needs a default" in p for p in problems)
     assert any("describe: returns {'int'}" in p for p in problems)
+
+
+def test_a_union_of_pipelines_has_one_order_whatever_the_hash_seed():
+    """``a | b`` lists independent nodes in the pipelines' own order, not a set's."""
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "from hookrunner.pipeline.graph import Node, Pipeline\n"
+        "f = lambda: 1\n"
+        "a = Pipeline([Node(f'n{i}', f, None, f'o{i}') for i in range(0, 12, 2)])\n"
+        "b = Pipeline([Node(f'n{i}', f, None, f'o{i}') for i in range(1, 12, 2)])\n"
+        "print(' '.join(n.name for n in (a | b).nodes))\n"
+    )
+    orders = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            check=True,
+        ).stdout
+        for seed in range(1, 6)
+    }
+    assert len(orders) == 1, orders
