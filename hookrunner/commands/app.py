@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
 
     Commands that loaded manifests fired ``before_command_run``; ``after_command_run`` fires
     here, once the exit code is known (``cli_hooks``)."""
-    from .cli_hooks import finish, set_argv
+    from .cli_hooks import conclude, set_argv
 
     set_argv(sys.argv[1:] if argv is None else argv)
     code = 0
@@ -69,16 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         code = 130
-    try:
-        finish(code)
-    except KeyboardInterrupt:  # a second Ctrl-C while the after hooks run
-        code = 130
-    from .output import json_reserved, json_written, release, write_json
-
-    if json_reserved() and not json_written():  # --format json: always one document
-        write_json({"ok": code == 0, "exit_code": code})
-    release()
-    return code
+    return conclude(code)
 
 
 def run() -> None:

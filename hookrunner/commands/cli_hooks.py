@@ -59,3 +59,19 @@ def finish(exit_code: int) -> None:
         runner, metadata, args = _pending.pop()
         after(runner, metadata, args, exit_code)
         runner.close()  # again if the command closed it: drains what the hook queued
+
+
+def conclude(code: int) -> int:
+    """End a command whose exit code is ``code``, however it was started (typer or the
+    plain paths): the pending ``after_command_run`` events (a second Ctrl-C while they run
+    makes it 130), then, under ``--format json``, the one document stdout must hold."""
+    try:
+        finish(code)
+    except KeyboardInterrupt:
+        code = 130
+    from .output import json_reserved, json_written, release, write_json
+
+    if json_reserved() and not json_written():
+        write_json({"ok": code == 0, "exit_code": code})
+    release()
+    return code

@@ -157,6 +157,7 @@ def run() -> None:
     if plain is not None:
         from pathlib import Path
 
+        from .cli_hooks import conclude
         from .validation import main
 
         try:
@@ -164,7 +165,7 @@ def run() -> None:
         except KeyboardInterrupt:
             print("interrupted", file=sys.stderr)
             code = 130
-        sys.exit(code)
+        sys.exit(conclude(code))
     from .app import run as full
 
     full()
@@ -173,7 +174,7 @@ def run() -> None:
 def _run(argv: list[str], options: dict[str, object]) -> int:
     """``hookrunner run`` as ``app.main`` runs it: the exit code, then the pending
     ``after_command_run`` events (``cli_hooks``)."""
-    from .cli_hooks import finish, set_argv
+    from .cli_hooks import conclude, set_argv
     from .running import execute
 
     set_argv(argv)
@@ -182,11 +183,7 @@ def _run(argv: list[str], options: dict[str, object]) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         code = 130
-    try:
-        finish(code)
-    except KeyboardInterrupt:  # a second Ctrl-C while the after hooks run
-        code = 130
-    return code
+    return conclude(code)
 
 
 if __name__ == "__main__":

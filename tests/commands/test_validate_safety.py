@@ -219,3 +219,34 @@ def test_the_spawned_child_reports_like_the_forked_one(project, marks, monkeypat
     assert spawned == forked
     [problem] = spawned[0]["problems"]
     assert problem["line"] == 3 and f"importing {ends!r} ended the process" in problem["message"]
+
+
+def test_ctrl_c_during_validate_format_json_still_prints_one_document(project):
+    """The plain (typer-free) validate path ends like every command: under --format json,
+    an interrupted validate prints ``{"ok": false, "exit_code": 130}``."""
+    import signal
+    import subprocess
+    import sys
+
+    reached = project.root / "reached"
+    hangs = project.module(f"open({str(reached)!r}, 'w').close()\nwhile True:\n    pass\n", "vh")
+    project.write(
+        "hooks.yaml",
+        f"version: 1\nhooks:\n  - {{name: h, event: session_start, call: '{hangs}:f'}}\n",
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hookrunner", "validate", "--format", "json", "hooks.yaml"],
+        cwd=project.root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not reached.exists() and time.monotonic() < deadline:  # into the hanging import
+        time.sleep(0.05)
+    assert reached.exists()
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert json.loads(out) == {"ok": False, "exit_code": 130}
+    assert "Traceback" not in err
