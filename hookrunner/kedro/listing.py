@@ -175,8 +175,8 @@ def _settings_failed(error: Exception, package: str) -> Exception:
 
     file = _settings_file(package)
     frames = traceback.extract_tb(error.__traceback__)
-    mine = [f for f in frames if file is not None and f.filename == file]
-    if not mine:
+    mine = [f for f in frames if f.filename == file]
+    if file is None or not mine:
         return error
     at = mine[-1]
     column = f":{at.colno + 1}" if at.colno is not None else ""
