@@ -46,8 +46,9 @@ from .context import (
     RunResult,
     UsageError,
 )
+from .dotted import apply_overrides
 from .failure import describe
-from .params import apply_overrides, unknown_overrides
+from .params import conflict_message, unknown_overrides
 from .runner_choice import RUNNERS
 from .runners import NodeFailed, Progress
 from .selection import select_nodes, why_not_skipped
@@ -107,6 +108,9 @@ def run(
         )
     if options.workers is not None and options.workers < 1:
         return invalid("--workers must be at least 1")
+    clash = conflict_message(options.params)
+    if clash:
+        return invalid(clash)
     unavailable = RUNNERS[options.runner].unavailable()
     if unavailable:
         return invalid(unavailable)
