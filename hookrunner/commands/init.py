@@ -149,8 +149,8 @@ def _from_kedro(project: Path, directory: Path, force: bool) -> None:
     if out.exists() and not force:
         typer.echo(f"error: {out} already exists (pass --force to overwrite)", err=True)
         raise typer.Exit(INVALID)
-    for line, message in ported.warnings:
-        typer.echo(f"warning: {ported.settings}:{line}: {message}", err=True)
+    for line, column, message in ported.warnings:
+        typer.echo(f"warning: {ported.settings}:{line}:{column}: {message}", err=True)
     try:
         text = render(ported, _schema_location(directory, "hooks"))
         atomic_write_bytes(out, text.encode())

@@ -11,16 +11,17 @@ from ._common import dump_json, fail_invalid, fail_usage, table_console
 
 
 def show(project: Path, env: str | None, event: str | None, fmt: str) -> None:
-    try:
-        from ..kedro.listing import kedro_listing
-    except ImportError as exc:  # no Kedro here
-        fail_usage(f"--kedro needs Kedro: pip install 'hookrunner[kedro]' ({exc})")
+    from ..kedro.listing import KedroMissing, SettingsFailed, kedro_listing
     from ..kernel.errors import ValidationError
 
     if not project.is_dir():
         fail_usage(f"--kedro {project}: no such folder")
     try:
         listing = kedro_listing(project, env)
+    except KedroMissing as exc:
+        fail_usage(f"--kedro needs Kedro: pip install 'hookrunner[kedro]' ({exc})")
+    except SettingsFailed as exc:
+        fail_usage(str(exc))
     except ValidationError as exc:
         fail_invalid(exc)
     except RuntimeError as exc:  # Kedro: not a Kedro project (no [tool.kedro])

@@ -14,10 +14,13 @@ before any other hook and any node, with the located problems (``KedroManifestEr
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 from ..kernel import secrets
+from ..kernel.errors import Problem
+from ..services.sessions.store import Store, StoreError
 from .around import Around, function, plugin
 from .errors import KedroManifestError
 from .locate import Source
@@ -36,6 +39,7 @@ def attach(context: Any, sources: list[Source]) -> Around | None:
         manager.unregister(name=PLUGIN)
     try:
         runner, switched = load(sources)
+        check_store(runner, Path(context.project_path))
     except KedroManifestError as exc:
         manager.register(_refusal(exc, manager), name=PLUGIN)
         return None
@@ -44,6 +48,38 @@ def attach(context: Any, sources: list[Source]) -> Around | None:
     bridge = Bridge(runner, switched, sources, context)
     manager.register(bridge.hooks(manager), name=PLUGIN)
     return bridge.arounds["after_context_created"]
+
+
+def check_store(runner: Any, project: Path) -> None:
+    """``KedroManifestError`` at ``settings.kedro.store`` when the run could not record into
+    it (a folder, a file that is no store, a path under a file). A store already there is
+    opened; a new one is only checked (a context that never runs writes nothing)."""
+    settings = runner.registry.manifest.settings
+    path = store_path(project, settings.kedro or {})
+    try:
+        if os.path.lexists(path):
+            Store(path).connect().close()
+        else:
+            folder = path.parent
+            while not os.path.lexists(folder) and folder != folder.parent:
+                folder = folder.parent
+            if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+                raise StoreError(
+                    f"cannot create session store {path}: {folder} is not a writable folder"
+                )
+    except StoreError as exc:
+        hint = "a file path relative to the project's folder, e.g. .hookrunner/sessions.db"
+        at = settings.kedro_at.get("store")
+        if at is None:  # the default path
+            raise KedroManifestError(
+                [
+                    Problem(
+                        str(path), 0, 0, (), str(exc), "move it away, or set settings.kedro.store"
+                    )
+                ]
+            ) from None
+        doc, where = at
+        raise KedroManifestError([doc.problem(where, str(exc), hint)]) from None
 
 
 class Bridge:

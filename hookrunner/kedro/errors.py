@@ -9,12 +9,12 @@ traceback, and exits 2 as click does for invalid input. Called from Python
 
 from __future__ import annotations
 
-import os
+import dataclasses
 from collections.abc import Sequence
 
 import click
 
-from ..kernel.errors import Problem, ValidationError
+from ..kernel.errors import Problem, ValidationError, shown_path
 
 
 class KedroManifestError(ValidationError, click.ClickException):
@@ -41,13 +41,6 @@ class KedroManifestError(ValidationError, click.ClickException):
 
 def _shown(problem: Problem) -> Problem:
     """The problem with its file relative to the current folder when it lies below it (Kedro
-    runs from the project's folder: ``conf/base/hooks.yaml:4:5``)."""
-    try:
-        rel = os.path.relpath(problem.file)
-    except ValueError:  # another drive
-        return problem
-    if rel.startswith(os.pardir) or os.path.isabs(rel) or not os.path.isabs(problem.file):
-        return problem
-    return Problem(
-        rel, problem.line, problem.column, problem.path, problem.message, problem.hint, problem.hook
-    )
+    runs from the project's folder: ``conf/base/hooks.yaml:4:5``); every other field, its
+    severity too, as it was."""
+    return dataclasses.replace(problem, file=shown_path(problem.file))

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from ..kernel.errors import HookrunnerError, raised, shown_path
 from ..kernel.events import BUILTIN
 from ..kernel.runtime.hook import ORDERS, Hook
 from .locate import Source, sources
@@ -43,35 +44,50 @@ class Listing(NamedTuple):
     rows: list[dict[str, Any]]
 
 
+class KedroMissing(HookrunnerError):
+    """Kedro is not installed here (``hookrunner[kedro]`` installs it)."""
+
+
+class SettingsFailed(HookrunnerError):
+    """Importing the project's ``settings.py`` raised: said at the line that raised."""
+
+
 def kedro_listing(project: Path, env: str | None = None) -> Listing:
     """The rows of ``hookrunner list --kedro``; raises ``KedroManifestError`` for invalid
-    manifests, ``RuntimeError`` when ``project`` is no Kedro project, ``ImportError`` without
-    Kedro."""
-    from kedro.framework.hooks.manager import (
-        _create_hook_manager,
-        _register_hooks,
-        _register_hooks_entry_points,
-    )
+    manifests, ``RuntimeError`` when ``project`` is no Kedro project, ``KedroMissing``
+    without Kedro, ``SettingsFailed`` when the project's settings.py raises."""
+    try:
+        from kedro.framework.hooks.manager import (
+            _create_hook_manager,
+            _register_hooks,
+            _register_hooks_entry_points,
+        )
+        from kedro.framework.project import settings
+        from kedro.framework.startup import _get_project_metadata, bootstrap_project
+    except ImportError as exc:
+        raise KedroMissing(str(exc)) from None
 
     project = project.resolve()
     env = env or os.environ.get("KEDRO_ENV") or None
     # Kedro logs to stdout while it sets the project up; --format json must stay readable.
     with contextlib.redirect_stdout(sys.stderr):
-        from kedro.framework.project import settings
-        from kedro.framework.startup import bootstrap_project
-
-        metadata = bootstrap_project(project)
-        loader = settings.CONFIG_LOADER_CLASS(
-            conf_source=str(project / settings.CONF_SOURCE),
-            env=env,
-            **settings.CONFIG_LOADER_ARGS,
-        )
+        package = _get_project_metadata(project).package_name
+        try:
+            metadata = bootstrap_project(project)  # settings.py runs here
+            loader = settings.CONFIG_LOADER_CLASS(
+                conf_source=str(project / settings.CONF_SOURCE),
+                env=env,
+                **settings.CONFIG_LOADER_ARGS,
+            )
+            hooks = list(settings.HOOKS)
+            disabled = settings.DISABLE_HOOKS_FOR_PLUGINS
+        except Exception as exc:
+            raise _settings_failed(exc, package) from None
         found = sources(loader)
         runner = load(found)[0] if found else None
         manager = _create_hook_manager()
-        hooks = list(settings.HOOKS)
         _register_hooks(manager, hooks)
-        _register_hooks_entry_points(manager, settings.DISABLE_HOOKS_FOR_PLUGINS)
+        _register_hooks_entry_points(manager, disabled)
     workers = bool(runner and (runner.registry.manifest.settings.kedro or {}).get("workers"))
     rows: list[dict[str, Any]] = []
     for event in KEDRO_EVENTS:
@@ -150,6 +166,24 @@ def _kedro(manager: Any, event: str, hooks: list[Any], parallel: str) -> list[di
             }
         )
     return rows
+
+
+def _settings_failed(error: Exception, package: str) -> Exception:
+    """``error`` as ``SettingsFailed`` at the line of settings.py it came from; as it is
+    when it did not come from there (Kedro's own failure)."""
+    import traceback
+
+    file = _settings_file(package)
+    frames = traceback.extract_tb(error.__traceback__)
+    mine = [f for f in frames if f.filename == file]
+    if file is None or not mine:
+        return error
+    at = mine[-1]
+    column = f":{at.colno + 1}" if at.colno is not None else ""
+    return SettingsFailed(
+        f"{shown_path(file)}:{at.lineno}{column}: importing {package}.settings raised "
+        f"{raised(error)} (kedro run fails the same way: fix the project's settings.py)"
+    )
 
 
 def _settings_file(package: str) -> str | None:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..host.runner import HookRunner
-from ..kernel.runtime.results import error_text
+from ..kernel.runtime.results import error_info, error_text
 from ..kernel.secrets import logger
 from ..services.sessions.session import Session
 from ..services.sessions.store import DEFAULT_STORE, Store, new_session_id
@@ -176,7 +176,7 @@ class RunRecord:
 
     def run_failed(self, kw: dict[str, Any]) -> None:
         error = kw["error"]
-        info: dict[str, Any] = {"type": type(error).__name__, "message": str(error)}
+        info = error_info(error)
         if self.nodes_failed:
             info["node"] = self.nodes_failed[-1]
         if self.session.status == "running":

@@ -39,6 +39,9 @@ class Settings:
     telemetry_at: tuple[Document, Path] | None = None
     # ``settings.kedro`` merged over the files (a later file's keys win): read under kedro run.
     kedro: dict[str, Any] | None = None
+    # Where each key of ``settings.kedro`` was last written (a problem with its value points
+    # there).
+    kedro_at: dict[str, tuple[Document, Path]] = field(default_factory=dict)
 
     def allow(self, prefixes: list[str]) -> None:
         """Add a file's ``allowed_modules`` to the union (an empty list still turns it on)."""
@@ -185,6 +188,7 @@ class Loader:
             s.telemetry_at = (doc, ("settings", "telemetry"))
         if isinstance(raw.get("kedro"), dict):
             s.kedro = {**(s.kedro or {}), **raw["kedro"]}
+            s.kedro_at.update({k: (doc, ("settings", "kedro", k)) for k in raw["kedro"]})
 
     def _events(self, doc: Document, bad: list[Path]) -> None:
         """Custom events, each on its own: one with a problem is left out (and remembered as

@@ -27,6 +27,7 @@ from . import kedro_api
 from .catalog import flat_parameters
 from .context import RunContext, UsageError
 from .datasets import MemoryDataset
+from .dotted import nested
 from .runner_choice import make_runner
 from .runners import Job, NodeFailed, Runner, job_plans
 from .selection import plan_resume
@@ -130,7 +131,7 @@ def init_factory(
             config=configs,
             env=(cli_args or {}).get("env"),
             hooks=command.hooks,
-            _runtime_params=kedro_api.nested(command.options.params),
+            _runtime_params=nested(command.options.params),
         )
         if context is not None:
             ctx = context(ctx) or ctx

@@ -24,6 +24,7 @@ from urllib.parse import urlparse
 
 from ..host.project_metadata import kedro_version
 from ..kernel.version import __version__
+from .dotted import nested
 from .graph import Node
 
 if TYPE_CHECKING:
@@ -46,18 +47,6 @@ def render_runner(runner: Runner) -> str:
     cls = type(runner)
     path = KEDRO_RUNNERS.get(runner.name) or f"{cls.__module__}.{cls.__qualname__}"
     return f"<{path} object at {id(runner):#x}>"
-
-
-def nested(dotted: Mapping[str, Any]) -> dict[str, Any]:
-    """``{"a.b": 1}`` → ``{"a": {"b": 1}}``: ``--params`` as Kedro's ``runtime_params``."""
-    out: dict[str, Any] = {}
-    for key, value in dotted.items():
-        node = out
-        *parents, last = str(key).split(".")
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[last] = copy.deepcopy(value)
-    return out
 
 
 def run_params(

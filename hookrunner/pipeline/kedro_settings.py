@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import ast
 import json
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..kernel.errors import HookrunnerError
+from ..kernel.errors import HookrunnerError, quoted
 
 DEFAULT_PRIORITY = 500
 
@@ -44,8 +45,13 @@ class PortedSettings:
     package: str | None
     hooks: list[PortedHook] = field(default_factory=list)
     disabled: list[str] = field(default_factory=list)
-    # What could not be ported as written: (line, message).
-    warnings: list[tuple[int, str]] = field(default_factory=list)
+    # What could not be ported as written: (line, column, message).
+    warnings: list[tuple[int, int, str]] = field(default_factory=list)
+
+    def warn(self, node: ast.AST, message: str) -> None:
+        """A warning at ``node`` (ast columns count from 0; ours, as editors', from 1)."""
+        line, col = getattr(node, "lineno", 0), getattr(node, "col_offset", 0)
+        self.warnings.append((line, col + 1, message))
 
 
 def find_settings(path: Path) -> tuple[Path, str | None]:
@@ -140,9 +146,7 @@ def read_settings(path: Path) -> PortedSettings:
         if value is None or not names & {"HOOKS", "DISABLE_HOOKS_FOR_PLUGINS"}:
             continue
         if not isinstance(value, (ast.Tuple, ast.List)):
-            result.warnings.append(
-                (stmt.lineno, f"{'/'.join(sorted(names))} is not a literal tuple or list")
-            )
+            result.warn(value, f"{'/'.join(sorted(names))} is not a literal tuple or list")
             continue
         if "HOOKS" in names:
             _hooks(value.elts, imports, module, result)
@@ -151,7 +155,7 @@ def read_settings(path: Path) -> PortedSettings:
                 if isinstance(item, ast.Constant) and isinstance(item.value, str):
                     result.disabled.append(item.value)
                 else:
-                    result.warnings.append((item.lineno, "a disabled plugin that is not a string"))
+                    result.warn(item, "a disabled plugin that is not a string")
     return result
 
 
@@ -163,39 +167,70 @@ def _hooks(
         call = item if isinstance(item, ast.Call) else None
         target = _target(call.func if call else item, imports, module)
         if target is None:
-            result.warnings.append((item.lineno, f"cannot port {ast.unparse(item)!r}"))
+            result.warn(item, f"cannot port {ast.unparse(item)!r}")
             continue
         args: dict[str, Any] = {}
         if call is not None:
             if call.args:
-                result.warnings.append(
-                    (
-                        item.lineno,
-                        f"{ast.unparse(item)}: positional arguments cannot be ported "
-                        "(pass them by keyword in settings.py, or add `args:` by hand)",
-                    )
+                result.warn(
+                    call.args[0],
+                    f"{ast.unparse(item)}: positional arguments cannot be ported "
+                    "(pass them by keyword in settings.py, or add `args:` by hand)",
                 )
             for kw in call.keywords:
                 try:
                     value = ast.literal_eval(kw.value) if kw.arg else None
-                except ValueError:
-                    value = None
+                except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+                    value = None  # a name, a call, {[1]: 2}: nothing literal_eval can build
                 if kw.arg is None or value is None and not _is_none(kw.value):
-                    result.warnings.append(
-                        (
-                            item.lineno,
-                            f"{ast.unparse(item)}: argument {ast.unparse(kw)} is not a literal "
-                            "(add it under `args:` by hand)",
-                        )
+                    result.warn(
+                        kw.value if kw.arg else kw,
+                        f"{ast.unparse(item)}: argument {ast.unparse(kw)} is not a literal "
+                        "(add it under `args:` by hand)",
                     )
                     continue
-                args[kw.arg] = value
+                try:
+                    args[kw.arg] = _plain(value)
+                except _NotPlain as exc:
+                    result.warn(
+                        kw.value,
+                        f"argument {kw.arg}: {exc} cannot be written in hooks.yaml; left out "
+                        "(add it under `args:` by hand, in a form YAML holds)",
+                    )
         base = _snake(target.rpartition(":")[2])
         name, n = base, 2
         while name in used:
             name, n = f"{base}_{n}", n + 1
         used.add(name)
         result.hooks.append(PortedHook(name, target, args, item.lineno))
+
+
+class _NotPlain(HookrunnerError):
+    """A literal with no YAML/JSON form (bytes, complex, a set of mixed types...)."""
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as hooks.yaml can hold it: tuples and sets as lists (a set sorted, for a
+    stable file); ``_NotPlain`` naming what cannot be held."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise _NotPlain(f"the float {value!r}")
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (set, frozenset)):
+        try:
+            return [_plain(v) for v in sorted(value)]
+        except TypeError:  # {1, "a"}: no order
+            raise _NotPlain(f"a set of values that do not sort ({quoted(value)})") from None
+    if isinstance(value, dict):
+        bad = next((k for k in value if not isinstance(k, str)), None)
+        if bad is not None:
+            raise _NotPlain(f"the mapping key {quoted(bad)} (keys must be strings)")
+        return {k: _plain(v) for k, v in value.items()}
+    raise _NotPlain(f"the {type(value).__name__} {quoted(value)}")
 
 
 def _is_none(node: ast.expr) -> bool:

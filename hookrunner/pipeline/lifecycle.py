@@ -22,15 +22,13 @@ from typing import Any
 from ..host import command_hooks
 from ..host.runner import HookRunner
 from ..kernel.errors import (
-    MESSAGE_MAX,
     Problem,
     ValidationError,
     did_you_mean,
     raised,
-    shorten,
-    text_of,
 )
 from ..kernel.registered import Overlay
+from ..kernel.runtime.results import error_info
 from ..kernel.secrets import scrub
 from ..services.sessions.session import Session
 from ..services.sessions.store import StoreError, open_store
@@ -48,8 +46,9 @@ from .context import (
     RunResult,
     UsageError,
 )
+from .dotted import apply_overrides
 from .failure import describe
-from .params import apply_overrides, unknown_overrides
+from .params import conflict_message, unknown_overrides
 from .runner_choice import RUNNERS
 from .runners import NodeFailed, Progress
 from .selection import select_nodes, why_not_skipped
@@ -64,16 +63,9 @@ def pipeline_name(path: Path) -> str:
 
 
 def _error_info(exc: BaseException) -> dict[str, Any]:
-    info: dict[str, Any] = {"type": type(exc).__name__, "message": _text(exc)}
     if isinstance(exc, NodeFailed):
-        info.update(node=exc.node.name, type=type(exc.error).__name__, message=_text(exc.error))
-    return info
-
-
-def _text(exc: BaseException) -> str:
-    """An error's message for the run's result and ``post_error`` (shortened, and readable
-    even when its ``__str__`` raises)."""
-    return shorten(text_of(exc), MESSAGE_MAX)
+        return {**error_info(exc.error), "node": exc.node.name}
+    return error_info(exc)
 
 
 # --------------------------------------------------------------------------- the run
@@ -116,6 +108,9 @@ def run(
         )
     if options.workers is not None and options.workers < 1:
         return invalid("--workers must be at least 1")
+    clash = conflict_message(options.params)
+    if clash:
+        return invalid(clash)
     unavailable = RUNNERS[options.runner].unavailable()
     if unavailable:
         return invalid(unavailable)

@@ -12,6 +12,7 @@ from ..kernel.document import safe_loader
 from ..kernel.errors import did_you_mean
 from .catalog import missing_param
 from .context import UsageError
+from .dotted import conflict
 
 
 @functools.cache
@@ -68,20 +69,22 @@ def parse_param_overrides(items: list[str]) -> dict[str, Any]:
         if not sep or not key or any(not part for part in key.split(".")):
             raise UsageError(f"--params {item!r}: expected NAME=VALUE (e.g. model.depth=3)")
         out[key] = parse_value(raw)
+    clash = conflict_message(out)
+    if clash:
+        raise UsageError(clash)
     return out
 
 
-def apply_overrides(params: dict[str, Any], overrides: Mapping[str, Any]) -> None:
-    """Set dotted keys in place, creating nested mappings as needed."""
-    for dotted, value in overrides.items():
-        node = params
-        parts = dotted.split(".")
-        for part in parts[:-1]:
-            child = node.get(part)
-            if not isinstance(child, dict):
-                child = node[part] = {}
-            node = child
-        node[parts[-1]] = value
+def conflict_message(overrides: Mapping[str, Any]) -> str | None:
+    """The usage error for overrides that give a key a value and set keys below it too."""
+    found = conflict(overrides)
+    if found is None:
+        return None
+    parent, child = found
+    return (
+        f"--params {parent} and --params {child}: {parent!r} is given a value and has a "
+        f"key set below it (give one of them; {parent}={{...}} sets a whole mapping)"
+    )
 
 
 def unknown_overrides(

@@ -169,8 +169,52 @@ def test_from_kedro_problems_are_clear(tmp_path, cli):
     )
     r = cli("init", str(tmp_path / "o"), "--from-kedro", str(root), cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    assert "settings.py:3: First(VALUE): positional arguments cannot be ported" in r.stderr
+    column = "HOOKS = (First(VALUE)".index("VALUE") + 1
+    assert (
+        f"settings.py:3:{column}: First(VALUE): positional arguments cannot be ported" in r.stderr
+    )
     assert "argument label=VALUE is not a literal" in r.stderr
     assert "Traceback" not in r.stderr
     r = cli("init", str(tmp_path / "o"), "--from-kedro", str(root), cwd=tmp_path)
     assert r.returncode == 2 and "already exists (pass --force" in r.stderr
+
+
+def test_literals_hooks_yaml_cannot_hold_are_converted_or_left_out_with_a_warning(tmp_path, cli):
+    import yaml
+
+    lines = [
+        "from kp_lit.project_hooks import First",
+        "HOOKS = (",
+        "    First(tags={'b', 'a'}, keyed={[1]: 2}, raw=b'x', z=1j, mixed={1, 'a'},",
+        "          n={1: 'one'}, nested={'k': ({3, 1}, (1, 2))}, ok=[1, 'two', None]),",
+        ")",
+    ]
+    root = _kedro_project(tmp_path / "p", "kp_lit", "\n".join(lines) + "\n")
+    r = cli("init", str(tmp_path / "o"), "--from-kedro", str(root), cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "Traceback" not in r.stderr
+
+    def at(line: int, text: str) -> str:
+        return f"settings.py:{line}:{lines[line - 1].index(text) + 1}: "
+
+    warned = [w.split("kp_lit/", 1)[1] for w in r.stderr.splitlines() if w.startswith("warning")]
+    assert warned == [
+        at(3, "{[1]: 2}") + "First(tags={'b', 'a'}, keyed={[1]: 2}, raw=b'x', z=1j, mixed={1, "
+        "'a'}, n={1: 'one'}, nested={'k': ({3, 1}, (1, 2))}, ok=[1, 'two', None]): argument "
+        "keyed={[1]: 2} is not a literal (add it under `args:` by hand)",
+        at(3, "b'x'") + "argument raw: the bytes b'x' cannot be written in hooks.yaml; left out "
+        "(add it under `args:` by hand, in a form YAML holds)",
+        at(3, "1j") + "argument z: the complex 1j cannot be written in hooks.yaml; left out "
+        "(add it under `args:` by hand, in a form YAML holds)",
+        at(3, "{1, 'a'}") + f"argument mixed: a set of values that do not sort "
+        f"({r.stderr.split('do not sort (', 1)[1].split(')', 1)[0]}) cannot be written in "
+        "hooks.yaml; left out (add it under `args:` by hand, in a form YAML holds)",
+        at(4, "{1: 'one'}") + "argument n: the mapping key 1 (keys must be strings) cannot be "
+        "written in hooks.yaml; left out (add it under `args:` by hand, in a form YAML holds)",
+    ]
+    written = yaml.safe_load((tmp_path / "o" / "hooks.yaml").read_text())
+    assert written["hooks"][0]["args"] == {
+        "tags": ["a", "b"],
+        "nested": {"k": [[1, 3], [1, 2]]},
+        "ok": [1, "two", None],
+    }

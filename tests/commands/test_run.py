@@ -145,6 +145,31 @@ def test_run_usage_errors_exit_2(project, cli):
     assert r.returncode == 2 and "missing.yaml: file not found" in r.stderr
 
 
+def test_params_giving_a_key_a_value_and_a_key_below_it_exit_2_before_any_session(project, cli):
+    nodes = project.module("def one(p):\n    return p\n")
+    project.write(
+        "pipeline.yaml",
+        "version: 1\nparams: {a: {b: 1}}\n"
+        f"nodes:\n  - {{name: n, func: '{nodes}:one', inputs: 'params:a', outputs: x}}\n",
+    )
+    for args in (
+        ["--params", "a=1", "--params", "a.b=2"],
+        ["--params", "a.b=2", "--params", "a=1", "--params-new"],
+        ["--params", "a.b=2", "--params", "a.b.c=3"],
+    ):
+        r = cli("run", "pipeline.yaml", *args, cwd=project.root)
+        assert r.returncode == 2, (args, r.stderr)
+        assert "Traceback" not in r.stderr
+        parent, child = ("a.b", "a.b.c") if "a.b.c=3" in args else ("a", "a.b")
+        assert (
+            f"error: --params {parent} and --params {child}: {parent!r} is given a value and "
+            f"has a key set below it (give one of them; {parent}={{...}} sets a whole mapping)"
+        ) in r.stderr, r.stderr
+        assert not (project.root / ".hookrunner").exists()  # no session began
+    r = cli("run", "pipeline.yaml", "--params", "a={b: 2}", "--quiet", cwd=project.root)
+    assert r.returncode == 0, r.stderr
+
+
 def test_parser_hook_adds_options(project, cli):
     hooks = project.module(
         """

@@ -24,6 +24,9 @@ import pytest
 pytest.importorskip("kedro")
 
 MODULES = Path(__file__).resolve().parents[1] / "modules"
+# The tree under test comes first: Kedro's entry point imports hookrunner from wherever the
+# installed package points otherwise.
+TREE = str(Path(__file__).resolve().parents[2])
 TOKEN = "kr-secret-7b1f2e9d"
 
 FILES = {
@@ -140,7 +143,7 @@ class KedroProject:
             k: v for k, v in os.environ.items() if not k.startswith(("HOOKRUNNER_", "KEDRO_ENV"))
         }
         environ.update(
-            PYTHONPATH=os.pathsep.join([str(self.root / "src"), str(MODULES)]),
+            PYTHONPATH=os.pathsep.join([TREE, str(self.root / "src"), str(MODULES)]),
             KEDRO_HOOKS_LOG=str(self.log),
             KR_TOKEN=TOKEN,
             KR_NOTIFY=str(self.root / "notify.json"),
@@ -165,7 +168,7 @@ class KedroProject:
 
     def hookrunner(self, *args: str) -> subprocess.CompletedProcess[str]:
         environ = dict(
-            os.environ, PYTHONPATH=os.pathsep.join([str(self.root / "src"), str(MODULES)])
+            os.environ, PYTHONPATH=os.pathsep.join([TREE, str(self.root / "src"), str(MODULES)])
         )
         return subprocess.run(
             [sys.executable, "-m", "hookrunner", *args],
@@ -332,6 +335,31 @@ def test_invalid_manifest_stops_the_run_before_any_node(project):
     assert "settings" not in labels  # ...but no node ran
     assert "Running node" not in r.stdout + r.stderr
     assert not (project.root / ".hookrunner").exists()
+
+
+@pytest.mark.parametrize(
+    ("store", "said"),
+    [
+        ("conf", "cannot open session store"),  # a folder
+        ("pyproject.toml", "cannot open session store"),  # a file that is no store
+        ("pyproject.toml/sessions.db", "cannot create session store"),  # under a file
+    ],
+)
+def test_a_store_the_run_cannot_record_into_stops_it_before_any_node(project, store, said):
+    text = BASE + f"settings:\n  kedro:\n    store: {store}\n"
+    project.manifests(base=text)
+    before = (project.root / "pyproject.toml").read_bytes()
+    r = project.kedro()
+    out = r.stdout + r.stderr
+    assert r.returncode == 2, out[-3000:]
+    assert "Traceback" not in out
+    line = text.lstrip("\n").splitlines().index(f"    store: {store}") + 1
+    assert f"conf/base/hooks.yaml:{line}:12: settings.kedro.store: {said}" in r.stderr, out[-3000:]
+    assert (
+        "(a file path relative to the project's folder, e.g. .hookrunner/sessions.db)" in r.stderr
+    )
+    assert "settings" not in [x["label"] for x in project.records()]  # no node ran
+    assert (project.root / "pyproject.toml").read_bytes() == before
 
 
 def test_env_override_by_name_and_the_switch_from_the_environment(project):

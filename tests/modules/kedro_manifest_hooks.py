@@ -66,6 +66,10 @@ def leak(error, token):
     raise RuntimeError(f"alerting failed with token {token}")
 
 
+def errored(error_info):
+    record("post_error", error_info=error_info)
+
+
 def pipeline(run_params, label):
     record(label, run_id=run_params["run_id"])
 

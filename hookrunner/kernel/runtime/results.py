@@ -50,6 +50,12 @@ def error_text(error: BaseException | None) -> str | None:
     return f"{type(error).__name__}: {shorten(text_of(error), MESSAGE_MAX)}"
 
 
+def error_info(error: BaseException) -> dict[str, Any]:
+    """``post_error``'s ``error_info`` for ``error``: its type and message, shortened, and
+    readable even when its ``__str__`` raises."""
+    return {"type": type(error).__name__, "message": shorten(text_of(error), MESSAGE_MAX)}
+
+
 def veto_text(reason: str | None) -> str:
     """A vetoing hook's ``CallRow.error`` (its ``ok`` stays True): ``vetoed: reason``."""
     reason = reason or "refused"
